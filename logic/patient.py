@@ -1,0 +1,100 @@
+"""The patient block: the state recommend() reasons about, shared by the CLI and case files."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .knowledge import ORGAN_THREATENING, Manifestation, Population, load_knowledge_base
+
+Diagnosis = Literal["dermatomyositis", "juvenile_dermatomyositis", "polymyositis", "necrotizing_myopathy"]
+LabResult = Literal["negative", "positive", "unknown"]
+
+
+class PatientModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CurrentAgent(PatientModel):
+    agent: str
+    months: float = Field(default=0, ge=0, le=600)
+
+    @field_validator("agent")
+    @classmethod
+    def _known_agent(cls, value: str) -> str:
+        return known_agent(value)
+
+
+class Labs(PatientModel):
+    iga: Literal["normal", "deficient", "unknown"] = "unknown"
+    tb: LabResult = "unknown"
+    hepatitis: LabResult = "unknown"
+
+
+class Patient(PatientModel):
+    age: float = Field(ge=0, le=120, description="Years; under 18 with DM means JDM.")
+    sex: Literal["female", "male"] | None = None
+    weight_kg: float = Field(gt=0, le=400)
+    height_cm: float | None = Field(default=None, gt=30, le=250, description="Needed for mg/m² doses.")
+    diagnosis: Diagnosis
+    manifestations: tuple[Manifestation, ...] = ()
+    severity: Literal["mild", "moderate", "severe"] = "moderate"
+    current: tuple[CurrentAgent, ...] = ()
+    failed: tuple[str, ...] = ()
+    labs: Labs = Labs()
+    infections: bool = False
+    cytopenias: bool = False
+
+    @field_validator("failed")
+    @classmethod
+    def _known_failed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(known_agent(v) for v in value)
+
+    @field_validator("manifestations", "failed")
+    @classmethod
+    def _no_duplicates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _current_not_failed(self) -> Patient:
+        both = set(self.current_ids) & set(self.failed)
+        if both:
+            raise ValueError(f"{', '.join(sorted(both))} cannot be both current and failed")
+        return self
+
+    @property
+    def population(self) -> Population:
+        if self.diagnosis == "juvenile_dermatomyositis" or self.age < 18:
+            return "juvenile"
+        return "adult"
+
+    @property
+    def current_ids(self) -> tuple[str, ...]:
+        return tuple(c.agent for c in self.current)
+
+    @property
+    def tried(self) -> frozenset[str]:
+        return frozenset(self.current_ids) | frozenset(self.failed)
+
+    @property
+    def severe(self) -> bool:
+        """Severe or organ-threatening disease (S0, S1)."""
+        return self.severity == "severe" or not ORGAN_THREATENING.isdisjoint(self.manifestations)
+
+
+def known_agent(value: str) -> str:
+    agents = load_knowledge_base().agents
+    if value not in agents:
+        raise ValueError(f"unknown agent {value!r}{did_you_mean(value, agents)}")
+    return value
+
+
+def did_you_mean(value: str, choices: object) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or nothing."""
+    names = [str(c) for c in choices]  # type: ignore[attr-defined]
+    match = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
+    if not match:
+        match = [n for n in names if n.startswith(value[:4])][:1] if len(value) >= 4 else []
+    return f" (did you mean {match[0]!r}?)" if match else ""
