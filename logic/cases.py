@@ -1,0 +1,297 @@
+"""Case files: the models a faculty-authored ``cases/*.yaml`` is validated against.
+
+A case holds a patient and a story. It never holds the answer key: next_step, prerequisites,
+monitoring and dose questions are keyed by recommend() for the patient as they stand at that stage
+(see logic/keys.py). An author may write ``expect:`` to say what they believe is right; lint reports
+every place where that and the logic disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .knowledge import Manifestation, Population, load_knowledge_base
+from .patient import CurrentAgent, Labs, Patient, did_you_mean, known_agent
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+Difficulty = Literal["introductory", "intermediate", "advanced"]
+
+
+class CaseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_option(value: str) -> str:
+    kb = load_knowledge_base()
+    if value in kb.agents or value in kb.actions:
+        return value
+    hint = did_you_mean(value, kb.option_ids)
+    what = "action" if any(a in hint for a in (f"'{x}'" for x in kb.actions)) else "agent"
+    raise ValueError(f"unknown {what} {value!r}{hint}")
+
+
+def _known_action(value: str) -> str:
+    actions = load_knowledge_base().actions
+    if value not in actions:
+        raise ValueError(f"unknown action {value!r}{did_you_mean(value, actions)}")
+    return value
+
+
+def _known_monitoring(value: str) -> str:
+    items = load_knowledge_base().monitoring
+    if value not in items:
+        raise ValueError(f"unknown monitoring item {value!r}{did_you_mean(value, items)}")
+    return value
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{v!r} is listed twice")
+        seen.add(v)
+    return values
+
+
+class LabRow(CaseModel):
+    test: str
+    value: str | float
+    unit: str | None = None
+    reference: str | None = None
+    flag: Literal["high", "low", "abnormal"] | None = None
+
+
+class Series(CaseModel):
+    """A trend to plot, e.g. CK over months."""
+
+    name: str
+    unit: str | None = None
+    x_label: str = "month"
+    points: tuple[tuple[float, float], ...] = Field(min_length=1)
+
+
+class StageData(CaseModel):
+    labs: tuple[LabRow, ...] = ()
+    series: tuple[Series, ...] = ()
+
+
+class LabChange(CaseModel):
+    iga: Literal["normal", "deficient", "unknown"] | None = None
+    tb: Literal["negative", "positive", "unknown"] | None = None
+    hepatitis: Literal["negative", "positive", "unknown"] | None = None
+
+
+class PatientChange(CaseModel):
+    """What happens to the patient before this stage's questions (the story moves on)."""
+
+    months_pass: float = Field(default=0, ge=0, le=120)
+    fail: tuple[str, ...] = ()  # stop and record as failed (inadequate response or intolerance)
+    stop: tuple[str, ...] = ()  # stop without counting as a failure
+    start: tuple[CurrentAgent, ...] = ()
+    add_manifestations: tuple[Manifestation, ...] = ()
+    remove_manifestations: tuple[Manifestation, ...] = ()
+    severity: Literal["mild", "moderate", "severe"] | None = None
+    labs: LabChange | None = None
+    infections: bool | None = None
+    cytopenias: bool | None = None
+    weight_kg: float | None = Field(default=None, gt=0, le=400)
+    height_cm: float | None = Field(default=None, gt=30, le=250)
+    age: float | None = Field(default=None, ge=0, le=120)
+
+    @field_validator("fail", "stop")
+    @classmethod
+    def _agents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(known_agent(v) for v in value)
+
+    def apply(self, patient: Patient) -> Patient:
+        months = self.months_pass
+        gone = set(self.fail) | set(self.stop)
+        current = [
+            CurrentAgent(agent=c.agent, months=c.months + months) for c in patient.current if c.agent not in gone
+        ]
+        started = {s.agent for s in self.start}
+        current = [c for c in current if c.agent not in started] + list(self.start)
+        failed = [f for f in patient.failed if f not in started] + [f for f in self.fail if f not in patient.failed]
+        manifestations = [m for m in patient.manifestations if m not in self.remove_manifestations]
+        manifestations += [m for m in self.add_manifestations if m not in manifestations]
+        labs = patient.labs
+        if self.labs is not None:
+            labs = Labs.model_validate({**labs.model_dump(), **self.labs.model_dump(exclude_none=True)})
+        update: dict[str, object] = {
+            "current": current,
+            "failed": failed,
+            "manifestations": manifestations,
+            "labs": labs,
+        }
+        for name in ("severity", "infections", "cytopenias", "weight_kg", "height_cm", "age"):
+            value = getattr(self, name)
+            if value is not None:
+                update[name] = value
+        return Patient.model_validate({**patient.model_dump(), **_dump(update)})
+
+
+def _dump(update: dict[str, object]) -> dict[str, object]:
+    return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in update.items()}
+
+
+class QuestionBase(CaseModel):
+    id: str = Field(description="Unique within the case; answers files are keyed by it.")
+    prompt: str = Field(description="Markdown; rendered without raw HTML.")
+    points: float = Field(default=1, gt=0, le=10)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"question id {value!r} must be lower-case letters, digits, '-' or '_'")
+        return value
+
+
+class NextStepQuestion(QuestionBase):
+    """Choose the next step among agents and actions; graded by recommend()."""
+
+    kind: Literal["next_step"]
+    options: tuple[str, ...] = Field(min_length=2)
+    multiple: bool = False
+    expect: str | tuple[str, ...] | None = None
+
+    _options = field_validator("options")(classmethod(lambda cls, v: _unique(tuple(_known_option(o) for o in v))))
+
+    @field_validator("expect")
+    @classmethod
+    def _expect_known(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        if isinstance(value, str):
+            return _known_option(value)
+        if value is not None:
+            return tuple(_known_option(v) for v in value)
+        return value
+
+
+class PrerequisitesQuestion(QuestionBase):
+    """Select every check still needed before starting `agent`."""
+
+    kind: Literal["prerequisites"]
+    agent: str
+    options: tuple[str, ...] = Field(min_length=2)
+    expect: tuple[str, ...] | None = None
+
+    _agent = field_validator("agent")(classmethod(lambda cls, v: known_agent(v)))
+    _options = field_validator("options")(classmethod(lambda cls, v: _unique(tuple(_known_action(o) for o in v))))
+    _expect = field_validator("expect")(
+        classmethod(lambda cls, v: None if v is None else tuple(_known_action(o) for o in v))
+    )
+
+
+class MonitoringQuestion(QuestionBase):
+    """Select everything to monitor on `agents` (default: what the patient is on at this stage)."""
+
+    kind: Literal["monitoring"]
+    agents: tuple[str, ...] | None = None
+    options: tuple[str, ...] = Field(min_length=2)
+    expect: tuple[str, ...] | None = None
+
+    _agents = field_validator("agents")(
+        classmethod(lambda cls, v: None if v is None else tuple(known_agent(a) for a in v))
+    )
+    _options = field_validator("options")(
+        classmethod(lambda cls, v: _unique(tuple(_known_monitoring(o) for o in v)))
+    )
+    _expect = field_validator("expect")(
+        classmethod(lambda cls, v: None if v is None else tuple(_known_monitoring(o) for o in v))
+    )
+
+
+class DoseQuestion(QuestionBase):
+    """Enter the dose of `agent` for this patient, in `unit` (the regimen's dose unit, e.g. mg/week)."""
+
+    kind: Literal["dose"]
+    agent: str
+    unit: str | None = None
+    tolerance: float = Field(default=0.1, ge=0, le=0.5, description="Fraction either side of the range.")
+    expect: float | None = None
+
+    _agent = field_validator("agent")(classmethod(lambda cls, v: known_agent(v)))
+
+
+class ReflectionQuestion(QuestionBase):
+    """Free text, not scored; `discussion` is shown after the learner answers."""
+
+    kind: Literal["reflection"]
+    discussion: str | None = None
+
+
+Question = Annotated[
+    NextStepQuestion | PrerequisitesQuestion | MonitoringQuestion | DoseQuestion | ReflectionQuestion,
+    Field(discriminator="kind"),
+]
+
+
+class Stage(CaseModel):
+    title: str
+    narrative: str = Field(description="Markdown; rendered without raw HTML.")
+    changes: PatientChange | None = None
+    data: StageData | None = None
+    questions: tuple[Question, ...] = ()
+
+
+class Case(CaseModel):
+    id: str
+    title: str
+    summary: str
+    population: Population
+    difficulty: Difficulty
+    tags: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = Field(default=(), description="Learning objectives.")
+    author: str
+    references: tuple[str, ...] = Field(default=(), description="Source ids from the knowledge base.")
+    patient: Patient
+    stages: tuple[Stage, ...] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"case id {value!r} must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("references")
+    @classmethod
+    def _known_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        sources = load_knowledge_base().sources
+        for ref in value:
+            if ref not in sources:
+                raise ValueError(f"unknown source {ref!r}{did_you_mean(ref, sources)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_question_ids(self) -> Case:
+        seen: set[str] = set()
+        for stage in self.stages:
+            for question in stage.questions:
+                if question.id in seen:
+                    raise ValueError(f"question id {question.id!r} is used twice")
+                seen.add(question.id)
+        return self
+
+    def patients(self) -> tuple[Patient, ...]:
+        """The patient as they stand at each stage (changes applied in order)."""
+        states = []
+        patient = self.patient
+        for stage in self.stages:
+            if stage.changes is not None:
+                patient = stage.changes.apply(patient)
+            states.append(patient)
+        return tuple(states)
+
+    def questions(self) -> tuple[tuple[int, QuestionBase], ...]:
+        return tuple((i, q) for i, stage in enumerate(self.stages) for q in stage.questions)
+
+    def question(self, question_id: str) -> tuple[int, QuestionBase]:
+        for index, question in self.questions():
+            if question.id == question_id:
+                return index, question
+        raise KeyError(question_id)

@@ -1,0 +1,182 @@
+"""``python -m logic``: validate cases, recommend for a patient, score answers, print the case schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .cases import Case
+from .library import CaseError, load_case, load_library, validation_errors
+from .lint import lint_case
+from .patient import Patient
+from .recommend import recommend
+from .scoring import score_case
+from .yamlsource import YamlSourceError, read_yaml
+
+DEFAULT_CASES = Path("cases")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m logic",
+        description="myotutor core: validate cases, grade options for a patient, score answers. For teaching only.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate and lint case files", description="Validate and lint case files.")
+    p.add_argument("paths", nargs="*", type=Path, help="case files or folders (default: cases/)")
+    p.add_argument("--no-lint", action="store_true", help="check the schema only, not agreement with the logic")
+
+    p = sub.add_parser(
+        "recommend", help="grade every agent and action for a patient", description="Grade options for a patient."
+    )
+    p.add_argument("patient", type=Path, help="a YAML file holding the patient block")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser("score", help="score a learner's answers to a case", description="Score answers to a case.")
+    p.add_argument("case", type=Path, help="the case file")
+    p.add_argument("answers", type=Path, help="YAML mapping question id -> choice id(s) or a number")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub.add_parser("schema", help="print the JSON Schema of a case file", description="Print the case JSON Schema.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"validate": _validate, "recommend": _recommend, "score": _score, "schema": _schema}[args.command]
+    return handler(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [DEFAULT_CASES]
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        print(f"{p}: no such file or folder", file=sys.stderr)
+    library = load_library([p for p in paths if p.exists()])
+    problems: list[CaseError] = list(library.errors)
+    if not args.no_lint:
+        for loaded in library.cases.values():
+            problems.extend(lint_case(loaded))
+    for problem in sorted(problems, key=lambda e: (str(e.path), e.line, e.column)):
+        print(problem)
+    checked = len(library.cases) + len({e.path for e in library.errors})
+    print(f"{checked} file(s) checked, {len(library.cases)} case(s) loaded, {len(problems)} problem(s)", file=sys.stderr)
+    return 1 if problems or missing else 0
+
+
+def _load_patient(path: Path) -> Patient | None:
+    try:
+        source = read_yaml(path)
+    except YamlSourceError as exc:
+        print(f"{path}:{exc.line}:{exc.column}: {exc.message}", file=sys.stderr)
+        return None
+    data = source.data.get("patient", source.data) if isinstance(source.data, dict) else source.data
+    prefix: list[str | int] = ["patient"] if isinstance(source.data, dict) and "patient" in source.data else []
+    try:
+        return Patient.model_validate(data)
+    except ValidationError as exc:
+        for error in validation_errors(exc, source, prefix):
+            print(error, file=sys.stderr)
+        return None
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    patient = _load_patient(args.patient)
+    if patient is None:
+        return 1
+    rec = recommend(patient)
+    if args.json:
+        print(json.dumps(rec.as_json(), indent=2, ensure_ascii=False))
+        return 0
+    print(f"population: {rec.population}   step: {rec.position.replace('_', ' ')}")
+    for option in rec.options:
+        extra = []
+        if option.prerequisites:
+            extra.append("first: " + ", ".join(option.prerequisites))
+        if option.dose:
+            extra.append(option.dose.text)
+        print(f"  {option.grade:16} {option.id:26} {option.why}")
+        for line in extra:
+            print(f"  {'':16} {'':26} {line}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    loaded, errors = load_case(args.case)
+    if loaded is None:
+        for error in errors:
+            print(error, file=sys.stderr)
+        return 1
+    try:
+        answers_source = read_yaml(args.answers)
+    except YamlSourceError as exc:
+        print(f"{args.answers}:{exc.line}:{exc.column}: {exc.message}", file=sys.stderr)
+        return 1
+    answers = answers_source.data
+    if not isinstance(answers, dict):
+        print(f"{args.answers}:1:1: answers must map question ids to choices", file=sys.stderr)
+        return 1
+    case: Case = loaded.case
+    known = {q.id for _, q in case.questions()}
+    unknown = [k for k in answers if k not in known]
+    for k in unknown:
+        line, col = answers_source.position([k])
+        print(f"{args.answers}:{line}:{col}: unknown question id {k!r}", file=sys.stderr)
+    if unknown:
+        return 1
+    result = score_case(case, {str(k): v for k, v in answers.items()})
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "case": case.id,
+                    "total": result.total,
+                    "stages": list(result.stage_scores),
+                    "categories": result.category_scores,
+                    "unsafe": list(result.unsafe),
+                    "questions": [
+                        {
+                            "id": r.question_id,
+                            "kind": r.kind,
+                            "points": r.points,
+                            "max_points": r.max_points,
+                            "unsafe": r.unsafe,
+                            "best": list(r.best),
+                            "best_text": r.best_text,
+                            "why": r.why,
+                            "sources": list(r.sources),
+                        }
+                        for r in result.results
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"{case.title}: {result.total:g}/100")
+    for r in result.results:
+        flag = "  UNSAFE" if r.unsafe else ""
+        if r.scored:
+            print(f"  stage {r.stage_index + 1} {r.question_id:24} {r.points:+g}/{r.max_points:g}{flag}   best: {r.best_text}")
+    for category, value in result.category_scores.items():
+        print(f"  {category:12} {value:g}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(case_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def case_schema() -> dict[str, object]:
+    schema = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "myotutor case file"
+    return schema
