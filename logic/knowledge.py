@@ -166,6 +166,11 @@ class Pathway(Strict):
                 return step
         raise KeyError(step_id)
 
+    def steps_with(self, option_ids: Iterable[str]) -> tuple[str, ...]:
+        """The steps (in pathway order) that teach any of these agents or actions."""
+        wanted = set(option_ids)
+        return tuple(s.id for s in self.steps if wanted & (set(s.agents) | set(s.actions)))
+
 
 class Condition(Strict):
     population: Population | None = None

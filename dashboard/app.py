@@ -1,0 +1,20 @@
+"""myotutor: the Streamlit app. `streamlit run dashboard/app.py` (or `make run`)."""
+
+import streamlit as st
+
+from dashboard.common import footer
+
+st.set_page_config(page_title="myotutor", page_icon="🩺", layout="wide")
+
+PAGES = {
+    "library": st.Page("pages/library.py", title="Case library", icon="📚", url_path="library", default=True),
+    "player": st.Page("pages/player.py", title="Case player", icon="📓", url_path="player"),
+    "pathways": st.Page("pages/pathways.py", title="Escalation pathways", icon="🧭", url_path="pathways"),
+    "sandbox": st.Page("pages/sandbox.py", title="What-if sandbox", icon="🧪", url_path="sandbox"),
+    "reference": st.Page("pages/reference.py", title="Reference", icon="💊", url_path="reference"),
+}
+st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
+
+page = st.navigation(list(PAGES.values()))
+page.run()
+footer()

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("library")
+st.info("Under construction.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("pathways")
+st.info("Under construction.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("reference")
+st.info("Under construction.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("sandbox")
+st.info("Under construction.")
