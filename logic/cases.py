@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .knowledge import Manifestation, Population, load_knowledge_base
 from .patient import CurrentAgent, Labs, Patient, did_you_mean, known_agent
@@ -57,6 +57,12 @@ def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
+OptionId = Annotated[str, AfterValidator(_known_option)]
+ActionId = Annotated[str, AfterValidator(_known_action)]
+MonitoringId = Annotated[str, AfterValidator(_known_monitoring)]
+AgentId = Annotated[str, AfterValidator(known_agent)]
+
+
 class LabRow(CaseModel):
     test: str
     value: str | float
@@ -89,8 +95,8 @@ class PatientChange(CaseModel):
     """What happens to the patient before this stage's questions (the story moves on)."""
 
     months_pass: float = Field(default=0, ge=0, le=120)
-    fail: tuple[str, ...] = ()  # stop and record as failed (inadequate response or intolerance)
-    stop: tuple[str, ...] = ()  # stop without counting as a failure
+    fail: tuple[AgentId, ...] = ()  # stop and record as failed (inadequate response or intolerance)
+    stop: tuple[AgentId, ...] = ()  # stop without counting as a failure
     start: tuple[CurrentAgent, ...] = ()
     add_manifestations: tuple[Manifestation, ...] = ()
     remove_manifestations: tuple[Manifestation, ...] = ()
@@ -101,11 +107,6 @@ class PatientChange(CaseModel):
     weight_kg: float | None = Field(default=None, gt=0, le=400)
     height_cm: float | None = Field(default=None, gt=30, le=250)
     age: float | None = Field(default=None, ge=0, le=120)
-
-    @field_validator("fail", "stop")
-    @classmethod
-    def _agents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(known_agent(v) for v in value)
 
     def apply(self, patient: Patient) -> Patient:
         months = self.months_pass
@@ -155,66 +156,44 @@ class NextStepQuestion(QuestionBase):
     """Choose the next step among agents and actions; graded by recommend()."""
 
     kind: Literal["next_step"]
-    options: tuple[str, ...] = Field(min_length=2)
+    options: tuple[OptionId, ...] = Field(min_length=2)
     multiple: bool = False
-    expect: str | tuple[str, ...] | None = None
+    expect: OptionId | tuple[OptionId, ...] | None = None
 
-    _options = field_validator("options")(classmethod(lambda cls, v: _unique(tuple(_known_option(o) for o in v))))
-
-    @field_validator("expect")
-    @classmethod
-    def _expect_known(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
-        if isinstance(value, str):
-            return _known_option(value)
-        if value is not None:
-            return tuple(_known_option(v) for v in value)
-        return value
+    _options = field_validator("options")(classmethod(lambda cls, v: _unique(v)))
 
 
 class PrerequisitesQuestion(QuestionBase):
     """Select every check still needed before starting `agent`."""
 
     kind: Literal["prerequisites"]
-    agent: str
-    options: tuple[str, ...] = Field(min_length=2)
-    expect: tuple[str, ...] | None = None
+    agent: AgentId
+    options: tuple[ActionId, ...] = Field(min_length=2)
+    expect: tuple[ActionId, ...] | None = None
 
-    _agent = field_validator("agent")(classmethod(lambda cls, v: known_agent(v)))
-    _options = field_validator("options")(classmethod(lambda cls, v: _unique(tuple(_known_action(o) for o in v))))
-    _expect = field_validator("expect")(
-        classmethod(lambda cls, v: None if v is None else tuple(_known_action(o) for o in v))
-    )
+    _options = field_validator("options")(classmethod(lambda cls, v: _unique(v)))
 
 
 class MonitoringQuestion(QuestionBase):
     """Select everything to monitor on `agents` (default: what the patient is on at this stage)."""
 
     kind: Literal["monitoring"]
-    agents: tuple[str, ...] | None = None
-    options: tuple[str, ...] = Field(min_length=2)
-    expect: tuple[str, ...] | None = None
+    agents: tuple[AgentId, ...] | None = None
+    options: tuple[MonitoringId, ...] = Field(min_length=2)
+    expect: tuple[MonitoringId, ...] | None = None
 
-    _agents = field_validator("agents")(
-        classmethod(lambda cls, v: None if v is None else tuple(known_agent(a) for a in v))
-    )
-    _options = field_validator("options")(
-        classmethod(lambda cls, v: _unique(tuple(_known_monitoring(o) for o in v)))
-    )
-    _expect = field_validator("expect")(
-        classmethod(lambda cls, v: None if v is None else tuple(_known_monitoring(o) for o in v))
-    )
+    _options = field_validator("options")(classmethod(lambda cls, v: _unique(v)))
 
 
 class DoseQuestion(QuestionBase):
     """Enter the dose of `agent` for this patient, in `unit` (the regimen's dose unit, e.g. mg/week)."""
 
     kind: Literal["dose"]
-    agent: str
+    agent: AgentId
     unit: str | None = None
     tolerance: float = Field(default=0.1, ge=0, le=0.5, description="Fraction either side of the range.")
     expect: float | None = None
 
-    _agent = field_validator("agent")(classmethod(lambda cls, v: known_agent(v)))
 
 
 class ReflectionQuestion(QuestionBase):

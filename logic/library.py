@@ -93,6 +93,8 @@ def validation_errors(exc: ValidationError, source: YamlSource, prefix: Loc = ()
     errors = []
     for err in exc.errors():
         loc = _readable_loc([*prefix, *err["loc"]], source)
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc.append("kind")
         line, column = source.position(loc)
         errors.append(CaseError(source.path, line, column, _message(dict(err)), format_loc(loc)))
     return errors

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .knowledge import ORGAN_THREATENING, Manifestation, Population, load_knowledge_base
 
@@ -42,15 +42,10 @@ class Patient(PatientModel):
     manifestations: tuple[Manifestation, ...] = ()
     severity: Literal["mild", "moderate", "severe"] = "moderate"
     current: tuple[CurrentAgent, ...] = ()
-    failed: tuple[str, ...] = ()
+    failed: tuple[Annotated[str, AfterValidator(known_agent)], ...] = ()
     labs: Labs = Labs()
     infections: bool = False
     cytopenias: bool = False
-
-    @field_validator("failed")
-    @classmethod
-    def _known_failed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(known_agent(v) for v in value)
 
     @field_validator("manifestations", "failed")
     @classmethod
