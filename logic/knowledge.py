@@ -390,16 +390,27 @@ def _check_pathway(kb: KnowledgeBase, pathway: Pathway) -> list[str]:
 
 
 def _positively_graded_at(kb: KnowledgeBase, population: str, step_kind: str, option: str) -> bool:
+    """Does some rule recommend or accept STARTING this option at this kind of step?"""
+    jak = kb.expand(["tag:jak_inhibitor"])
     for rule in kb.rules:
         if rule.grade not in ("recommended", "acceptable") or option not in kb.expand(rule.targets):
             continue
         cond = rule.when
         if cond.population not in (None, population):
             continue
-        if step_kind == "supportive" or cond.step is None or step_kind in cond.step:
-            if step_kind != "severe" and cond.severe is True and cond.step is None:
-                continue
-            return True
+        if cond.target in ("current", "failed") and cond.step is None:
+            continue  # "keep what the patient is on" teaches a step only where a rule names that step
+        if cond.step is not None:
+            if step_kind in cond.step:
+                return True
+        elif cond.severe is True:
+            if step_kind == "severe":
+                return True
+        elif cond.failed_any is not None and set(cond.failed_any) & ({"tag:jak_inhibitor"} | jak):
+            if step_kind == "after_jak_failure":
+                return True
+        else:
+            return True  # a rule that holds at every step
     return False
 
 
