@@ -1,0 +1,513 @@
+"""Plotly figure builders for the dashboard. Pure functions: no streamlit here, so they are unit-testable.
+
+- pathway_figure: an escalation pathway (a DAG of steps) drawn as a layered, top-to-bottom flowchart.
+- trend_figure: a case's trends (CK, CDASI...) over months.
+- score_breakdown_figure: a case score by stage and by kind of question.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from logic.cases import Series
+from logic.knowledge import KnowledgeBase, Pathway, load_knowledge_base
+
+# Step kinds: box fill (light, dark text stays readable) and border (saturated).
+KIND_COLOURS: dict[str, str] = {
+    "first_line": "#cfe2ff",
+    "steroid_sparing": "#d3f2da",
+    "refractory": "#ffe3b3",
+    "severe": "#ffd1d1",
+    "after_jak_failure": "#e5d9ff",
+    "supportive": "#e4e7eb",
+}
+KIND_BORDERS: dict[str, str] = {
+    "first_line": "#0a58ca",
+    "steroid_sparing": "#1a7f37",
+    "refractory": "#9a6700",
+    "severe": "#cf222e",
+    "after_jak_failure": "#6f42c1",
+    "supportive": "#57606a",
+}
+KIND_LABELS: dict[str, str] = {
+    "first_line": "First line",
+    "steroid_sparing": "Steroid-sparing",
+    "refractory": "Refractory",
+    "severe": "Severe / organ-threatening",
+    "after_jak_failure": "After JAK inhibitor failure",
+    "supportive": "Supportive care",
+}
+# Highlight styles (also shown in the legend).
+CURRENT_OUTLINE = "#111111"
+CURRENT_WIDTH = 5
+SELECTED_COLOUR = "#0969da"
+LEARNER_COLOUR = "#8250df"
+RECOMMENDED_COLOUR = "#1a7f37"
+NO_DOSE = "no dose in the sources"
+
+# Geometry, in data units.
+X_GAP = 1.5  # between neighbouring nodes of a layer
+DUMMY_GAP = 0.9  # between a node and a long edge passing through its layer
+BOX_W = 1.05
+BOX_H = 0.42
+Y_GAP = 1.0
+
+
+@dataclass(frozen=True)
+class PathwayLayout:
+    """Where everything goes: node centres, and each transition's route (points from source to target)."""
+
+    layers: dict[str, int]
+    positions: dict[str, tuple[float, float]]
+    routes: tuple[tuple[tuple[float, float], ...], ...]  # one per pathway.transitions, in order
+    label_points: tuple[tuple[float, float], ...]
+
+
+def step_layers(pathway: Pathway) -> dict[str, int]:
+    """Layer of each step: the longest path (in transitions) from the entry step."""
+    succ: dict[str, list[str]] = {s.id: [] for s in pathway.steps}
+    indeg = dict.fromkeys(succ, 0)
+    for t in pathway.transitions:
+        succ[t.from_].append(t.to)
+        indeg[t.to] += 1
+    order: list[str] = []
+    ready = [s for s in succ if indeg[s] == 0]
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for nxt in succ[node]:
+            indeg[nxt] -= 1
+            if indeg[nxt] == 0:
+                ready.append(nxt)
+    layer = dict.fromkeys(succ, 0)
+    for node in order:  # topological order: longest path by relaxation
+        for nxt in succ[node]:
+            layer[nxt] = max(layer[nxt], layer[node] + 1)
+    # The entry is the only root of a valid pathway; keep it alone at the top in any case.
+    shift = layer[pathway.entry]
+    return {s: max(0, v - shift) if s != pathway.entry else 0 for s, v in layer.items()}
+
+
+def layout_pathway(pathway: Pathway) -> PathwayLayout:
+    """A small Sugiyama-style layout: layers, dummy nodes on long edges, barycentre ordering, spacing."""
+    layers = step_layers(pathway)
+    index = {s.id: i for i, s in enumerate(pathway.steps)}
+    depth = max(layers.values(), default=0)
+    # Chains of vertices per transition (real node ids and dummy ids "~k~layer").
+    rows: list[list[str]] = [[] for _ in range(depth + 1)]
+    for s in pathway.steps:
+        rows[layers[s.id]].append(s.id)
+    chains: list[list[str]] = []
+    preds: dict[str, list[str]] = {s.id: [] for s in pathway.steps}
+    tie: dict[str, float] = {s.id: float(index[s.id]) for s in pathway.steps}
+    for k, t in enumerate(pathway.transitions):
+        chain = [t.from_]
+        for lay in range(layers[t.from_] + 1, layers[t.to]):
+            dummy = f"~{k}~{lay}"
+            rows[lay].append(dummy)
+            preds[dummy] = [chain[-1]]
+            tie[dummy] = index[t.to] - 0.5
+            chain.append(dummy)
+        preds[t.to].append(chain[-1])
+        chain.append(t.to)
+        chains.append(chain)
+    # Ordering: barycentre of predecessors' positions in the layer above, ties by pathway order.
+    pos: dict[str, float] = {}
+    for lay, row in enumerate(rows):
+        if lay == 0:
+            row.sort(key=lambda v: tie[v])
+        else:
+            row.sort(key=lambda v: (sum(pos[p] for p in preds[v]) / max(1, len(preds[v])), tie[v]))
+        for i, v in enumerate(row):
+            pos[v] = float(i)
+    # Coordinates: each layer centred, with narrower gaps next to long-edge dummies.
+    xs: dict[str, float] = {}
+    for row in rows:
+        x = 0.0
+        coords = []
+        for i, v in enumerate(row):
+            if i:
+                x += DUMMY_GAP if (v.startswith("~") or row[i - 1].startswith("~")) else X_GAP
+            coords.append(x)
+        mid = (coords[0] + coords[-1]) / 2 if coords else 0.0
+        for v, c in zip(row, coords, strict=True):
+            xs[v] = c - mid
+    # Pull single-parent nodes and dummies under their parent when the layer has room (fewer bends).
+    for lay in range(1, depth + 1):
+        row = rows[lay]
+        if len(row) == 1 and preds[row[0]]:
+            xs[row[0]] = sum(xs[p] for p in preds[row[0]]) / len(preds[row[0]])
+    positions = {s.id: (xs[s.id], -layers[s.id] * Y_GAP) for s in pathway.steps}
+    routes = []
+    labels = []
+    for chain in chains:
+        points: list[tuple[float, float]] = []
+        src, dst = chain[0], chain[-1]
+        points.append((xs[src], positions[src][1] - BOX_H / 2))
+        for dummy in chain[1:-1]:
+            y = -int(dummy.rsplit("~", 1)[1]) * Y_GAP
+            points.append((xs[dummy], y + BOX_H / 2))
+            points.append((xs[dummy], y - BOX_H / 2))
+        points.append((xs[dst], positions[dst][1] + BOX_H / 2))
+        routes.append(tuple(points))
+        if len(chain) > 2:  # a long edge: its label sits in the space its first dummy reserved
+            labels.append((xs[chain[1]], -int(chain[1].rsplit("~", 1)[1]) * Y_GAP))
+        else:
+            (x0, y0), (x1, y1) = points[0], points[-1]
+            labels.append(((x0 + x1) / 2, (y0 + y1) / 2))
+    return PathwayLayout(layers, positions, tuple(routes), tuple(labels))
+
+
+def _wrap(text: str, width: int) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase | None = None) -> str:
+    """Hover text for a step: title, and each agent with its regimen labels for the pathway's population."""
+    kb = kb or load_knowledge_base()
+    step = pathway.step(step_id)
+    lines = [f"<b>{step.title}</b> ({KIND_LABELS.get(step.kind, step.kind)})"]
+    for agent_id in step.agents:
+        agent = kb.agents[agent_id]
+        regimens = agent.regimens_for(pathway.population)
+        if not regimens:
+            lines.append(f"• {agent.name}: <i>{NO_DOSE}</i>")
+        for r in regimens:
+            lines.append(f"• {agent.name}: " + _wrap(r.label, 70).replace("<br>", "<br>   "))
+    if step.actions:
+        lines.append("Actions: " + _wrap(", ".join(kb.name(a) for a in step.actions), 70))
+    lines.append("<i>Click for details</i>")
+    return "<br>".join(lines)
+
+
+def pathway_figure(
+    pathway: Pathway,
+    *,
+    current_step: str | None = None,
+    learner_steps: Sequence[str] = (),
+    recommended_steps: Sequence[str] = (),
+    selected_step: str | None = None,
+) -> go.Figure:
+    """The pathway as a layered flowchart.
+
+    Nodes: one Scatter trace (name "steps", customdata = step ids, marker colour = KIND_COLOURS[kind])
+    over coloured boxes (layout shapes named "box:<id>"). Transitions: one arrow annotation each
+    (name "arrow:<from>-><to>"), and one label annotation each (name "label:<from>-><to>", hovertext =
+    the condition). Highlights: current_step gets a thick dark box outline; selected_step a dashed blue
+    halo (shape "halo:<id>"); learner_steps and recommended_steps get badge traces ("Your choice",
+    "Recommended").
+    """
+    kb = load_knowledge_base()
+    lay = layout_pathway(pathway)
+    steps = pathway.steps
+    ids = [s.id for s in steps]
+    xs = [lay.positions[s][0] for s in ids]
+    ys = [lay.positions[s][1] for s in ids]
+
+    shapes: list[dict[str, object]] = []
+    for step, x, y in zip(steps, xs, ys, strict=True):
+        current = step.id == current_step
+        shapes.append(
+            dict(
+                type="rect",
+                name=f"box:{step.id}",
+                x0=x - BOX_W / 2,
+                x1=x + BOX_W / 2,
+                y0=y - BOX_H / 2,
+                y1=y + BOX_H / 2,
+                fillcolor=KIND_COLOURS.get(step.kind, "#ffffff"),
+                line=dict(
+                    color=CURRENT_OUTLINE if current else KIND_BORDERS.get(step.kind, "#333333"),
+                    width=CURRENT_WIDTH if current else 1.5,
+                ),
+                layer="below",
+            )
+        )
+    if selected_step in ids:
+        x, y = lay.positions[selected_step]
+        pad = 0.07
+        shapes.append(
+            dict(
+                type="rect",
+                name=f"halo:{selected_step}",
+                x0=x - BOX_W / 2 - pad,
+                x1=x + BOX_W / 2 + pad,
+                y0=y - BOX_H / 2 - pad,
+                y1=y + BOX_H / 2 + pad,
+                line=dict(color=SELECTED_COLOUR, width=3, dash="dash"),
+                fillcolor="rgba(0,0,0,0)",
+                layer="below",
+            )
+        )
+
+    fig = go.Figure()
+    # Segments of long edges before their last hop (the last hop is the arrow annotation).
+    seg_x: list[float | None] = []
+    seg_y: list[float | None] = []
+    for route in lay.routes:
+        if len(route) > 2:
+            for px, py in route[:-1]:
+                seg_x.append(px)
+                seg_y.append(py)
+            seg_x.append(None)
+            seg_y.append(None)
+    fig.add_trace(
+        go.Scatter(
+            x=seg_x,
+            y=seg_y,
+            mode="lines",
+            line=dict(color="#57606a", width=1.5),
+            hoverinfo="skip",
+            showlegend=False,
+            name="edges",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers+text",
+            name="steps",
+            text=[_wrap(s.title, 16) for s in steps],
+            textposition="middle center",
+            textfont=dict(size=13, color="#1f2328"),
+            customdata=ids,
+            hovertext=[step_hover(pathway, s, kb) for s in ids],
+            hoverinfo="text",
+            marker=dict(
+                symbol="square",
+                size=46,
+                color=[KIND_COLOURS.get(s.kind, "#ffffff") for s in steps],
+                opacity=0.01,  # the box shape is the visible node; the marker is the click target
+            ),
+            showlegend=False,
+        )
+    )
+    # Badges: learner choices (top-left corner), recommended (top-right corner).
+    for name, wanted, symbol, colour, dx in (
+        ("Your choice", learner_steps, "circle", LEARNER_COLOUR, -1),
+        ("Recommended", recommended_steps, "star", RECOMMENDED_COLOUR, 1),
+    ):
+        chosen = [s for s in ids if s in set(wanted)]
+        fig.add_trace(
+            go.Scatter(
+                x=[lay.positions[s][0] + dx * (BOX_W / 2 - 0.06) for s in chosen] or [None],
+                y=[lay.positions[s][1] + BOX_H / 2 for s in chosen] or [None],
+                mode="markers",
+                name=name,
+                customdata=chosen or [None],
+                marker=dict(symbol=symbol, size=18, color=colour, line=dict(color="white", width=1.5)),
+                hovertext=[f"{name}: {pathway.step(s).title}" for s in chosen] or [None],
+                hoverinfo="text",
+                showlegend=True,
+                legendgroup="highlights",
+                legendgrouptitle_text="Highlights" if name == "Your choice" else None,
+            )
+        )
+    # Legend-only entries: current position and selected step, then the step kinds.
+    for name, line in (
+        ("Current position (thick outline)", dict(color=CURRENT_OUTLINE, width=4)),
+        ("Selected step (dashed halo)", dict(color=SELECTED_COLOUR, width=3)),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=name,
+                marker=dict(symbol="square-open", size=16, line=line, color=line["color"]),
+                legendgroup="highlights",
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
+    kinds = list(dict.fromkeys(s.kind for s in steps))
+    for i, kind in enumerate(kinds):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=KIND_LABELS.get(kind, kind),
+                marker=dict(
+                    symbol="square",
+                    size=16,
+                    color=KIND_COLOURS.get(kind, "#ffffff"),
+                    line=dict(color=KIND_BORDERS.get(kind, "#333"), width=1.5),
+                ),
+                legendgroup="kinds",
+                legendgrouptitle_text="Step kinds" if i == 0 else None,
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
+
+    annotations: list[dict[str, object]] = []
+    for t, route in zip(pathway.transitions, lay.routes, strict=True):
+        (ax, ay), (x, y) = route[-2], route[-1]
+        annotations.append(
+            dict(
+                name=f"arrow:{t.from_}->{t.to}",
+                x=x,
+                y=y,
+                ax=ax,
+                ay=ay,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                text="",
+                showarrow=True,
+                arrowhead=2,
+                arrowsize=1.3,
+                arrowwidth=1.5,
+                arrowcolor="#57606a",
+            )
+        )
+    for t, (lx, ly) in zip(pathway.transitions, lay.label_points, strict=True):
+        annotations.append(
+            dict(
+                name=f"label:{t.from_}->{t.to}",
+                x=lx,
+                y=ly,
+                xref="x",
+                yref="y",
+                text=_wrap(t.condition, 24),
+                hovertext=t.condition,
+                showarrow=False,
+                font=dict(size=10, color="#424a53"),
+                bgcolor="rgba(255,255,255,0.92)",
+                borderpad=2,
+            )
+        )
+
+    all_x = [lay.positions[s][0] for s in ids] + [p[0] for r in lay.routes for p in r]
+    depth = max(lay.layers.values(), default=0)
+    fig.update_layout(
+        shapes=shapes,
+        annotations=annotations,
+        xaxis=dict(
+            visible=False,
+            range=[min(all_x) - BOX_W / 2 - 0.25, max(all_x) + BOX_W / 2 + 0.25],
+            fixedrange=True,
+        ),
+        yaxis=dict(visible=False, range=[-depth * Y_GAP - 0.45, 0.45], fixedrange=True),
+        height=170 * (depth + 1) + 120,
+        margin=dict(l=10, r=10, t=40, b=10),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        title=dict(text=pathway.title, x=0.01, font=dict(size=16)),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=12)),
+        hovermode="closest",
+        clickmode="event+select",
+        dragmode=False,
+        hoverlabel=dict(align="left", bgcolor="white", font=dict(size=12)),
+    )
+    return fig
+
+
+def trend_figure(series: Sequence[Series]) -> go.Figure:
+    """One line per series over time; the y axis is titled with the unit (a second unit gets a right axis)."""
+    fig = go.Figure()
+    if not series:
+        fig.add_annotation(text="No data", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), height=300)
+        return fig
+    units = list(dict.fromkeys(s.unit or "" for s in series))
+    names_by_unit: dict[str, list[str]] = {}
+    for s in series:
+        names_by_unit.setdefault(s.unit or "", []).append(s.name)
+    right_unit = units[1] if len(units) > 1 else None
+    for s in series:
+        on_right = right_unit is not None and (s.unit or "") == right_unit
+        fig.add_trace(
+            go.Scatter(
+                x=[p[0] for p in s.points],
+                y=[p[1] for p in s.points],
+                mode="lines+markers",
+                name=f"{s.name} ({s.unit})" if s.unit else s.name,
+                yaxis="y2" if on_right else "y",
+                hovertemplate=f"{s.name}: %{{y:g}} {s.unit or ''}<br>{s.x_label} %{{x:g}}<extra></extra>",
+            )
+        )
+
+    def axis_title(unit: str) -> str:
+        names = ", ".join(names_by_unit[unit])
+        return f"{names} ({unit})" if unit else names
+
+    layout: dict[str, object] = dict(
+        xaxis=dict(title=dict(text=series[0].x_label.capitalize()), zeroline=False),
+        yaxis=dict(title=dict(text=axis_title(units[0])), rangemode="tozero"),
+        height=340,
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        hovermode="x unified",
+    )
+    if right_unit is not None:
+        layout["yaxis2"] = dict(
+            title=dict(text=axis_title(right_unit)), overlaying="y", side="right", rangemode="tozero"
+        )
+    fig.update_layout(**layout)
+    return fig
+
+
+CATEGORY_ORDER = ("escalation", "safety", "dosing", "monitoring")
+
+
+def _score_colour(value: float | None) -> str:
+    if value is None:
+        return "#d0d7de"
+    if value >= 80:
+        return "#1a7f37"
+    if value >= 50:
+        return "#9a6700"
+    return "#cf222e"
+
+
+def score_breakdown_figure(
+    stage_scores: Sequence[tuple[str, float | None]], category_scores: Mapping[str, float]
+) -> go.Figure:
+    """Two bar charts (0-100): score by stage (None = nothing scored there) and by kind of question."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("By stage", "By kind"), horizontal_spacing=0.12)
+    stage_names = [name for name, _ in stage_scores]
+    stage_values = [value for _, value in stage_scores]
+    fig.add_trace(
+        go.Bar(
+            x=stage_names,
+            y=[0 if v is None else v for v in stage_values],
+            text=["not scored" if v is None else f"{v:.0f}" for v in stage_values],
+            textposition="outside",
+            marker_color=[_score_colour(v) for v in stage_values],
+            name="By stage",
+            showlegend=False,
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    kinds = [k for k in CATEGORY_ORDER if k in category_scores]
+    kinds += [k for k in category_scores if k not in CATEGORY_ORDER and k != "reflection"]
+    values = [category_scores[k] for k in kinds]
+    fig.add_trace(
+        go.Bar(
+            x=[k.capitalize() for k in kinds],
+            y=values,
+            text=[f"{v:.0f}" for v in values],
+            textposition="outside",
+            marker_color=[_score_colour(v) for v in values],
+            name="By kind",
+            showlegend=False,
+            hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+    fig.update_yaxes(range=[0, 112], title_text="Score (0-100)", row=1, col=1)
+    fig.update_yaxes(range=[0, 112], row=1, col=2)
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), bargap=0.35)
+    return fig
