@@ -1,0 +1,144 @@
+"""Case loading: every error names file, line and column; one bad file never stops the others."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from logic import load_case, load_library
+from logic.yamlsource import MAX_BYTES
+
+REPO = Path(__file__).resolve().parents[2]
+GOOD = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shutil.copy(GOOD, tmp_path / "good.yaml")
+    return tmp_path
+
+
+def errors_for(path: Path) -> list[str]:
+    loaded, errors = load_case(path)
+    assert loaded is None
+    return [str(e) for e in errors]
+
+
+def mutate(folder: Path, old: str, new: str, name: str = "bad.yaml") -> Path:
+    text = GOOD.read_text()
+    assert old in text, old
+    path = folder / name
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_unknown_agent_names_file_line_column_path_and_suggestion(folder: Path) -> None:
+    path = mutate(folder, "options: [ivig, rituximab,", "options: [ivig, ritux,")
+    [error] = errors_for(path)
+    line = line_of(path, "options: [ivig, ritux,")
+    column = path.read_text().splitlines()[line - 1].index("ritux") + 1
+    assert error == (
+        f"{path}:{line}:{column}: stages[0].questions[0].options[1]: unknown agent 'ritux' (did you mean 'rituximab'?)"
+    )
+
+
+def test_unknown_action_and_monitoring_item(folder: Path) -> None:
+    path = mutate(folder, "options: [check_iga, ivig_premedication,", "options: [check_igg, ivig_premedication,")
+    [error] = errors_for(path)
+    assert "stages[0].questions[1].options[0]: unknown action 'check_igg' (did you mean 'check_iga'?)" in error
+    path = mutate(folder, "options: [headache, thrombosis,", "options: [headache, thrombosys,")
+    [error] = errors_for(path)
+    assert "unknown monitoring item 'thrombosys' (did you mean 'thrombosis'?)" in error
+
+
+def test_misspelt_field_and_missing_field(folder: Path) -> None:
+    path = mutate(folder, "  weight_kg: 68", "  weigth_kg: 68")
+    messages = errors_for(path)
+    line = line_of(path, "weigth_kg")
+    assert any(m.startswith(f"{path}:{line}:") and "patient.weigth_kg: unknown field" in m for m in messages)
+    assert any("patient.weight_kg: required field is missing" in m for m in messages)
+
+
+def test_unknown_question_kind_points_at_kind(folder: Path) -> None:
+    path = mutate(folder, "kind: monitoring", "kind: monitorin")
+    [error] = errors_for(path)
+    assert error.startswith(f"{path}:{line_of(path, 'kind: monitorin')}:")
+    assert "stages[1].questions[0].kind: unknown question kind 'monitorin'" in error
+
+
+def test_invalid_value_points_at_the_value(folder: Path) -> None:
+    path = mutate(folder, "  weight_kg: 68", "  weight_kg: -3")
+    [error] = errors_for(path)
+    assert error.startswith(f"{path}:{line_of(path, 'weight_kg: -3')}:14: patient.weight_kg:")
+
+
+def test_story_that_breaks_the_patient_is_located(folder: Path) -> None:
+    path = mutate(folder, "      fail: [ivig]", "      fail: [ivig]\n      start: [{agent: ivig}]")
+    [error] = errors_for(path)
+    assert "stages[2].changes: the patient becomes invalid" in error
+
+
+def test_duplicate_question_ids(folder: Path) -> None:
+    path = mutate(folder, "id: before-ivig", "id: next-agent")
+    [error] = errors_for(path)
+    assert "question id 'next-agent' is used twice" in error
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (b"   \n\n", "file is empty"),
+        (b"# only a comment\n", "file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "file is binary"),
+        (b"\xff\xfe\xfa broken", "not UTF-8"),
+        (b"id: [unclosed\n", "invalid YAML"),
+        (b"- just\n- a list\n", "must be a mapping"),
+        (b"a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n", "anchors and aliases"),
+    ],
+)
+def test_malformed_files_give_a_clear_error_and_the_rest_still_load(folder: Path, content: bytes, message: str) -> None:
+    bad = folder / "bad.yaml"
+    bad.write_bytes(content)
+    library = load_library([folder])
+    assert "myositis-after-failed-immunosuppression" in library.cases
+    [error] = library.errors
+    assert error.path == bad
+    assert message in str(error)
+    assert str(error).startswith(f"{bad}:")
+
+
+def test_alias_bomb_is_refused_quickly(folder: Path) -> None:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    (folder / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    library = load_library([folder])
+    assert len(library.cases) == 1
+    assert "anchors and aliases" in str(library.errors[0])
+
+
+def test_huge_file_is_refused_without_parsing(folder: Path) -> None:
+    huge = folder / "huge.yaml"
+    huge.write_text("narrative: |\n" + ("  x" * 40 + "\n") * (MAX_BYTES // 40))
+    [error] = load_library([folder]).errors
+    assert "at most 256 KiB" in str(error)
+
+
+def test_duplicate_case_id_keeps_the_first_and_reports_the_second(folder: Path) -> None:
+    shutil.copy(GOOD, folder / "zz-copy.yaml")
+    library = load_library([folder])
+    assert len(library.cases) == 1
+    [error] = library.errors
+    assert error.path.name == "zz-copy.yaml"
+    assert "already used by" in error.message
+
+
+def test_markdown_asterisks_and_ampersands_are_not_mistaken_for_aliases(folder: Path) -> None:
+    text = GOOD.read_text().replace("has barely changed", "has *barely* changed & her rash is **better**", 1)
+    (folder / "good.yaml").write_text(text)
+    library = load_library([folder])
+    assert not library.errors
