@@ -112,11 +112,15 @@ class PatientChange(CaseModel):
         months = self.months_pass
         gone = set(self.fail) | set(self.stop)
         current = [
-            CurrentAgent(agent=c.agent, months=c.months + months) for c in patient.current if c.agent not in gone
+            CurrentAgent(agent=c.agent, months=c.months + months)
+            for c in patient.current
+            if c.agent not in gone
         ]
         started = {s.agent for s in self.start}
         current = [c for c in current if c.agent not in started] + list(self.start)
-        failed = [f for f in patient.failed if f not in started] + [f for f in self.fail if f not in patient.failed]
+        failed = [f for f in patient.failed if f not in started] + [
+            f for f in self.fail if f not in patient.failed
+        ]
         manifestations = [m for m in patient.manifestations if m not in self.remove_manifestations]
         manifestations += [m for m in self.add_manifestations if m not in manifestations]
         labs = patient.labs
@@ -193,7 +197,6 @@ class DoseQuestion(QuestionBase):
     unit: str | None = None
     tolerance: float = Field(default=0.1, ge=0, le=0.5, description="Fraction either side of the range.")
     expect: float | None = None
-
 
 
 class ReflectionQuestion(QuestionBase):

@@ -28,28 +28,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="validate and lint case files", description="Validate and lint case files.")
+    p = sub.add_parser(
+        "validate", help="validate and lint case files", description="Validate and lint case files."
+    )
     p.add_argument("paths", nargs="*", type=Path, help="case files or folders (default: cases/)")
-    p.add_argument("--no-lint", action="store_true", help="check the schema only, not agreement with the logic")
+    p.add_argument(
+        "--no-lint", action="store_true", help="check the schema only, not agreement with the logic"
+    )
 
     p = sub.add_parser(
-        "recommend", help="grade every agent and action for a patient", description="Grade options for a patient."
+        "recommend",
+        help="grade every agent and action for a patient",
+        description="Grade options for a patient.",
     )
     p.add_argument("patient", type=Path, help="a YAML file holding the patient block")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    p = sub.add_parser("score", help="score a learner's answers to a case", description="Score answers to a case.")
+    p = sub.add_parser(
+        "score", help="score a learner's answers to a case", description="Score answers to a case."
+    )
     p.add_argument("case", type=Path, help="the case file")
     p.add_argument("answers", type=Path, help="YAML mapping question id -> choice id(s) or a number")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    sub.add_parser("schema", help="print the JSON Schema of a case file", description="Print the case JSON Schema.")
+    sub.add_parser(
+        "schema", help="print the JSON Schema of a case file", description="Print the case JSON Schema."
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"validate": _validate, "recommend": _recommend, "score": _score, "schema": _schema}[args.command]
+    handler = {"validate": _validate, "recommend": _recommend, "score": _score, "schema": _schema}[
+        args.command
+    ]
     return handler(args)
 
 
@@ -66,7 +78,10 @@ def _validate(args: argparse.Namespace) -> int:
     for problem in sorted(problems, key=lambda e: (str(e.path), e.line, e.column)):
         print(problem)
     checked = len(library.cases) + len({e.path for e in library.errors})
-    print(f"{checked} file(s) checked, {len(library.cases)} case(s) loaded, {len(problems)} problem(s)", file=sys.stderr)
+    print(
+        f"{checked} file(s) checked, {len(library.cases)} case(s) loaded, {len(problems)} problem(s)",
+        file=sys.stderr,
+    )
     return 1 if problems or missing else 0
 
 
@@ -77,7 +92,9 @@ def _load_patient(path: Path) -> Patient | None:
         print(f"{path}:{exc.line}:{exc.column}: {exc.message}", file=sys.stderr)
         return None
     data = source.data.get("patient", source.data) if isinstance(source.data, dict) else source.data
-    prefix: list[str | int] = ["patient"] if isinstance(source.data, dict) and "patient" in source.data else []
+    prefix: list[str | int] = (
+        ["patient"] if isinstance(source.data, dict) and "patient" in source.data else []
+    )
     try:
         return Patient.model_validate(data)
     except ValidationError as exc:
@@ -164,7 +181,9 @@ def _score(args: argparse.Namespace) -> int:
     for r in result.results:
         flag = "  UNSAFE" if r.unsafe else ""
         if r.scored:
-            print(f"  stage {r.stage_index + 1} {r.question_id:24} {r.points:+g}/{r.max_points:g}{flag}   best: {r.best_text}")
+            print(
+                f"  stage {r.stage_index + 1} {r.question_id:24} {r.points:+g}/{r.max_points:g}{flag}   best: {r.best_text}"
+            )
     for category, value in result.category_scores.items():
         print(f"  {category:12} {value:g}")
     return 0

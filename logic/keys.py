@@ -65,7 +65,9 @@ def answer_key(question: QuestionBase, plan: StagePlan) -> AnswerKey:
         advice = monitoring_for(agents)
         correct = frozenset(m.id for m in advice) & frozenset(question.options)
         names = ", ".join(kb.name(a) for a in agents) or "treatment"
-        why = f"On {names}: monitor " + ", ".join(kb.monitoring[m].label.lower() for m in sorted(correct)) + "."
+        why = (
+            f"On {names}: monitor " + ", ".join(kb.monitoring[m].label.lower() for m in sorted(correct)) + "."
+        )
         sources = tuple(dict.fromkeys(s for m in advice if m.id in correct for s in m.sources))
         best = tuple(m for m in question.options if m in correct)
         return AnswerKey("monitoring", best, {}, correct, None, rec, why, sources)

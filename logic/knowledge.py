@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -248,12 +248,12 @@ class KnowledgeBaseError(ValueError):
     """The knowledge base's own data is inconsistent: a bug in logic/data, never a user error."""
 
 
-def _read(name: str, data_dir: Path) -> object:
+def _read(name: str, data_dir: Path) -> Any:
     return yaml.load((data_dir / name).read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
-def _by_id(items: Iterable[dict[str, object]], model: type[BaseModel], what: str) -> dict[str, object]:
-    out: dict[str, object] = {}
+def _by_id(items: Iterable[dict[str, Any]], model: type[BaseModel], what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for item in items:
         obj = model.model_validate(item)
         key = obj.id  # type: ignore[attr-defined]
@@ -267,15 +267,15 @@ def build_knowledge_base(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     """Load and check the knowledge base from ``data_dir`` (uncached; see load_knowledge_base)."""
     formulary = _read("formulary.yaml", data_dir)
     assert isinstance(formulary, dict)
-    pathways = [Pathway.model_validate(p) for p in _read("pathways.yaml", data_dir)]  # type: ignore[union-attr]
+    pathways = [Pathway.model_validate(p) for p in _read("pathways.yaml", data_dir)]
     kb = KnowledgeBase(
-        sources=_by_id(_read("sources.yaml", data_dir), Source, "source"),  # type: ignore[arg-type]
-        agents=_by_id(formulary["agents"], Agent, "agent"),  # type: ignore[arg-type]
-        actions=_by_id(formulary["actions"], Action, "action"),  # type: ignore[arg-type]
-        monitoring=_by_id(formulary["monitoring"], MonitoringItem, "monitoring item"),  # type: ignore[arg-type]
+        sources=_by_id(_read("sources.yaml", data_dir), Source, "source"),
+        agents=_by_id(formulary["agents"], Agent, "agent"),
+        actions=_by_id(formulary["actions"], Action, "action"),
+        monitoring=_by_id(formulary["monitoring"], MonitoringItem, "monitoring item"),
         response_monitoring=tuple(formulary["response_monitoring"]),
         pathways={p.population: p for p in pathways},
-        rules=tuple(Rule.model_validate(r) for r in _read("rules.yaml", data_dir)),  # type: ignore[union-attr]
+        rules=tuple(Rule.model_validate(r) for r in _read("rules.yaml", data_dir)),
     )
     check_knowledge_base(kb)
     return kb
@@ -363,7 +363,9 @@ def _check_pathway(kb: KnowledgeBase, pathway: Pathway) -> list[str]:
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    problems.extend(f"{where}: step {s!r} is unreachable from {pathway.entry!r}" for s in step_ids if s not in seen)
+    problems.extend(
+        f"{where}: step {s!r} is unreachable from {pathway.entry!r}" for s in step_ids if s not in seen
+    )
     # Cycles: depth-first search with colours.
     colour = dict.fromkeys(step_ids, 0)
 
@@ -385,7 +387,9 @@ def _check_pathway(kb: KnowledgeBase, pathway: Pathway) -> list[str]:
                 continue
             if not _positively_graded_at(kb, pathway.population, step.kind, option):
                 problems.append(f"{where} step {step.id}: no rule grades {option!r} positively there")
-        problems.extend(f"{where} step {step.id}: unknown source {s!r}" for s in step.sources if s not in kb.sources)
+        problems.extend(
+            f"{where} step {step.id}: unknown source {s!r}" for s in step.sources if s not in kb.sources
+        )
     return problems
 
 

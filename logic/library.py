@@ -84,8 +84,8 @@ def _message(error: dict[str, object]) -> str:
     elif error["type"] == "missing":
         msg = "required field is missing"
     elif error["type"] == "union_tag_invalid":
-        ctx = error.get("ctx") or {}
-        msg = f"unknown question kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"  # type: ignore[union-attr]
+        ctx: dict[str, object] = error.get("ctx") or {}  # type: ignore[assignment]
+        msg = f"unknown question kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     return msg
 
 
@@ -107,7 +107,9 @@ def load_case(path: Path) -> tuple[LoadedCase | None, list[CaseError]]:
     except YamlSourceError as exc:
         return None, [CaseError(path, exc.line, exc.column, exc.message)]
     if not isinstance(source.data, dict):
-        return None, [CaseError(path, 1, 1, "a case file must be a mapping of fields (id, title, patient, stages...)")]
+        return None, [
+            CaseError(path, 1, 1, "a case file must be a mapping of fields (id, title, patient, stages...)")
+        ]
     try:
         case = Case.model_validate(source.data)
     except ValidationError as exc:
@@ -130,7 +132,11 @@ def check_story(case: Case, source: YamlSource) -> list[CaseError]:
             loc: list[str | int] = ["stages", index, "changes"]
             line, column = source.position(loc)
             problems = "; ".join(_message(dict(e)) for e in exc.errors())
-            return [CaseError(source.path, line, column, f"the patient becomes invalid: {problems}", format_loc(loc))]
+            return [
+                CaseError(
+                    source.path, line, column, f"the patient becomes invalid: {problems}", format_loc(loc)
+                )
+            ]
     return []
 
 
@@ -156,7 +162,9 @@ def load_library(paths: Iterable[Path]) -> Library:
         if case_id in library.cases:
             line, column = loaded.source.position(["id"])
             other = library.cases[case_id].path
-            library.errors.append(CaseError(path, line, column, f"case id {case_id!r} is already used by {other}", "id"))
+            library.errors.append(
+                CaseError(path, line, column, f"case id {case_id!r} is already used by {other}", "id")
+            )
             continue
         library.cases[case_id] = loaded
     return library

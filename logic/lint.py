@@ -21,7 +21,10 @@ def lint_case(loaded: LoadedCase) -> list[CaseError]:
         findings.append((["stages"], "a case needs at least two stages"))
     if case.population != case.patient.population:
         findings.append(
-            (["population"], f"population is {case.population!r} but the patient is {case.patient.population!r}")
+            (
+                ["population"],
+                f"population is {case.population!r} but the patient is {case.patient.population!r}",
+            )
         )
     if not case.references:
         findings.append((["references"], "list the sources the case draws on (source ids)"))
@@ -41,7 +44,9 @@ def lint_case(loaded: LoadedCase) -> list[CaseError]:
                     expected = {question.expect} if isinstance(question.expect, str) else set(question.expect)
                     agrees = expected <= set(key.best) if not question.multiple else expected == set(key.best)
                     if not agrees:
-                        why = "; ".join(f"{o}: {key.graded[o].grade}" for o in sorted(expected) if o in key.graded)
+                        why = "; ".join(
+                            f"{o}: {key.graded[o].grade}" for o in sorted(expected) if o in key.graded
+                        )
                         findings.append(
                             (
                                 here + ["expect"],
@@ -53,27 +58,44 @@ def lint_case(loaded: LoadedCase) -> list[CaseError]:
                 missing = plan.recommendation.option(question.agent).prerequisites
                 absent = [a for a in missing if a not in question.options]
                 if absent:
-                    findings.append((here + ["options"], f"options lack {names(absent)}, which the logic requires"))
+                    findings.append(
+                        (here + ["options"], f"options lack {names(absent)}, which the logic requires")
+                    )
                 if question.expect is not None and set(question.expect) != set(key.correct):
                     findings.append(
-                        (here + ["expect"], f"expect says {names(sorted(question.expect))} but the logic says {names(sorted(key.correct))}")
+                        (
+                            here + ["expect"],
+                            f"expect says {names(sorted(question.expect))} but the logic says {names(sorted(key.correct))}",
+                        )
                     )
             elif isinstance(question, MonitoringQuestion):
                 if not key.correct:
                     findings.append((here + ["options"], "none of the options is monitored for these agents"))
                 if question.expect is not None and set(question.expect) != set(key.correct):
                     findings.append(
-                        (here + ["expect"], f"expect says {names(sorted(question.expect))} but the logic says {names(sorted(key.correct))}")
+                        (
+                            here + ["expect"],
+                            f"expect says {names(sorted(question.expect))} but the logic says {names(sorted(key.correct))}",
+                        )
                     )
             elif isinstance(question, DoseQuestion):
                 option = plan.recommendation.option(question.agent)
                 if key.dose is None:
-                    findings.append((here + ["agent"], f"no dose for {kb.name(question.agent)}: {option.dose_note}"))
+                    findings.append(
+                        (here + ["agent"], f"no dose for {kb.name(question.agent)}: {option.dose_note}")
+                    )
                     continue
                 if question.unit is not None and question.unit != key.dose.unit:
-                    findings.append((here + ["unit"], f"unit is {question.unit!r} but the regimen gives {key.dose.unit!r}"))
+                    findings.append(
+                        (
+                            here + ["unit"],
+                            f"unit is {question.unit!r} but the regimen gives {key.dose.unit!r}",
+                        )
+                    )
                 if question.expect is not None and not key.dose.contains(question.expect, question.tolerance):
-                    findings.append((here + ["expect"], f"expect {question.expect:g} is outside {key.dose.text}"))
+                    findings.append(
+                        (here + ["expect"], f"expect {question.expect:g} is outside {key.dose.text}")
+                    )
     errors = []
     for loc, message in findings:
         line, column = source.position(loc)

@@ -43,7 +43,12 @@ class GradedOption:
             "prerequisites": list(self.prerequisites),
             "dose": None
             if self.dose is None
-            else {"low": self.dose.low, "high": self.dose.high, "unit": self.dose.unit, "text": self.dose.text},
+            else {
+                "low": self.dose.low,
+                "high": self.dose.high,
+                "unit": self.dose.unit,
+                "text": self.dose.text,
+            },
         }
 
 
@@ -199,7 +204,9 @@ def compile_rules(kb: KnowledgeBase) -> _Engine:
     compiled = []
     for index, rule in enumerate(kb.rules):
         patient_test, target, preferred = _compile_condition(rule.when, kb)
-        compiled.append((kb.expand(rule.targets), _CompiledRule(rule, index, patient_test, target, preferred)))
+        compiled.append(
+            (kb.expand(rule.targets), _CompiledRule(rule, index, patient_test, target, preferred))
+        )
 
     def rules_for(option: str) -> tuple[_CompiledRule, ...]:
         return tuple(c for targets, c in compiled if option in targets)
@@ -283,7 +290,9 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         population=patient.population,
         position=position,
         options=tuple(options),
-        monitoring=_monitoring_cached(frozenset(patient.current_ids)) if engine is _engine() else monitoring_for(patient.current_ids, kb),
+        monitoring=_monitoring_cached(frozenset(patient.current_ids))
+        if engine is _engine()
+        else monitoring_for(patient.current_ids, kb),
     )
 
 
@@ -299,14 +308,16 @@ def _graded(
 ) -> GradedOption:
     if rule is None:
         grade: Grade = "not_recommended"
-        rule_id, sources = DEFAULT_RULE, ()
+        rule_id, sources = DEFAULT_RULE, tuple[str, ...]()
         why = f"Not indicated at this step ({position.replace('_', ' ')}) of the pathway for this patient."
     else:
         grade, rule_id, why, sources = rule.grade, rule.id, rule.why, rule.sources
     return GradedOption(option_id, kind, name, grade, rule_id, why, sources, prerequisites, dose, dose_note)
 
 
-def _missing_prerequisites(prerequisites: tuple[str, ...], patient: Patient, kb: KnowledgeBase) -> tuple[str, ...]:
+def _missing_prerequisites(
+    prerequisites: tuple[str, ...], patient: Patient, kb: KnowledgeBase
+) -> tuple[str, ...]:
     missing = []
     for action_id in prerequisites:
         lab = kb.actions[action_id].satisfied_by_lab
@@ -330,7 +341,9 @@ def _dose_for(
         return None, str(exc)
 
 
-def monitoring_for(agent_ids: tuple[str, ...] | list[str], kb: KnowledgeBase | None = None) -> tuple[MonitoringAdvice, ...]:
+def monitoring_for(
+    agent_ids: tuple[str, ...] | list[str], kb: KnowledgeBase | None = None
+) -> tuple[MonitoringAdvice, ...]:
     """What to monitor for a patient on these agents: each agent's items plus response (S0, S3)."""
     kb = kb or load_knowledge_base()
     reasons: dict[str, list[str]] = {}

@@ -18,14 +18,31 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .cases import Case, DoseQuestion, MonitoringQuestion, NextStepQuestion, PrerequisitesQuestion, QuestionBase
+from .cases import (
+    Case,
+    DoseQuestion,
+    MonitoringQuestion,
+    NextStepQuestion,
+    PrerequisitesQuestion,
+    QuestionBase,
+)
 from .keys import AnswerKey, StagePlan, answer_key, stage_plans
 from .knowledge import Grade, SourcedText, load_knowledge_base
 
 Answer = str | float | int | list[str] | tuple[str, ...] | None
 
-SINGLE_CREDIT: dict[Grade, float] = {"recommended": 1.0, "acceptable": 0.5, "not_recommended": 0.0, "unsafe": -0.5}
-MULTI_CREDIT: dict[Grade, float] = {"recommended": 1.0, "acceptable": 0.5, "not_recommended": -0.5, "unsafe": -1.0}
+SINGLE_CREDIT: dict[Grade, float] = {
+    "recommended": 1.0,
+    "acceptable": 0.5,
+    "not_recommended": 0.0,
+    "unsafe": -0.5,
+}
+MULTI_CREDIT: dict[Grade, float] = {
+    "recommended": 1.0,
+    "acceptable": 0.5,
+    "not_recommended": -0.5,
+    "unsafe": -1.0,
+}
 CATEGORY = {
     "next_step": "escalation",
     "prerequisites": "safety",
@@ -111,7 +128,9 @@ def _notes(ids: list[str] | tuple[str, ...]) -> tuple[SourcedText, ...]:
     return tuple(notes.values())
 
 
-def score_question(question: QuestionBase, stage_index: int, plan: StagePlan, answer: Answer) -> QuestionResult:
+def score_question(
+    question: QuestionBase, stage_index: int, plan: StagePlan, answer: Answer
+) -> QuestionResult:
     kb = load_knowledge_base()
     key = answer_key(question, plan)
     weight = question.points
@@ -128,9 +147,7 @@ def score_question(question: QuestionBase, stage_index: int, plan: StagePlan, an
     }
     if isinstance(question, NextStepQuestion):
         chosen = [c for c in _as_list(answer) if c in key.graded]
-        verdicts = tuple(
-            Verdict(c, kb.name(c), key.graded[c].grade, key.graded[c].why) for c in chosen
-        )
+        verdicts = tuple(Verdict(c, kb.name(c), key.graded[c].grade, key.graded[c].why) for c in chosen)
         unsafe = any(v.grade == "unsafe" for v in verdicts)
         if question.multiple:
             credit = sum(1.0 if c in key.best else MULTI_CREDIT[key.graded[c].grade] for c in chosen)
@@ -256,7 +273,9 @@ def _score_dose(
     )
 
 
-def score_case(case: Case, answers: Mapping[str, Answer], plans: tuple[StagePlan, ...] | None = None) -> CaseScore:
+def score_case(
+    case: Case, answers: Mapping[str, Answer], plans: tuple[StagePlan, ...] | None = None
+) -> CaseScore:
     """Score every question of a case; unanswered questions score 0."""
     plans = plans or stage_plans(case)
     results = tuple(
@@ -285,7 +304,9 @@ def best_answers(case: Case) -> dict[str, Answer]:
     for index, question in case.questions():
         key = answer_key(question, plans[index])
         if isinstance(question, NextStepQuestion):
-            answers[question.id] = list(key.best) if question.multiple else (key.best[0] if key.best else None)
+            answers[question.id] = (
+                list(key.best) if question.multiple else (key.best[0] if key.best else None)
+            )
         elif isinstance(question, PrerequisitesQuestion | MonitoringQuestion):
             answers[question.id] = sorted(key.correct)
         elif isinstance(question, DoseQuestion):

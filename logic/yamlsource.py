@@ -69,7 +69,9 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlSource:
     except OSError as exc:
         raise YamlSourceError(f"cannot read file: {exc.strerror}") from exc
     if size > max_bytes:
-        raise YamlSourceError(f"file is {size // 1024} KiB; case files may be at most {max_bytes // 1024} KiB")
+        raise YamlSourceError(
+            f"file is {size // 1024} KiB; case files may be at most {max_bytes // 1024} KiB"
+        )
     raw = path.read_bytes()
     if b"\x00" in raw:
         raise YamlSourceError("file is binary (contains NUL bytes), not YAML text")
@@ -108,10 +110,9 @@ def _refuse_aliases(text: str) -> None:
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
                 raise YamlSourceError(
-                    "YAML anchors and aliases (&name, *name) are not allowed in case files",
-                    mark.line + 1,
-                    mark.column + 1,
+                    "YAML anchors and aliases (&name, *name) are not allowed in case files", line, column
                 )
     except yaml.MarkedYAMLError:
         return  # the real parse reports the syntax error with its position

@@ -41,14 +41,19 @@ def test_validate_reports_file_line_col_and_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     [line] = result.stdout.splitlines()
     assert line.startswith(f"{tmp_path / 'bad.yaml'}:")
-    assert line.endswith("stages[0].questions[0].options[1]: unknown agent 'ritux' (did you mean 'rituximab'?)")
+    assert line.endswith(
+        "stages[0].questions[0].options[1]: unknown agent 'ritux' (did you mean 'rituximab'?)"
+    )
 
 
 def test_validate_reports_lint_disagreements(tmp_path: Path) -> None:
     (tmp_path / "case.yaml").write_text(S2.read_text().replace("expect: ivig\n", "expect: rituximab\n", 1))
     result = run("validate", str(tmp_path))
     assert result.returncode == 1
-    assert "lint: stages[0].questions[0].expect: expect says 'rituximab' but the logic's best is 'ivig'" in result.stdout
+    assert (
+        "lint: stages[0].questions[0].expect: expect says 'rituximab' but the logic's best is 'ivig'"
+        in result.stdout
+    )
     assert run("validate", "--no-lint", str(tmp_path)).returncode == 0
 
 
@@ -78,7 +83,9 @@ def test_recommend_json(tmp_path: Path) -> None:
 
 
 def test_recommend_table_and_bad_patient(tmp_path: Path) -> None:
-    assert "population: adult" in run("recommend", str(REPO / "cases" / S2.name)).stdout  # reads a case's patient
+    assert (
+        "population: adult" in run("recommend", str(REPO / "cases" / S2.name)).stdout
+    )  # reads a case's patient
     bad = tmp_path / "bad.yaml"
     bad.write_text("age: 40\nweight_kg: 70\ndiagnosis: dermatomyositis\nfailed: [ritux]\n")
     result = run("recommend", str(bad))

@@ -6,16 +6,8 @@ import yaml
 
 from logic.knowledge import DATA_DIR, KnowledgeBaseError, build_knowledge_base, load_knowledge_base
 
-AGENTS = (
-    "prednisone methylprednisolone methotrexate azathioprine mycophenolate_mofetil hydroxychloroquine tacrolimus "
-    "ciclosporin cyclophosphamide ivig scig rituximab tocilizumab abatacept infliximab adalimumab etanercept "
-    "upadacitinib tofacitinib baricitinib"
-).split()
-ACTIONS = (
-    "check_iga ivig_premedication tb_screening hepatitis_screening cancer_screening baseline_labs physiotherapy "
-    "sun_protection expert_centre_referral clinical_trial reconsider_diagnosis optimise_current_therapy "
-    "continue_and_reassess"
-).split()
+AGENTS = ["prednisone", "methylprednisolone", "methotrexate", "azathioprine", "mycophenolate_mofetil", "hydroxychloroquine", "tacrolimus", "ciclosporin", "cyclophosphamide", "ivig", "scig", "rituximab", "tocilizumab", "abatacept", "infliximab", "adalimumab", "etanercept", "upadacitinib", "tofacitinib", "baricitinib"]
+ACTIONS = ["check_iga", "ivig_premedication", "tb_screening", "hepatitis_screening", "cancer_screening", "baseline_labs", "physiotherapy", "sun_protection", "expert_centre_referral", "clinical_trial", "reconsider_diagnosis", "optimise_current_therapy", "continue_and_reassess"]
 
 
 def test_formulary_has_exactly_the_stable_ids() -> None:
@@ -49,7 +41,14 @@ def test_doses_are_the_seeds_doses() -> None:
 
 def test_faculty_notes_cover_every_dispute_in_the_content_notes() -> None:
     kb = load_knowledge_base()
-    for agent_id in ("methotrexate", "methylprednisolone", "upadacitinib", "tocilizumab", "rituximab", "ivig"):
+    for agent_id in (
+        "methotrexate",
+        "methylprednisolone",
+        "upadacitinib",
+        "tocilizumab",
+        "rituximab",
+        "ivig",
+    ):
         assert kb.agents[agent_id].faculty_notes, agent_id
         for note in kb.agents[agent_id].faculty_notes:
             assert "content_notes" in note.sources
@@ -58,7 +57,14 @@ def test_faculty_notes_cover_every_dispute_in_the_content_notes() -> None:
 def test_pathways_exist_for_both_populations_with_every_step_kind() -> None:
     kb = load_knowledge_base()
     kinds = {s.kind for p in kb.pathways.values() for s in p.steps}
-    assert kinds == {"first_line", "steroid_sparing", "refractory", "severe", "after_jak_failure", "supportive"}
+    assert kinds == {
+        "first_line",
+        "steroid_sparing",
+        "refractory",
+        "severe",
+        "after_jak_failure",
+        "supportive",
+    }
     assert kb.pathways["juvenile"].step("after_jak_failure").agents
     assert kb.pathways["adult"].steps_with(["cyclophosphamide"]) == ("severe",)
 
@@ -79,7 +85,9 @@ def test_loading_rejects_a_cycle(tmp_path: Path) -> None:
     data = _copy_data(tmp_path)
     _edit_pathways(
         data,
-        lambda p: p[0]["transitions"].append({"from": "severe", "to": "first_line", "condition": "x", "sources": ["S0"]}),
+        lambda p: p[0]["transitions"].append(
+            {"from": "severe", "to": "first_line", "condition": "x", "sources": ["S0"]}
+        ),
     )
     with pytest.raises(KnowledgeBaseError, match="cycle"):
         build_knowledge_base(data)
@@ -87,7 +95,9 @@ def test_loading_rejects_a_cycle(tmp_path: Path) -> None:
 
 def test_loading_rejects_an_unreachable_step(tmp_path: Path) -> None:
     data = _copy_data(tmp_path)
-    _edit_pathways(data, lambda p: p[0].update(transitions=[t for t in p[0]["transitions"] if t["to"] != "severe"]))
+    _edit_pathways(
+        data, lambda p: p[0].update(transitions=[t for t in p[0]["transitions"] if t["to"] != "severe"])
+    )
     with pytest.raises(KnowledgeBaseError, match="'severe' is unreachable"):
         build_knowledge_base(data)
 

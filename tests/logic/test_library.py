@@ -47,9 +47,13 @@ def test_unknown_agent_names_file_line_column_path_and_suggestion(folder: Path) 
 
 
 def test_unknown_action_and_monitoring_item(folder: Path) -> None:
-    path = mutate(folder, "options: [check_iga, ivig_premedication,", "options: [check_igg, ivig_premedication,")
+    path = mutate(
+        folder, "options: [check_iga, ivig_premedication,", "options: [check_igg, ivig_premedication,"
+    )
     [error] = errors_for(path)
-    assert "stages[0].questions[1].options[0]: unknown action 'check_igg' (did you mean 'check_iga'?)" in error
+    assert (
+        "stages[0].questions[1].options[0]: unknown action 'check_igg' (did you mean 'check_iga'?)" in error
+    )
     path = mutate(folder, "options: [headache, thrombosis,", "options: [headache, thrombosys,")
     [error] = errors_for(path)
     assert "unknown monitoring item 'thrombosys' (did you mean 'thrombosis'?)" in error
@@ -101,7 +105,9 @@ def test_duplicate_question_ids(folder: Path) -> None:
         (b"a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n", "anchors and aliases"),
     ],
 )
-def test_malformed_files_give_a_clear_error_and_the_rest_still_load(folder: Path, content: bytes, message: str) -> None:
+def test_malformed_files_give_a_clear_error_and_the_rest_still_load(
+    folder: Path, content: bytes, message: str
+) -> None:
     bad = folder / "bad.yaml"
     bad.write_bytes(content)
     library = load_library([folder])

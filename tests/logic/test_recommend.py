@@ -45,7 +45,9 @@ def test_s3_new_adult_dm_gets_prednisone_methotrexate_and_cancer_screening(make_
     assert rec.option("prednisone").dose.text == "0.5–1 mg/kg/day × 70 kg = 35–70 mg/day"
 
 
-def test_s2_failed_initial_immunosuppression_gets_ivig_with_iga_and_premedication(make_patient: MakePatient) -> None:
+def test_s2_failed_initial_immunosuppression_gets_ivig_with_iga_and_premedication(
+    make_patient: MakePatient,
+) -> None:
     patient = make_patient(
         diagnosis="polymyositis",
         manifestations=["muscle"],
@@ -148,7 +150,9 @@ def test_s4_jdm_after_jak_failure_gets_biologics_screening_and_keeps_mtx() -> No
 
 def test_jdm_never_gets_the_adult_rituximab_dose() -> None:
     for age, weight, height in ((4, 16, 100), (10, 32, 138), (16, 60, 170)):
-        rec = recommend(Patient.model_validate({**S4_JDM, "age": age, "weight_kg": weight, "height_cm": height}))
+        rec = recommend(
+            Patient.model_validate({**S4_JDM, "age": age, "weight_kg": weight, "height_cm": height})
+        )
         dose = rec.option("rituximab").dose
         assert dose is not None
         assert dose.regimen.basis == "m2" and dose.regimen.amount == (375, 375)
@@ -179,7 +183,13 @@ def test_screening_done_is_not_asked_again() -> None:
 def test_new_jdm_gets_prednisone_and_methotrexate_but_no_cancer_screening() -> None:
     rec = recommend(
         Patient.model_validate(
-            {"age": 7, "weight_kg": 24, "height_cm": 122, "diagnosis": "juvenile_dermatomyositis", "manifestations": ["skin", "muscle"]}
+            {
+                "age": 7,
+                "weight_kg": 24,
+                "height_cm": 122,
+                "diagnosis": "juvenile_dermatomyositis",
+                "manifestations": ["skin", "muscle"],
+            }
         )
     )
     assert rec.position == "first_line"

@@ -45,7 +45,11 @@ def test_single_choice_credit_by_grade(case: Case) -> None:
 
 def test_unsafe_choice_is_negative_and_flagged(case: Case) -> None:
     deficient = case.model_copy(
-        update={"patient": case.patient.model_copy(update={"labs": case.patient.labs.model_copy(update={"iga": "deficient"})})}
+        update={
+            "patient": case.patient.model_copy(
+                update={"labs": case.patient.labs.model_copy(update={"iga": "deficient"})}
+            )
+        }
     )
     result = score_case(deficient, {"next-agent": "ivig"}).result("next-agent")
     assert result.points == -0.5
