@@ -38,7 +38,7 @@ KIND_LABELS: dict[str, str] = {
     "first_line": "First line",
     "steroid_sparing": "Steroid-sparing",
     "refractory": "Refractory",
-    "severe": "Severe / organ-threatening",
+    "severe": "Severe",
     "after_jak_failure": "After JAK inhibitor failure",
     "supportive": "Supportive care",
 }
@@ -273,7 +273,7 @@ def pathway_figure(
             y=ys,
             mode="markers+text",
             name="steps",
-            text=[_wrap(s.title, 16) for s in steps],
+            text=[_wrap(s.title, 20) for s in steps],
             textposition="middle center",
             textfont=dict(size=13, color="#1f2328"),
             customdata=ids,
@@ -380,7 +380,7 @@ def pathway_figure(
                 text=_wrap(t.condition, 24),
                 hovertext=t.condition,
                 showarrow=False,
-                font=dict(size=10, color="#424a53"),
+                font=dict(size=11, color="#424a53"),
                 bgcolor="rgba(255,255,255,0.92)",
                 borderpad=2,
             )
@@ -511,3 +511,25 @@ def score_breakdown_figure(
     fig.update_yaxes(range=[0, 112], row=1, col=2)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), bargap=0.35)
     return fig
+
+
+def selected_node(event: object) -> str | None:
+    """The step id of the point clicked in a pathway_figure, from st.plotly_chart's selection state.
+
+    The state looks like {"selection": {"points": [{"customdata": "refractory", ...}], ...}}; plotly may
+    send customdata as a scalar or a one-element list. None when nothing (or no node) is selected.
+    """
+    if not isinstance(event, Mapping):
+        return None
+    selection = event.get("selection")
+    if not isinstance(selection, Mapping):
+        return None
+    for point in reversed(list(selection.get("points") or ())):
+        if not isinstance(point, Mapping):
+            continue
+        data = point.get("customdata")
+        if isinstance(data, list | tuple):
+            data = data[0] if data else None
+        if isinstance(data, str) and data:
+            return data
+    return None
