@@ -8,7 +8,7 @@ from .dosing import Dose, compute_dose, mosteller_bsa
 from .keys import AnswerKey, answer_key, stage_plans
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .library import CaseError, Library, LoadedCase, load_case, load_library
-from .lint import lint_case
+from .lint import lint_case, lint_library
 from .patient import Patient
 from .recommend import GradedOption, Recommendation, monitoring_for, recommend
 from .scoring import CaseScore, QuestionResult, best_answers, score_case, score_question
@@ -33,6 +33,7 @@ __all__ = [
     "best_answers",
     "compute_dose",
     "lint_case",
+    "lint_library",
     "load_case",
     "load_knowledge_base",
     "load_library",

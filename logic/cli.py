@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from .cases import Case
 from .library import CaseError, load_case, load_library, validation_errors
-from .lint import lint_case
+from .lint import lint_library
 from .patient import Patient
 from .recommend import recommend
 from .scoring import score_case
@@ -73,8 +73,7 @@ def _validate(args: argparse.Namespace) -> int:
     library = load_library([p for p in paths if p.exists()])
     problems: list[CaseError] = list(library.errors)
     if not args.no_lint:
-        for loaded in library.cases.values():
-            problems.extend(lint_case(loaded))
+        problems.extend(lint_library(library))
     for problem in sorted(problems, key=lambda e: (str(e.path), e.line, e.column)):
         print(problem)
     checked = len(library.cases) + len({e.path for e in library.errors})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +152,29 @@ def case_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a bulk load.
+
+    Parsing keeps every case's objects alive, so each generational collection walks a growing heap
+    and finds nothing to free (the data is acyclic): measured at ~50% of load time for 1,000 cases.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_library(paths: Iterable[Path]) -> Library:
     """Load every case under ``paths``; bad files are reported and skipped, duplicates refused."""
+    with gc_paused():
+        return _load_library(paths)
+
+
+def _load_library(paths: Iterable[Path]) -> Library:
     library = Library()
     for path in case_files(paths):
         loaded, errors = load_case(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .cases import DoseQuestion, MonitoringQuestion, NextStepQuestion, PrerequisitesQuestion
 from .keys import answer_key, stage_plans
 from .knowledge import load_knowledge_base
-from .library import CaseError, LoadedCase, format_loc
+from .library import CaseError, Library, LoadedCase, format_loc, gc_paused
 
 
 def lint_case(loaded: LoadedCase) -> list[CaseError]:
@@ -101,3 +101,9 @@ def lint_case(loaded: LoadedCase) -> list[CaseError]:
         line, column = source.position(loc)
         errors.append(CaseError(loaded.path, line, column, message, format_loc(loc), severity="lint"))
     return errors
+
+
+def lint_library(library: Library) -> list[CaseError]:
+    """Lint every loaded case (collector paused, as for loading)."""
+    with gc_paused():
+        return [error for loaded in library.cases.values() for error in lint_case(loaded)]
