@@ -164,7 +164,7 @@ def layout_pathway(pathway: Pathway) -> PathwayLayout:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "<br>".join(textwrap.wrap(text, width)) or text
+    return "<br>".join(textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)) or text
 
 
 def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase | None = None) -> str:

@@ -1,0 +1,100 @@
+"""The what-if sandbox page (AppTest)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from logic import load_library
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "dashboard" / "app.py")
+CASE = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("pages/sandbox.py").run()
+    assert not at.exception
+    return at
+
+
+def _grade(at: AppTest, option: str) -> str:
+    table = at.dataframe[0].value
+    return table.set_index("Option").loc[option, "Grade"]
+
+
+IVIG = "Intravenous immunoglobulin (IVIG)"
+
+
+def test_page_loads_with_a_default_patient():
+    at = _page()
+    assert [t.value for t in at.title] == ["What-if sandbox"]
+    assert not at.error
+    table = at.dataframe[0].value
+    assert len(table) >= 20
+    assert set(table["Grade"]) <= {"Recommended", "Acceptable", "Not recommended", "Unsafe"}
+    assert any(e.type == "plotly_chart" for e in at.main)
+
+
+def test_iga_deficiency_makes_ivig_unsafe_for_a_refractory_adult():
+    at = _page()
+    at.selectbox(key="sb_diagnosis").set_value("polymyositis")
+    at.multiselect(key="sb_manifestations").set_value(["muscle"])
+    at.multiselect(key="sb_current").set_value(["prednisone"])
+    at.multiselect(key="sb_failed").set_value(["methotrexate"]).run()
+    assert not at.exception and not at.error
+    assert any("Refractory" in m.value for m in at.markdown)
+    assert _grade(at, IVIG) == "Recommended"
+    at.selectbox(key="sb_iga").set_value("deficient").run()
+    assert not at.exception
+    assert _grade(at, IVIG) == "Unsafe"
+
+
+def test_invalid_combination_shows_a_message_not_a_crash():
+    at = _page()
+    at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"])
+    at.multiselect(key="sb_failed").set_value(["methotrexate"]).run()
+    assert not at.exception
+    assert at.error and "methotrexate cannot be both current and failed" in at.error[0].value
+    assert not at.dataframe
+
+
+def test_months_inputs_follow_current_agents():
+    at = _page()
+    at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"]).run()
+    at.number_input(key="sb_months_methotrexate").set_value(4).run()
+    assert not at.exception and not at.error
+
+
+@pytest.fixture
+def one_case_dir(tmp_path, monkeypatch):
+    if not CASE.exists():
+        pytest.skip("the sample case file is gone")
+    shutil.copy(CASE, tmp_path / CASE.name)
+    monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_start_from_a_case_loads_its_patient(one_case_dir):
+    case = next(iter(load_library([one_case_dir]).cases.values())).case
+    at = _page()
+    assert at.selectbox(key="sb_case").value == case.id
+    stage = len(case.stages) - 1
+    at.selectbox(key="sb_stage").set_value(stage).run()
+    at.button(key="sb_load").click().run()
+    assert not at.exception and not at.error
+    patient = case.patients()[stage]
+    ss = at.session_state
+    assert ss["sb_diagnosis"] == patient.diagnosis
+    assert ss["sb_age"] == patient.age and ss["sb_weight"] == patient.weight_kg
+    assert list(ss["sb_current"]) == list(patient.current_ids)
+    assert list(ss["sb_failed"]) == list(patient.failed)
+    assert ss["sb_iga"] == patient.labs.iga
+    for c in patient.current:
+        assert at.number_input(key=f"sb_months_{c.agent}").value == c.months
+    assert at.multiselect(key="sb_failed").value == list(patient.failed)
