@@ -1,0 +1,431 @@
+"""The case player's and the library's logic, without Streamlit: unit-testable.
+
+A learner's progress through one case is a plain dict (kept in ``st.session_state[STORE][case_id]``)::
+
+    {"answers": {question_id: answer}, "submitted": [stage indices, in order], "attempt": int}
+
+A stage's questions are answered together (one form per stage) and a submitted stage is final. Stage k
+is shown only once stages 0..k-1 are submitted; nothing of a stage's answer key is computed for the page
+before that stage is submitted (see ``feedback_ready``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from logic import Case, CaseError, CaseScore, LoadedCase, QuestionResult, load_knowledge_base
+from logic.cases import (
+    DoseQuestion,
+    MonitoringQuestion,
+    NextStepQuestion,
+    PrerequisitesQuestion,
+    QuestionBase,
+    ReflectionQuestion,
+)
+from logic.keys import AnswerKey, StagePlan
+from logic.knowledge import KnowledgeBase, Pathway
+from logic.scoring import Answer, percent, score_question
+
+STORE = "player_progress"  # st.session_state key: {case_id: progress dict}
+POPULATION_LABELS = {"adult": "Adult", "juvenile": "JDM"}
+DIFFICULTY_LABELS = {"introductory": "Introductory", "intermediate": "Intermediate", "advanced": "Advanced"}
+DIFFICULTY_ORDER = tuple(DIFFICULTY_LABELS)
+CATEGORY_LABELS = {
+    "escalation": "Escalation",
+    "safety": "Safety",
+    "dosing": "Dosing",
+    "monitoring": "Monitoring",
+    "reflection": "Reflection",
+}
+
+# Select-all verdicts shown with the grade palette (common.GRADE_COLOURS keys) and their own labels.
+SELECT_VERDICTS = {
+    "correct": ("recommended", "Correct"),
+    "missed": ("acceptable", "Missed"),
+    "extra": ("not_recommended", "Not needed"),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress
+
+
+def new_progress() -> dict[str, Any]:
+    return {"answers": {}, "submitted": [], "attempt": 0}
+
+
+def progress_for(store: MutableMapping[str, Any], case_id: str) -> dict[str, Any]:
+    """The progress dict of one case in the store, created on first use."""
+    progress = store.get(case_id)
+    if not isinstance(progress, dict) or not {"answers", "submitted", "attempt"} <= progress.keys():
+        progress = new_progress()
+        store[case_id] = progress
+    return progress
+
+
+def submitted_stages(progress: Mapping[str, Any], n_stages: int) -> tuple[int, ...]:
+    """Submitted stage indices still valid for a case of n_stages (a case file may change under us)."""
+    return tuple(i for i in progress["submitted"] if 0 <= i < n_stages)
+
+
+def current_stage(n_stages: int, submitted: Iterable[int]) -> int | None:
+    """The first stage not yet submitted, or None when the case is complete."""
+    done = set(submitted)
+    for i in range(n_stages):
+        if i not in done:
+            return i
+    return None
+
+
+def visible_stage_count(n_stages: int, submitted: Iterable[int]) -> int:
+    """How many stages are shown: every submitted one before the current one, and the current one."""
+    current = current_stage(n_stages, submitted)
+    return n_stages if current is None else current + 1
+
+
+def is_complete(n_stages: int, submitted: Iterable[int]) -> bool:
+    return current_stage(n_stages, submitted) is None
+
+
+def feedback_ready(stage_index: int, submitted: Iterable[int]) -> bool:
+    """Whether a stage's answer key may be computed for the page: only after the stage is submitted."""
+    return stage_index in set(submitted)
+
+
+def submit_stage(
+    progress: dict[str, Any], n_stages: int, stage_index: int, answers: Mapping[str, Answer]
+) -> bool:
+    """Record a stage's answers. Only the current stage can be submitted, and only once (final)."""
+    if stage_index != current_stage(n_stages, submitted_stages(progress, n_stages)):
+        return False
+    progress["answers"].update(answers)
+    progress["submitted"] = [*submitted_stages(progress, n_stages), stage_index]
+    return True
+
+
+def restart(progress: dict[str, Any]) -> None:
+    """Forget a case's answers; the attempt counter gives the new attempt fresh widgets."""
+    progress["answers"] = {}
+    progress["submitted"] = []
+    progress["attempt"] = int(progress.get("attempt", 0)) + 1
+
+
+def submitted_answers(case: Case, progress: Mapping[str, Any]) -> dict[str, Answer]:
+    """The answers to the questions of submitted stages only."""
+    done = set(submitted_stages(progress, len(case.stages)))
+    answers: Mapping[str, Answer] = progress["answers"]
+    return {q.id: answers.get(q.id) for i, q in case.questions() if i in done}
+
+
+# --------------------------------------------------------------------------------------------------
+# Widgets -> scoring answers
+
+
+def widget_key(case_id: str, attempt: int, question_id: str, option: str | None = None) -> str:
+    """Session-state key of a live answer widget (one per checkbox for select-all questions)."""
+    key = f"pq:{case_id}:{attempt}:{question_id}"
+    return f"{key}:{option}" if option is not None else key
+
+
+def readonly_key(case_id: str, attempt: int, question_id: str, option: str | None = None) -> str:
+    """Key of the disabled widget showing a submitted answer."""
+    return "ro" + widget_key(case_id, attempt, question_id, option)[2:]
+
+
+def uses_checkboxes(question: QuestionBase) -> bool:
+    """Select-all questions (and multiple-choice next steps) are answered with one checkbox per option."""
+    return isinstance(question, PrerequisitesQuestion | MonitoringQuestion) or (
+        isinstance(question, NextStepQuestion) and question.multiple
+    )
+
+
+def answer_from_widgets(
+    question: QuestionBase, value: Any, checked: Mapping[str, Any] | None = None
+) -> Answer:
+    """A scoring answer from widget values: the radio/number/text value, or the checkbox states by option.
+
+    single choice -> option id or None; select all / multiple -> [ids in the author's order];
+    dose -> float or None; reflection -> str.
+    """
+    if uses_checkboxes(question):
+        checked = checked or {}
+        return [o for o in question.options if checked.get(o)]  # type: ignore[attr-defined]
+    if isinstance(question, NextStepQuestion):
+        return value if value in question.options else None
+    if isinstance(question, DoseQuestion):
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    if isinstance(question, ReflectionQuestion):
+        return "" if value is None else str(value)
+    return value  # type: ignore[no-any-return]
+
+
+def collect_answers(
+    questions: Sequence[QuestionBase], state: Mapping[str, Any], key: Callable[..., str]
+) -> tuple[dict[str, Answer], list[str]]:
+    """Read a stage's answers from widget state; also the ids of questions that still need an answer.
+
+    A single choice and a dose must be given; select-all may be empty (nothing may be needed);
+    a reflection may be left blank.
+    """
+    answers: dict[str, Answer] = {}
+    missing: list[str] = []
+    for q in questions:
+        if uses_checkboxes(q):
+            checked = {o: state.get(key(q.id, o), False) for o in q.options}  # type: ignore[attr-defined]
+            answers[q.id] = answer_from_widgets(q, None, checked)
+        else:
+            answers[q.id] = answer_from_widgets(q, state.get(key(q.id)))
+        if answers[q.id] is None and isinstance(q, NextStepQuestion | DoseQuestion):
+            missing.append(q.id)
+    return answers, missing
+
+
+def dose_unit(question: DoseQuestion, population: str, kb: KnowledgeBase | None = None) -> str:
+    """The unit to answer a dose question in: the author's, else the formulary's for the population.
+
+    Taken from the question or the formulary only (the same for every patient), never from the
+    patient's computed dose.
+    """
+    if question.unit:
+        return question.unit
+    kb = kb or load_knowledge_base()
+    agent = kb.agents.get(question.agent)
+    if agent is None:
+        return ""
+    units = list(dict.fromkeys(r.dose_unit for r in agent.regimens_for(population) if r.dose_unit))  # type: ignore[arg-type]
+    return " or ".join(units)
+
+
+def format_answer(
+    question: QuestionBase, answer: Answer, kb: KnowledgeBase | None = None, unit: str = ""
+) -> str:
+    """A submitted answer as a learner reads it (names, not ids)."""
+    kb = kb or load_knowledge_base()
+    if answer is None or answer == "" or answer == []:
+        return "no answer" if not isinstance(question, PrerequisitesQuestion | MonitoringQuestion) else "none"
+    if isinstance(question, DoseQuestion):
+        return f"{float(answer):g} {unit}".strip()  # type: ignore[arg-type]
+    if isinstance(question, ReflectionQuestion):
+        return str(answer)
+    if isinstance(answer, str):
+        return kb.name(answer)
+    return ", ".join(kb.name(a) for a in answer)  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores and feedback (only ever called for submitted stages)
+
+
+def score_progress(case: Case, progress: Mapping[str, Any], plans: Sequence[StagePlan]) -> CaseScore:
+    """Score the submitted stages only: no answer key of an unsubmitted stage is even computed.
+
+    ``total`` is the running score (0-100 over the questions answered so far); once every stage is
+    submitted this is exactly ``score_case(case, answers)``.
+    """
+    done = set(submitted_stages(progress, len(case.stages)))
+    answers: Mapping[str, Answer] = progress["answers"]
+    results = tuple(
+        score_question(q, i, plans[i], answers.get(q.id)) for i, q in case.questions() if i in done
+    )
+    stage_scores = tuple(
+        percent([r for r in results if r.stage_index == i]) if i in done else None
+        for i in range(len(case.stages))
+    )
+    categories: dict[str, float] = {}
+    for category in ("escalation", "safety", "dosing", "monitoring"):
+        value = percent([r for r in results if r.category == category])
+        if value is not None:
+            categories[category] = value
+    return CaseScore(
+        results=results,
+        stage_scores=stage_scores,
+        category_scores=categories,
+        total=percent(results) or 0.0,
+        unsafe=tuple(r.question_id for r in results if r.unsafe),
+    )
+
+
+def has_scored(score: CaseScore) -> bool:
+    """Whether any scored question has been answered yet (else there is no running score to show)."""
+    return any(r.scored for r in score.results)
+
+
+def stage_score_rows(case: Case, score: CaseScore) -> list[tuple[str, float | None]]:
+    """(label, 0-100 or None) per stage, for score_breakdown_figure."""
+    return [
+        (f"{i + 1}. {_short(s.title, 22)}", v)
+        for i, (s, v) in enumerate(zip(case.stages, score.stage_scores, strict=True))
+    ]
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One line of a feedback cell: an option (or the learner's dose) with its grade and reason."""
+
+    name: str
+    grade: str  # a key of GRADE_COLOURS
+    label: str  # what the learner reads: "Recommended", "Missed"...
+    why: str
+    chosen: bool
+
+
+def feedback_rows(
+    question: QuestionBase,
+    result: QuestionResult,
+    key: AnswerKey | None,
+    grade_labels: Mapping[str, str],
+) -> list[FeedbackRow]:
+    """The graded lines of a submitted question.
+
+    next_step: every option offered, in the author's order, with its grade (the learner's marked);
+    select all: each item hit, missed or picked needlessly; dose: the learner's dose; reflection: none.
+    """
+    kb = load_knowledge_base()
+    if isinstance(question, NextStepQuestion) and key is not None:
+        chosen = set(_as_list(result.answer))
+        return [
+            FeedbackRow(
+                kb.name(o),
+                key.graded[o].grade,
+                grade_labels.get(key.graded[o].grade, key.graded[o].grade),
+                key.graded[o].why,
+                o in chosen,
+            )
+            for o in question.options
+        ]
+    if isinstance(question, PrerequisitesQuestion | MonitoringQuestion):
+        rows = []
+        for v in result.verdicts:
+            grade, label = SELECT_VERDICTS.get(v.grade, ("not_recommended", v.grade))
+            if v.grade == "missed" and isinstance(question, PrerequisitesQuestion):
+                grade = "unsafe"  # skipping a safety check before a start is flagged
+            rows.append(FeedbackRow(v.name, grade, label, v.why, v.grade != "missed"))
+        return rows
+    return [
+        FeedbackRow(v.name, v.grade, grade_labels.get(v.grade, v.grade), v.why, True) for v in result.verdicts
+    ]
+
+
+def _as_list(answer: Answer) -> list[str]:
+    if answer is None:
+        return []
+    if isinstance(answer, str):
+        return [answer]
+    if isinstance(answer, list | tuple):
+        return [str(a) for a in answer]
+    return [str(answer)]
+
+
+def points_text(result: QuestionResult) -> str:
+    if not result.scored:
+        return "not scored"
+    return f"{result.points:g} / {result.max_points:g} points"
+
+
+# --------------------------------------------------------------------------------------------------
+# The path on the flowchart
+
+
+def learner_options(case: Case, answers: Mapping[str, Answer]) -> tuple[str, ...]:
+    """The agents and actions the learner chose in next-step questions, in case order."""
+    out: list[str] = []
+    for _, q in case.questions():
+        if isinstance(q, NextStepQuestion):
+            out += [a for a in _as_list(answers.get(q.id)) if a in q.options]
+    return tuple(dict.fromkeys(out))
+
+
+def best_options(case: Case, score: CaseScore) -> tuple[str, ...]:
+    """The best choices of the case's next-step questions (only meaningful once the case is complete)."""
+    out: list[str] = []
+    for r in score.results:
+        if r.kind == "next_step":
+            out += list(r.best)
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class PathOnChart:
+    current: str
+    learner: tuple[str, ...]
+    recommended: tuple[str, ...]
+
+
+def path_on_chart(
+    pathway: Pathway, plans: Sequence[StagePlan], learner: Iterable[str], best: Iterable[str]
+) -> PathOnChart:
+    """current_step = the patient's final position; the steps teaching the learner's and the best choices."""
+    return PathOnChart(
+        current=plans[-1].recommendation.position,
+        learner=pathway.steps_with(learner),
+        recommended=pathway.steps_with(best),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Library
+
+
+def case_matches(
+    case: Case,
+    query: str = "",
+    tags: Iterable[str] = (),
+    populations: Iterable[str] = (),
+    difficulties: Iterable[str] = (),
+) -> bool:
+    """Search words must all appear in the title, summary, tags, objectives or id; every chosen tag must be
+    on the case; the population and difficulty must be among those chosen (none chosen = any)."""
+    haystack = " ".join([case.id, case.title, case.summary, *case.tags, *case.objectives]).lower()
+    if any(word not in haystack for word in query.lower().split()):
+        return False
+    if not set(tags) <= set(case.tags):
+        return False
+    populations, difficulties = set(populations), set(difficulties)
+    if populations and case.population not in populations:
+        return False
+    return not (difficulties and case.difficulty not in difficulties)
+
+
+def filter_cases(
+    cases: Mapping[str, LoadedCase],
+    query: str = "",
+    tags: Iterable[str] = (),
+    populations: Iterable[str] = (),
+    difficulties: Iterable[str] = (),
+) -> list[LoadedCase]:
+    """Matching cases, ordered by difficulty then title."""
+    tags, populations, difficulties = list(tags), list(populations), list(difficulties)
+    found = [lc for lc in cases.values() if case_matches(lc.case, query, tags, populations, difficulties)]
+    return sorted(found, key=lambda lc: (DIFFICULTY_ORDER.index(lc.case.difficulty), lc.case.title.lower()))
+
+
+def all_tags(cases: Mapping[str, LoadedCase]) -> list[str]:
+    return sorted({t for lc in cases.values() for t in lc.case.tags})
+
+
+def error_text(error: CaseError, root: Path | None = None) -> str:
+    """``file:line:col: message``, the file relative to root (e.g. the repository) when it is inside it."""
+    text = str(error)
+    if root is not None:
+        try:
+            rel = Path(error.path).resolve().relative_to(root.resolve())
+        except ValueError:
+            return text
+        return text.replace(str(error.path), str(rel), 1)
+    return text
+
+
+def question_count(case: Case) -> int:
+    return len(case.questions())
