@@ -246,3 +246,14 @@ def test_json_output_shape(make_patient: MakePatient) -> None:
     assert data["population"] == "adult"
     option = data["options"][0]  # type: ignore[index]
     assert set(option) >= {"id", "kind", "grade", "why", "sources", "prerequisites", "dose"}
+
+
+def test_reassessing_between_three_and_six_months_is_acceptable(make_patient: MakePatient) -> None:
+    on = {"failed": ["methotrexate"]}
+    assert (
+        grade(make_patient(current=[{"agent": "ivig", "months": 4}], **on), "continue_and_reassess")
+        == "acceptable"
+    )
+    assert grade(make_patient(current=[{"agent": "ivig", "months": 7}], **on), "continue_and_reassess") == (
+        "not_recommended"
+    )
