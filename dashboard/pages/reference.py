@@ -44,6 +44,7 @@ with tab_formulary:
         pd.DataFrame(shown, columns=list(COLUMNS)),
         hide_index=True,
         key="ref_table",
+        height=36 * (len(shown) + 1) + 3,
         column_config={
             "Adult regimen": st.column_config.TextColumn(width="large"),
             "JDM regimen": st.column_config.TextColumn(width="large"),

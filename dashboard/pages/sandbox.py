@@ -105,13 +105,13 @@ with st.expander("Start from a case's patient", expanded=False):
     if st.session_state.get("sb_loaded"):
         st.caption(f"Loaded: {st.session_state['sb_loaded']} (edit freely below).")
 
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1, 1.8], gap="large")
 with left:
     st.subheader("Patient")
     c1, c2 = st.columns(2)
-    c1.number_input("Age (years)", min_value=0.0, max_value=120.0, step=1.0, key="sb_age")
+    c1.number_input("Age (years)", min_value=0.0, max_value=120.0, step=1.0, format="%.1f", key="sb_age")
     c2.selectbox("Sex", SEX, key="sb_sex")
-    c1.number_input("Weight (kg)", min_value=1.0, max_value=400.0, step=0.5, key="sb_weight")
+    c1.number_input("Weight (kg)", min_value=1.0, max_value=400.0, step=0.5, format="%.1f", key="sb_weight")
     c2.number_input(
         "Height (cm)",
         min_value=31.0,
@@ -135,12 +135,16 @@ with left:
         if key not in st.session_state:
             st.session_state[key] = 0.0
         months[agent_id] = st.number_input(
-            f"{kb.name(agent_id)}: months on it", min_value=0.0, max_value=600.0, step=1.0, key=key
+            f"{kb.name(agent_id)}: months on it",
+            min_value=0.0,
+            max_value=600.0,
+            step=1.0,
+            format="%.1f",
+            key=key,
         )
     failed = st.multiselect("Failed agents", AGENTS, format_func=kb.name, key="sb_failed")
-    lab_cols = st.columns(3)
-    for col, lab in zip(lab_cols, ("iga", "tb", "hepatitis"), strict=True):
-        col.selectbox(LAB_NAMES[lab], LAB_VALUES[lab], key=f"sb_{lab}")
+    for lab in ("iga", "tb", "hepatitis"):
+        st.radio(LAB_NAMES[lab], LAB_VALUES[lab], key=f"sb_{lab}", horizontal=True)
     st.checkbox("Active infection", key="sb_infections")
     st.checkbox("Cytopenias", key="sb_cytopenias")
 

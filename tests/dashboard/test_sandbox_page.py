@@ -50,7 +50,7 @@ def test_iga_deficiency_makes_ivig_unsafe_for_a_refractory_adult():
     assert not at.exception and not at.error
     assert any("Refractory" in m.value for m in at.markdown)
     assert _grade(at, IVIG) == "Recommended"
-    at.selectbox(key="sb_iga").set_value("deficient").run()
+    at.radio(key="sb_iga").set_value("deficient").run()
     assert not at.exception
     assert _grade(at, IVIG) == "Unsafe"
 
