@@ -117,8 +117,10 @@ with left:
         min_value=31.0,
         max_value=250.0,
         step=1.0,
+        format="%.0f",
+        value=None,
         key="sb_height",
-        help="Needed for mg/m² doses.",
+        help="Needed for mg/m² doses; leave empty if unknown.",
     )
     st.selectbox("Diagnosis", list(DIAGNOSES), format_func=DIAGNOSES.__getitem__, key="sb_diagnosis")
     st.multiselect(
@@ -181,9 +183,9 @@ with right:
     rec = recommend(patient)
     pathway = kb.pathways[rec.population]
     position = pathway.step(rec.position)
-    pop = "JDM" if rec.population == "juvenile" else "adult"
     st.subheader("Graded options")
-    st.markdown(f"**{pop.capitalize()} pathway**, position: **{position.title}** — {position.summary}")
+    pop = "JDM" if rec.population == "juvenile" else "Adult"
+    st.markdown(f"**{pop} pathway**, position: **{position.title}** — {position.summary}")
 
     rows = []
     for o in rec.options:

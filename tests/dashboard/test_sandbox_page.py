@@ -87,7 +87,7 @@ def test_start_from_a_case_loads_its_patient(one_case_dir):
     stage = len(case.stages) - 1
     at.selectbox(key="sb_stage").set_value(stage).run()
     at.button(key="sb_load").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error and not at.warning
     patient = case.patients()[stage]
     ss = at.session_state
     assert ss["sb_diagnosis"] == patient.diagnosis
@@ -98,3 +98,12 @@ def test_start_from_a_case_loads_its_patient(one_case_dir):
     for c in patient.current:
         assert at.number_input(key=f"sb_months_{c.agent}").value == c.months
     assert at.multiselect(key="sb_failed").value == list(patient.failed)
+
+
+def test_unknown_height_gives_a_dose_note_not_a_dose():
+    at = _page()
+    at.number_input(key="sb_height").set_value(None)
+    at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"]).run()
+    assert not at.exception and not at.error and not at.warning
+    dose = at.dataframe[0].value.set_index("Option").loc["Methotrexate", "Dose for this patient"]
+    assert "height" in dose
