@@ -304,15 +304,15 @@ def pathway_figure(
                 marker=dict(symbol=symbol, size=18, color=colour, line=dict(color="white", width=1.5)),
                 hovertext=[f"{name}: {pathway.step(s).title}" for s in chosen] or [None],
                 hoverinfo="text",
-                showlegend=True,
+                showlegend=bool(chosen),  # the key lists only the highlights in use
                 legendgroup="highlights",
-                legendgrouptitle_text="Highlights" if name == "Your choice" else None,
+                legendgrouptitle_text="Highlights",
             )
         )
     # Legend-only entries: current position and selected step, then the step kinds.
-    for name, line in (
-        ("Current position (thick outline)", dict(color=CURRENT_OUTLINE, width=4)),
-        ("Selected step (dashed halo)", dict(color=SELECTED_COLOUR, width=3)),
+    for name, line, used in (
+        ("Current position (thick outline)", dict(color=CURRENT_OUTLINE, width=4), current_step in ids),
+        ("Selected step (dashed halo)", dict(color=SELECTED_COLOUR, width=3), selected_step in ids),
     ):
         fig.add_trace(
             go.Scatter(
@@ -322,7 +322,8 @@ def pathway_figure(
                 name=name,
                 marker=dict(symbol="square-open", size=16, line=line, color=line["color"]),
                 legendgroup="highlights",
-                showlegend=True,
+                legendgrouptitle_text="Highlights",
+                showlegend=used,
                 hoverinfo="skip",
             )
         )

@@ -69,10 +69,6 @@ def test_nodes_coloured_by_kind_with_a_key(pid):
     assert list(_steps_trace(fig).marker.color) == [KIND_COLOURS[s.kind] for s in pathway.steps]
     for step in pathway.steps:
         assert _shape(fig, f"box:{step.id}").fillcolor == KIND_COLOURS[step.kind]
-    legend = {t.name for t in fig.data if t.showlegend}
-    assert {"Your choice", "Recommended"} <= legend
-    assert any(name.startswith("Current position") for name in legend)
-    assert any(name.startswith("Selected step") for name in legend)
     kind_colours = {t.marker.color for t in fig.data if t.legendgroup == "kinds"}
     assert kind_colours == {KIND_COLOURS[s.kind] for s in pathway.steps}
 
@@ -96,6 +92,12 @@ def test_highlights_change_the_styling():
     assert list(badges["Your choice"].customdata) == ["steroid_sparing", "refractory"]
     assert list(badges["Recommended"].customdata) == ["severe"]
     assert badges["Your choice"].marker.symbol != badges["Recommended"].marker.symbol
+    legend = {t.name for t in fig.data if t.showlegend}
+    assert {"Your choice", "Recommended"} <= legend
+    assert any(name.startswith("Current position") for name in legend)
+    assert any(name.startswith("Selected step") for name in legend)
+    # The key lists only the highlights in use.
+    assert not {t.name for t in plain.data if t.showlegend and t.legendgroup == "highlights"}
     plain_badges = {t.name: t for t in plain.data}
     assert list(plain_badges["Your choice"].customdata) == [None]
     # Unknown ids are ignored, never an error.
