@@ -451,7 +451,12 @@ def trend_figure(series: Sequence[Series]) -> go.Figure:
     )
     if right_unit is not None:
         layout["yaxis2"] = dict(
-            title=dict(text=axis_title(right_unit)), overlaying="y", side="right", rangemode="tozero"
+            title=dict(text=axis_title(right_unit)),
+            overlaying="y",
+            side="right",
+            rangemode="tozero",
+            showgrid=False,
+            tickmode="auto",
         )
     fig.update_layout(**layout)
     return fig
