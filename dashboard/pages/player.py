@@ -1,4 +1,377 @@
+"""Case player: a case unfolds like a notebook being run, one stage (narrative, data, questions) at a time.
+
+A stage's questions sit in one form; submitting it is final. Only then are that stage's answer keys
+computed and its feedback shown, followed by the next stage. The logic lives in dashboard/player_state.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-st.title("player")
-st.info("Under construction.")
+from dashboard import player_state as ps
+from dashboard.common import GRADE_COLOURS, GRADE_LABELS, get_library, source_links
+from dashboard.export import to_markdown, to_notebook_json
+from dashboard.figures import pathway_figure, score_breakdown_figure, trend_figure
+from logic import Case, LoadedCase, answer_key, load_knowledge_base, stage_plans
+from logic.cases import (
+    DoseQuestion,
+    NextStepQuestion,
+    QuestionBase,
+    ReflectionQuestion,
+)
+from logic.keys import StagePlan
+from logic.scoring import Answer, QuestionResult
+
+PAGES = st.session_state["_pages"]
+kb = load_knowledge_base()
+
+
+def _fingerprint(loaded: LoadedCase) -> tuple[str, int, int]:
+    try:
+        stat = loaded.path.stat()
+    except OSError:
+        return (str(loaded.path), 0, 0)
+    return (str(loaded.path), stat.st_mtime_ns, stat.st_size)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _plans(case_id: str, fingerprint: tuple[str, int, int], _case: Case) -> tuple[StagePlan, ...]:
+    """The patient and recommend() at every stage: once per case file version, not per rerun."""
+    return stage_plans(_case)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _trend(case_id: str, fingerprint: tuple[str, int, int], stage: int, _case: Case) -> go.Figure:
+    data = _case.stages[stage].data
+    return trend_figure(data.series if data is not None else ())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _pathway(population: str, current: str, learner: tuple[str, ...], best: tuple[str, ...]) -> go.Figure:
+    return pathway_figure(
+        kb.pathways[population],  # type: ignore[index]
+        current_step=current,
+        learner_steps=learner,
+        recommended_steps=best,
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _breakdown(
+    rows: tuple[tuple[str, float | None], ...], categories: tuple[tuple[str, float], ...]
+) -> go.Figure:
+    return score_breakdown_figure(list(rows), dict(categories))
+
+
+def _store() -> dict[str, Any]:
+    return st.session_state.setdefault(ps.STORE, {})  # type: ignore[no-any-return]
+
+
+def _submit(case_id: str, stage_index: int) -> None:
+    """Form callback (runs before the rerun): read the stage's widgets, record the answers if complete."""
+    loaded = get_library().cases.get(case_id)
+    if loaded is None:
+        return
+    case = loaded.case
+    progress = ps.progress_for(_store(), case_id)
+    attempt = progress["attempt"]
+    questions = case.stages[stage_index].questions
+    answers, missing = ps.collect_answers(
+        questions, st.session_state, lambda qid, opt=None: ps.widget_key(case_id, attempt, qid, opt)
+    )
+    if missing:
+        st.session_state["player_missing"] = (case_id, stage_index, tuple(missing))
+        return
+    st.session_state.pop("player_missing", None)
+    ps.submit_stage(progress, len(case.stages), stage_index, answers)
+
+
+def _restart(case_id: str) -> None:
+    ps.restart(ps.progress_for(_store(), case_id))
+    st.session_state.pop("player_missing", None)
+
+
+def _choose_case() -> None:
+    st.query_params["case"] = st.session_state["player_case"]
+
+
+def _option_label(option: str) -> str:
+    return kb.name(option)
+
+
+def _question_widgets(
+    case: Case, question: QuestionBase, key: Any, *, answer: Answer = None, disabled: bool = False
+) -> None:
+    """The answer widget(s) of one question: live in the form, or disabled showing the submitted answer."""
+    st.markdown(question.prompt)
+    if ps.uses_checkboxes(question):
+        chosen = set(answer or []) if disabled else set()  # type: ignore[arg-type]
+        for option in question.options:  # type: ignore[attr-defined]
+            if disabled:
+                st.checkbox(
+                    _option_label(option), value=option in chosen, disabled=True, key=key(question.id, option)
+                )
+            else:
+                st.checkbox(_option_label(option), key=key(question.id, option))
+    elif isinstance(question, NextStepQuestion):
+        options = list(question.options)
+        index = options.index(answer) if disabled and answer in options else None
+        st.radio(
+            "Your answer",
+            options,
+            index=index,
+            format_func=_option_label,
+            disabled=disabled,
+            label_visibility="collapsed",
+            key=key(question.id),
+        )
+    elif isinstance(question, DoseQuestion):
+        unit = ps.dose_unit(question, case.population, kb)
+        st.number_input(
+            f"Dose of {kb.name(question.agent)}" + (f" ({unit})" if unit else ""),
+            min_value=0.0,
+            value=float(answer) if disabled and answer is not None else None,  # type: ignore[arg-type]
+            step=0.5,
+            format="%g",
+            placeholder=f"dose in {unit}" if unit else "dose",
+            disabled=disabled,
+            key=key(question.id),
+        )
+    elif isinstance(question, ReflectionQuestion):
+        st.text_area(
+            "Your reflection (not scored)",
+            value=str(answer or "") if disabled else "",
+            disabled=disabled,
+            key=key(question.id),
+        )
+
+
+def _grade_span(grade: str, label: str) -> str:
+    colour = GRADE_COLOURS.get(grade, "#57606a")
+    return f':color[**{label}**]{{foreground="{colour}"}}'
+
+
+def _feedback(case: Case, question: QuestionBase, result: QuestionResult, plan: StagePlan) -> None:
+    """The feedback cell of a submitted question."""
+    if isinstance(question, ReflectionQuestion):
+        st.markdown("**Discussion**")
+        st.markdown(result.discussion or "*No discussion was written for this question.*")
+        return
+    key = answer_key(question, plan) if isinstance(question, NextStepQuestion) else None
+    head = f"**Feedback** · {ps.points_text(result)}"
+    st.markdown(head)
+    if result.unsafe:
+        st.error("Unsafe: this answer would put the patient at risk.", icon="⚠️")
+    for row in ps.feedback_rows(question, result, key, GRADE_LABELS):
+        mine = " ← *your answer*" if row.chosen and isinstance(question, NextStepQuestion) else ""
+        why = f" — {row.why}" if row.why and row.why != row.name else ""
+        st.markdown(f"- {_grade_span(row.grade, row.label)} **{row.name}**{mine}{why}")
+    st.markdown(f"**Best answer:** {result.best_text}")
+    if result.why and result.why != result.best_text:
+        st.markdown(f"**Why:** {result.why}")
+    links = source_links(result.sources)
+    if links:
+        st.markdown(f"**Sources:** {links}")
+    if result.faculty_notes:
+        with st.expander("Faculty notes", expanded=True):
+            for note in result.faculty_notes:
+                note_links = source_links(note.sources)
+                st.markdown(f"- {note.text}" + (f" — *{note_links}*" if note_links else ""))
+
+
+# ---------------------------------------------------------------------------------------------- page
+
+library = get_library()
+st.title("Case player")
+if not library.cases:
+    st.info("No case could be loaded. See the case library for the files that failed.")
+    st.page_link(PAGES["library"], label="Case library", icon="📚")
+    st.stop()
+
+case_ids = sorted(library.cases, key=lambda c: library.cases[c].case.title.lower())
+linked = st.query_params.get("case")
+if linked in library.cases and st.session_state.get("player_case") != linked:
+    st.session_state["player_case"] = linked
+elif st.session_state.get("player_case") not in library.cases:
+    # The selectbox's state is dropped while another page shows: come back to the last case played.
+    last = st.session_state.get("player_last_case")
+    st.session_state["player_case"] = last if last in library.cases else case_ids[0]
+if linked and linked not in library.cases:
+    st.warning(f"There is no case {linked!r}; showing another one.")
+case_id: str = st.selectbox(
+    "Case",
+    case_ids,
+    format_func=lambda c: library.cases[c].case.title,
+    key="player_case",
+    on_change=_choose_case,
+)
+if st.query_params.get("case") != case_id:
+    st.query_params["case"] = case_id
+st.session_state["player_last_case"] = case_id
+
+loaded = library.cases[case_id]
+case = loaded.case
+fingerprint = _fingerprint(loaded)
+plans = _plans(case_id, fingerprint, case)
+progress = ps.progress_for(_store(), case_id)
+attempt = progress["attempt"]
+n = len(case.stages)
+submitted = ps.submitted_stages(progress, n)
+current = ps.current_stage(n, submitted)
+score = ps.score_progress(case, progress, plans)
+
+# Header: the case, and progress (stage k of n, running score).
+st.header(case.title, anchor=False)
+st.markdown(case.summary)
+p = case.patient
+st.caption(
+    f"{ps.POPULATION_LABELS.get(case.population, case.population)} · "
+    f"{ps.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)} · {n} stage(s) · "
+    f"patient: {p.age:g} y, {p.sex}, {p.weight_kg:g} kg, {p.height_cm:g} cm · by {case.author}"
+)
+if case.objectives:
+    with st.expander("Learning objectives"):
+        st.markdown("\n".join(f"- {o}" for o in case.objectives))
+bar_col, score_col, restart_col = st.columns([4, 1.3, 1.3], vertical_alignment="center")
+stage_text = f"Stage {current + 1} of {n}" if current is not None else f"Complete: {n} of {n} stages"
+bar_col.progress(len(submitted) / n, text=stage_text)
+score_col.metric(
+    "Score so far" if current is not None else "Total score",
+    f"{score.total:g}/100" if ps.has_scored(score) else "—",
+)
+restart_col.button(
+    "Restart case",
+    key=f"restart:{case_id}",
+    on_click=_restart,
+    args=(case_id,),
+    icon=":material/restart_alt:",
+)
+
+# The notebook: each visible stage's cells, top to bottom.
+live = lambda qid, opt=None: ps.widget_key(case_id, attempt, qid, opt)  # noqa: E731
+readonly = lambda qid, opt=None: ps.readonly_key(case_id, attempt, qid, opt)  # noqa: E731
+for i in range(ps.visible_stage_count(n, submitted)):
+    stage = case.stages[i]
+    done = ps.feedback_ready(i, submitted)
+    st.divider()
+    st.subheader(f"Stage {i + 1} of {n}: {stage.title}", anchor=False)
+    with st.container(border=True):
+        st.caption("📝 Narrative")
+        st.markdown(stage.narrative)
+    if stage.data is not None and (stage.data.labs or stage.data.series):
+        with st.container(border=True):
+            st.caption("📊 Data")
+            if stage.data.labs:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "Test": lab.test,
+                                "Value": str(lab.value),
+                                "Unit": lab.unit or "",
+                                "Reference": lab.reference or "",
+                                "Flag": lab.flag or "",
+                            }
+                            for lab in stage.data.labs
+                        ]
+                    ),
+                    hide_index=True,
+                )
+            if stage.data.series:
+                st.plotly_chart(
+                    _trend(case_id, fingerprint, i, case),
+                    key=f"trend:{case_id}:{i}",
+                    config={"displayModeBar": False},
+                )
+    if not done:
+        with st.form(f"stage:{case_id}:{attempt}:{i}", border=True):
+            st.caption("❓ Questions" if stage.questions else "▶️ Continue")
+            for q in stage.questions:
+                _question_widgets(case, q, live)
+            missing = st.session_state.get("player_missing")
+            if missing and missing[0] == case_id and missing[1] == i:
+                st.warning("Answer every choice and dose question before submitting.")
+            st.form_submit_button(
+                f"Submit stage {i + 1}" if stage.questions else "Continue",
+                type="primary",
+                on_click=_submit,
+                args=(case_id, i),
+            )
+        if stage.questions:
+            st.caption("Submitting is final: feedback appears here, then the next stage.")
+        break
+    for q in stage.questions:
+        result = score.result(q.id)
+        with st.container(border=True):
+            st.caption("❓ Question · submitted")
+            _question_widgets(case, q, readonly, answer=progress["answers"].get(q.id), disabled=True)
+        with st.container(border=True):
+            st.caption("✅ Feedback")
+            _feedback(case, q, result, plans[i])
+
+# The end: total, breakdown, path on the flowchart, exports.
+if current is None:
+    st.divider()
+    st.subheader("Case complete", anchor=False)
+    total_col, unsafe_col = st.columns(2)
+    total_col.metric("Total score", f"{score.total:g}/100")
+    unsafe_col.metric("Unsafe answers", len(score.unsafe))
+    if score.unsafe:
+        stages = sorted({case.question(q)[0] + 1 for q in score.unsafe})
+        st.error(
+            "Unsafe answers at stage " + ", ".join(map(str, stages)) + ": see their feedback above.", icon="⚠️"
+        )
+    rows = tuple(ps.stage_score_rows(case, score))
+    st.plotly_chart(
+        _breakdown(rows, tuple(score.category_scores.items())),
+        key=f"breakdown:{case_id}",
+        config={"displayModeBar": False},
+    )
+    answers = progress["answers"]
+    population = case.patient.population
+    pathway = kb.pathways[population]
+    path = ps.path_on_chart(pathway, plans, ps.learner_options(case, answers), ps.best_options(case, score))
+    st.markdown(
+        "**Your path and the recommended one.** The thick outline is where the patient ends up; "
+        "circles mark the steps of your choices, stars those of the best answers."
+    )
+    st.plotly_chart(
+        _pathway(population, path.current, path.learner, path.recommended),
+        key=f"path:{case_id}",
+        config={"displayModeBar": False},
+    )
+    table = [
+        {
+            "Stage": case.question(r.question_id)[0] + 1,
+            "Question": case.question(r.question_id)[1].prompt,
+            "Your choice": ps.format_answer(case.question(r.question_id)[1], r.answer, kb),
+            "Best": r.best_text,
+        }
+        for r in score.results
+        if r.kind == "next_step"
+    ]
+    if table:
+        st.dataframe(pd.DataFrame(table), hide_index=True)
+    nb_col, md_col = st.columns(2)
+    nb_col.download_button(
+        "Download as a Jupyter notebook",
+        lambda: to_notebook_json(case, answers, score),
+        file_name=f"{case_id}.ipynb",
+        mime="application/x-ipynb+json",
+        on_click="ignore",
+        icon="📓",
+        key=f"nb:{case_id}",
+    )
+    md_col.download_button(
+        "Download as Markdown",
+        lambda: to_markdown(case, answers, score),
+        file_name=f"{case_id}.md",
+        mime="text/markdown",
+        on_click="ignore",
+        icon="📄",
+        key=f"md:{case_id}",
+    )

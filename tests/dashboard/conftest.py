@@ -1,0 +1,56 @@
+"""Fixtures for the dashboard page tests (streamlit.testing.v1.AppTest)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import text_format
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = (
+    REPO / "dashboard" / "app.py"
+)  # AppTest resolves relative paths against the calling file: use the full path
+S2 = "myositis-after-failed-immunosuppression"
+S2_FILE = REPO / "cases" / f"{S2}.yaml"
+
+
+def walk(node: Any) -> Iterator[Any]:
+    yield node
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            yield from walk(child)
+
+
+def app_text(at: AppTest) -> str:
+    """Every string the app sent: each element's protobuf (labels, bodies, options, help, figure JSON,
+    link targets...), plus the cells of every dataframe."""
+    parts = []
+    for node in walk(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+        for attr in ("label", "body", "value", "options", "help", "placeholder"):
+            try:
+                value = getattr(node, attr, None)
+            except Exception:  # some elements compute attributes lazily from state they lack
+                continue
+            if isinstance(value, str | list | tuple | int | float):
+                parts.append(str(value))
+        if getattr(node, "type", None) in ("arrow_data_frame", "dataframe", "table"):
+            with contextlib.suppress(Exception):  # an undecodable dataframe still has its proto above
+                parts.append(node.value.to_string())
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def app() -> Callable[[], AppTest]:
+    def make() -> AppTest:
+        return AppTest.from_file(str(APP), default_timeout=30)
+
+    return make

@@ -1,0 +1,110 @@
+"""The case library page: cards, filters, load errors for faculty, deep links into the player."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import player_state as ps
+from logic import load_library
+
+from .conftest import REPO, S2, S2_FILE, app_text
+
+BROKEN = """\
+id: broken-case
+title: "A broken case"
+summary: "Does not load."
+population: adult
+difficulty: impossible
+author: faculty
+patient: {age: 50, sex: female, weight_kg: 70, height_cm: 165, diagnosis: dermatomyositis, manifestations: [skin], severity: mild}
+stages:
+  - title: "One"
+    narrative: "Text."
+"""
+
+
+def test_library_page_loads_with_every_case(app: Callable[[], AppTest]) -> None:
+    at = app()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Case library"
+    library = load_library([REPO / "cases"])
+    titles = {s.value for s in at.subheader}
+    assert {lc.case.title for lc in library.cases.values()} <= titles
+    assert len([b for b in at.button if b.label == "Open in the player"]) == len(library.cases)
+
+
+def test_library_search_and_filters(app: Callable[[], AppTest]) -> None:
+    at = app()
+    at.run()
+    library = load_library([REPO / "cases"])
+    at.text_input(key="lib_search").input("immunosuppression").run()
+    titles = {s.value for s in at.subheader}
+    assert library.cases[S2].case.title in titles
+    assert titles == {lc.case.title for lc in ps.filter_cases(library.cases, "immunosuppression")}
+    at.text_input(key="lib_search").input("").run()
+    at.multiselect(key="lib_population").select("juvenile").run()
+    titles = {s.value for s in at.subheader}
+    assert library.cases[S2].case.title not in titles
+    assert titles == {lc.case.title for lc in library.cases.values() if lc.case.population == "juvenile"}
+
+
+@pytest.fixture
+def tmp_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    shutil.copy(S2_FILE, folder / S2_FILE.name)
+    (folder / "broken.yaml").write_text(BROKEN)
+    monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(folder))
+    return folder
+
+
+def test_bad_case_file_is_listed_and_the_good_one_still_opens(
+    app: Callable[[], AppTest], tmp_cases: Path
+) -> None:
+    library = load_library([tmp_cases])
+    assert list(library.cases) == [S2]
+    (error,) = [e for e in library.errors if e.path.name == "broken.yaml"]
+    assert error.line == 5  # difficulty: impossible
+
+    at = app()
+    at.run()
+    assert not at.exception, at.exception
+    text = app_text(at)
+    assert f"broken.yaml:{error.line}:{error.column}:" in text
+    assert error.message in text
+    assert any("could not be loaded" in e.label for e in at.expander)
+    titles = [s.value for s in at.subheader]
+    assert titles == [library.cases[S2].case.title]
+
+    at.button(key=f"lib_open:{S2}").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Case player"
+    assert at.selectbox(key="player_case").value == S2
+    assert at.selectbox(key="player_case").options == [library.cases[S2].case.title]
+
+
+def test_deep_link_on_the_root_url_opens_the_player(app: Callable[[], AppTest]) -> None:
+    library = load_library([REPO / "cases"])
+    for case_id in (S2, sorted(library.cases)[-1]):
+        at = app()
+        at.query_params["case"] = case_id
+        at.run()
+        assert not at.exception, at.exception
+        assert at.title[0].value == "Case player"
+        assert at.selectbox(key="player_case").value == case_id
+        assert at.header[0].value == library.cases[case_id].case.title
+
+
+def test_unknown_deep_link_stays_on_the_library(app: Callable[[], AppTest]) -> None:
+    at = app()
+    at.query_params["case"] = "no-such-case"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Case library"
+    assert "no-such-case" in at.warning[0].value
