@@ -187,6 +187,14 @@ def open_app(page: Any, app_server: str) -> Any:
         assert response is not None and response.status == 200, f"GET {path}: {response and response.status}"
         page.wait_for_selector("[data-testid='stAppViewContainer']", state="attached", timeout=30_000)
         wait_for_app_run(page)
+        nav = page.get_by_test_id("stSidebarNav")
+        titles = nav.inner_text() if nav.count() else ""
+        assert "Escalation pathways" in titles, (
+            f"GET {path}: the sidebar is not app.py's st.navigation ({titles!r}). Streamlit ran the page file "
+            "directly (multipage v1): a folder named 'pages' next to the main script switches the process to "
+            "v1 until app.py's st.navigation runs once, so a deep link as a fresh server's first request "
+            "bypasses app.py (no footer, no page config)."
+        )
         return page
 
     return open_

@@ -1,0 +1,176 @@
+"""Real-browser tests: the app as a learner uses it, in Debian's chromium (see conftest.py).
+
+The expected feedback comes from the logic (answer_key / recommend), never from copies of page text,
+so a change in the knowledge base cannot make these tests pass for the wrong reason.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logic import DISCLAIMER, answer_key, load_knowledge_base, load_library, stage_plans
+from logic.cases import DoseQuestion, NextStepQuestion, PrerequisitesQuestion
+from tests.e2e.conftest import REPO, wait_for_app_run
+
+pytestmark = pytest.mark.e2e
+
+CASE_ID = "myositis-after-failed-immunosuppression"
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _stage_one() -> tuple[Any, Any]:
+    library = load_library([REPO / "cases"])
+    assert CASE_ID in library.cases, f"S2 case missing from cases/: {[str(e) for e in library.errors]}"
+    case = library.cases[CASE_ID].case
+    return case, stage_plans(case)[0]
+
+
+def _feedback_fragments(case: Any, plan: Any) -> dict[str, list[str]]:
+    """Per stage-1 question, the feedback texts the logic will show once the stage is submitted."""
+    kb = load_knowledge_base()
+    out: dict[str, list[str]] = {}
+    for question in case.stages[0].questions:
+        key = answer_key(question, plan)
+        if isinstance(question, NextStepQuestion):
+            # The best option's own reasoning (answer_key().why is "Name: why" for each best option).
+            out[question.id] = [key.graded[b].why for b in key.best]
+        elif isinstance(question, PrerequisitesQuestion):
+            missing = plan.recommendation.option(question.agent).prerequisites
+            out[question.id] = [kb.actions[a].why for a in missing] or [key.why]
+        elif key.why:
+            out[question.id] = [key.why]
+    return out
+
+
+def _answer_stage_one(page: Any, case: Any, plan: Any) -> None:
+    """Answer every stage-1 question with the logic's best answer, through the widgets, by visible labels."""
+    kb = load_knowledge_base()
+    form = page.get_by_test_id("stForm").first
+    for question in case.stages[0].questions:
+        key = answer_key(question, plan)
+        if isinstance(question, NextStepQuestion):
+            for best in key.best[:1] if not question.multiple else key.best:
+                role = "checkbox" if question.multiple else "radio"
+                _choose(form, role, kb.name(best))
+        elif isinstance(question, PrerequisitesQuestion):
+            for action in key.best:
+                _choose(form, "checkbox", kb.name(action))
+        elif isinstance(question, DoseQuestion):
+            assert key.dose is not None
+            value = (key.dose.low + key.dose.high) / 2
+            number = form.get_by_test_id("stNumberInput").locator("input")
+            assert number.count() == 1, f"expected one number input for {question.id}, found {number.count()}"
+            number.fill(f"{value:g}")
+            number.press("Tab")
+
+
+def _choose(scope: Any, role: str, name: str) -> None:
+    """Tick a radio option / checkbox by its visible label (the option's display name)."""
+    control = scope.get_by_role(role, name=name, exact=True)
+    if control.count() == 0:  # the label may carry extra text (e.g. a class or a hint)
+        control = scope.get_by_role(role, name=re.compile(re.escape(name)))
+    assert control.count() >= 1, f"no {role} labelled {name!r}"
+    # baseweb hides the <input>; clicking its label is what a learner does.
+    control.first.locator("xpath=ancestor::label[1]").click()
+    if role == "checkbox":
+        assert control.first.is_checked(), f"{name!r} not ticked"
+
+
+def _submit_stage(page: Any) -> None:
+    form = page.get_by_test_id("stForm").first
+    button = form.locator("[data-testid^='stBaseButton-'][data-testid$='FormSubmit']")
+    if button.count() == 0:
+        button = form.get_by_role("button", name=re.compile("submit", re.I))
+    button.first.click()
+    wait_for_app_run(page)
+
+
+def test_player_feedback_appears_only_after_submitting_stage_one(open_app: Any, artifacts: Path) -> None:
+    case, plan = _stage_one()
+    fragments = _feedback_fragments(case, plan)
+    assert fragments, "stage 1 of the S2 case has no keyed questions"
+
+    page = open_app(f"/player?case={CASE_ID}")
+    main = page.get_by_test_id("stMain")
+    page.get_by_text(case.stages[0].title).first.wait_for(state="visible")
+    page.screenshot(path=str(artifacts / "player-before-submit.png"), full_page=True)
+
+    # Nothing of the answer key may be in the page (visible or hidden) before the stage is submitted.
+    before = _normal(page.content())
+    for qid, texts in fragments.items():
+        for text in texts:
+            assert _normal(text) not in before, f"{qid}: feedback on the page before submitting: {text!r}"
+
+    _answer_stage_one(page, case, plan)
+    page.screenshot(path=str(artifacts / "player-answered.png"), full_page=True)
+    _submit_stage(page)
+    page.screenshot(path=str(artifacts / "player-after-submit.png"), full_page=True)
+
+    after = _normal(main.inner_text())
+    missing = [(qid, t) for qid, texts in fragments.items() for t in texts if _normal(t) not in after]
+    assert not missing, f"feedback not shown after submitting stage 1: {missing}"
+    expect_visible(page.get_by_text(DISCLAIMER, exact=False).first)
+
+
+def test_pathway_node_click_opens_step_detail(open_app: Any, artifacts: Path) -> None:
+    kb = load_knowledge_base()
+    pathway = kb.pathways["adult"]
+    page = open_app("/pathways")
+    main = page.get_by_test_id("stMain")
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(state="visible")
+
+    # The flowchart's node trace: the scatter trace whose points carry the step ids as customdata.
+    node_ids = page.evaluate(
+        """() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const i = gd.data.findIndex(t => Array.isArray(t.customdata)
+                && t.customdata.length > 0 && t.customdata.every(c => typeof c === 'string'));
+            return i < 0 ? null : {index: i, ids: gd.data[i].customdata};
+        }"""
+    )
+    assert node_ids is not None, "no flowchart node trace (customdata = step ids) in the plotly chart"
+    assert set(node_ids["ids"]) <= {s.id for s in pathway.steps}
+    target = "refractory" if "refractory" in node_ids["ids"] else node_ids["ids"][0]
+    step = pathway.step(target)
+    assert _normal(step.summary) not in _normal(main.inner_text()), "detail shown before any click"
+
+    traces = chart.locator(".scatterlayer .trace")
+    point = traces.nth(node_ids["index"]).locator(".point").nth(node_ids["ids"].index(target))
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    assert box is not None, f"node {target!r} is not rendered"
+    # Plotly's drag layer sits over the markers, so click where the marker is, as a mouse would.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_app_run(page)
+
+    page.get_by_text(step.summary, exact=False).first.wait_for(state="visible")
+    text = _normal(main.inner_text())
+    assert _normal(step.title) in text
+    assert _normal(step.summary) in text
+    page.screenshot(path=str(artifacts / "pathways-step-selected.png"), full_page=True)
+    expect_visible(page.get_by_text(DISCLAIMER, exact=False).first)
+
+
+def test_teaching_only_footer_on_every_page(open_app: Any, artifacts: Path) -> None:
+    for path in ("/", "/library", "/player", "/pathways", "/sandbox", "/reference"):
+        page = open_app(path)
+        expect_visible(page.get_by_text(DISCLAIMER, exact=False).first)
+        assert "Traceback" not in page.get_by_test_id("stMain").inner_text(), f"{path}: exception on the page"
+        assert page.get_by_test_id("stException").count() == 0, f"{path}: st.exception on the page"
+    page.screenshot(path=str(artifacts / "reference.png"), full_page=True)
+
+
+def expect_visible(locator: Any) -> None:
+    from playwright.sync_api import expect
+
+    locator.scroll_into_view_if_needed()
+    expect(locator).to_be_visible()
