@@ -108,9 +108,9 @@ def submit_stage(
 
 def restart(progress: dict[str, Any]) -> None:
     """Forget a case's answers; the attempt counter gives the new attempt fresh widgets."""
-    progress["answers"] = {}
-    progress["submitted"] = []
-    progress["attempt"] = int(progress.get("attempt", 0)) + 1
+    attempt = int(progress.get("attempt", 0)) + 1
+    progress.clear()
+    progress.update(new_progress(), attempt=attempt)
 
 
 def submitted_answers(case: Case, progress: Mapping[str, Any]) -> dict[str, Answer]:

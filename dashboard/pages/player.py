@@ -44,10 +44,14 @@ def _plans(case_id: str, fingerprint: tuple[str, int, int], _case: Case) -> tupl
     return stage_plans(_case)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _trend(case_id: str, fingerprint: tuple[str, int, int], stage: int, _case: Case) -> go.Figure:
-    data = _case.stages[stage].data
-    return trend_figure(data.series if data is not None else ())
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _trends(case_id: str, fingerprint: tuple[str, int, int], _case: Case) -> dict[int, go.Figure]:
+    """Every stage's trend figure, built when the case opens so that no submit rerun has to build one."""
+    return {
+        i: trend_figure(stage.data.series)
+        for i, stage in enumerate(_case.stages)
+        if stage.data is not None and stage.data.series
+    }
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -217,6 +221,7 @@ loaded = library.cases[case_id]
 case = loaded.case
 fingerprint = _fingerprint(loaded)
 plans = _plans(case_id, fingerprint, case)
+trends = _trends(case_id, fingerprint, case)
 progress = ps.progress_for(_store(), case_id)
 attempt = progress["attempt"]
 n = len(case.stages)
@@ -283,7 +288,7 @@ for i in range(ps.visible_stage_count(n, submitted)):
                 )
             if stage.data.series:
                 st.plotly_chart(
-                    _trend(case_id, fingerprint, i, case),
+                    trends[i],
                     key=f"trend:{case_id}:{i}",
                     config={"displayModeBar": False},
                 )
@@ -325,25 +330,41 @@ if current is None:
         st.error(
             "Unsafe answers at stage " + ", ".join(map(str, stages)) + ": see their feedback above.", icon="⚠️"
         )
-    rows = tuple(ps.stage_score_rows(case, score))
-    st.plotly_chart(
-        _breakdown(rows, tuple(score.category_scores.items())),
-        key=f"breakdown:{case_id}",
-        config={"displayModeBar": False},
-    )
+    if score.category_scores:
+        for col, (category, value) in zip(
+            st.columns(len(score.category_scores)), score.category_scores.items(), strict=True
+        ):
+            col.metric(ps.CATEGORY_LABELS.get(category, category), f"{value:g}")
     answers = progress["answers"]
-    population = case.patient.population
-    pathway = kb.pathways[population]
-    path = ps.path_on_chart(pathway, plans, ps.learner_options(case, answers), ps.best_options(case, score))
-    st.markdown(
-        "**Your path and the recommended one.** The thick outline is where the patient ends up; "
-        "circles mark the steps of your choices, stars those of the best answers."
-    )
-    st.plotly_chart(
-        _pathway(population, path.current, path.learner, path.recommended),
-        key=f"path:{case_id}",
-        config={"displayModeBar": False},
-    )
+    # The charts come on request: building plotly figures would slow the last submit rerun down.
+    if not progress.get("charts"):
+        st.button(
+            "Show the score breakdown and your path on the flowchart",
+            key=f"charts:{case_id}",
+            icon="📊",
+            on_click=lambda: progress.update(charts=True),
+        )
+    else:
+        rows = tuple(ps.stage_score_rows(case, score))
+        st.plotly_chart(
+            _breakdown(rows, tuple(score.category_scores.items())),
+            key=f"breakdown:{case_id}",
+            config={"displayModeBar": False},
+        )
+        population = case.patient.population
+        pathway = kb.pathways[population]
+        path = ps.path_on_chart(
+            pathway, plans, ps.learner_options(case, answers), ps.best_options(case, score)
+        )
+        st.markdown(
+            "**Your path and the recommended one.** The thick outline is where the patient ends up; "
+            "circles mark the steps of your choices, stars those of the best answers."
+        )
+        st.plotly_chart(
+            _pathway(population, path.current, path.learner, path.recommended),
+            key=f"path:{case_id}",
+            config={"displayModeBar": False},
+        )
     table = [
         {
             "Stage": case.question(r.question_id)[0] + 1,

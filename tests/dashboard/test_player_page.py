@@ -124,6 +124,12 @@ def test_player_plays_s2_end_to_end_and_matches_the_cli(
         assert 0 < expected < 100
     assert any(s.value == "Case complete" for s in at.subheader)
     assert "Complete" in at.progress[0].proto.text
+    # The charts (score breakdown, the path on the flowchart) come on request.
+    charts_before = len(at.get("plotly_chart"))
+    at.button(key=f"charts:{S2}").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == charts_before + 2
+    assert shown_score(at) == pytest.approx(expected)
     labels = {b.label for b in at.get("download_button")}
     assert labels == {"Download as a Jupyter notebook", "Download as Markdown"}
     # Earlier cells stay visible: every stage's narrative is still on the page.
@@ -229,3 +235,26 @@ def test_deep_link_on_the_player_url(app: Callable[[], AppTest]) -> None:
     assert at.selectbox(key="player_case").value == other
     assert at.header[0].value == library.cases[other].case.title
     assert at.query_params["case"] in (other, [other])
+
+
+def test_submit_reruns_neither_recommend_nor_build_figures(
+    app: Callable[[], AppTest], s2, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import dashboard.figures
+    import logic.keys
+
+    at = open_player(app)  # opening the case plans every stage (cached) and draws its trends
+    calls: list[str] = []
+    real_recommend = logic.keys.recommend
+    monkeypatch.setattr(logic.keys, "recommend", lambda p: calls.append("recommend") or real_recommend(p))
+    for name in ("trend_figure", "pathway_figure", "score_breakdown_figure"):
+        real = getattr(dashboard.figures, name)
+        monkeypatch.setattr(
+            dashboard.figures, name, lambda *a, _n=name, _r=real, **k: calls.append(_n) or _r(*a, **k)
+        )
+    for i in range(len(s2.stages)):
+        answer_stage(at, s2, i, MIXED)
+    assert calls == []
+    at.button(key=f"charts:{S2}").click().run()
+    assert not at.exception, at.exception
+    assert "recommend" not in calls
