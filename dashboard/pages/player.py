@@ -276,7 +276,7 @@ for i in range(ps.visible_stage_count(n, submitted)):
                         [
                             {
                                 "Test": lab.test,
-                                "Value": str(lab.value),
+                                "Value": lab.value if isinstance(lab.value, str) else f"{lab.value:g}",
                                 "Unit": lab.unit or "",
                                 "Reference": lab.reference or "",
                                 "Flag": lab.flag or "",
