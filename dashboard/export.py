@@ -206,8 +206,11 @@ def to_notebook(
     case: Case, answers: Mapping[str, Answer], score: CaseScore | None, stages: int | None = None
 ) -> NotebookNode:
     """A Jupyter notebook (nbformat v4) of Markdown cells."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(block) for block in blocks(case, answers, score, stages)]
+    nb: NotebookNode = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(block)  # type: ignore[no-untyped-call]
+        for block in blocks(case, answers, score, stages)
+    ]
     nb.metadata["myotutor"] = {
         "case": case.id,
         "total": None if score is None else score.total,
@@ -219,7 +222,8 @@ def to_notebook(
 def to_notebook_json(
     case: Case, answers: Mapping[str, Answer], score: CaseScore | None, stages: int | None = None
 ) -> str:
-    return nbformat.writes(to_notebook(case, answers, score, stages))
+    text: str = nbformat.writes(to_notebook(case, answers, score, stages))  # type: ignore[no-untyped-call]
+    return text
 
 
 def to_markdown(
