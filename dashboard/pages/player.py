@@ -26,7 +26,8 @@ from logic.cases import (
 from logic.keys import StagePlan
 from logic.scoring import Answer, QuestionResult
 
-PAGES = st.session_state["_pages"]
+# app.py's st.Page objects; by path if this file runs without app.py (a fresh server's first request).
+PAGES = st.session_state.get("_pages") or {"library": "pages/library.py", "player": "pages/player.py"}
 kb = load_knowledge_base()
 
 

@@ -258,3 +258,12 @@ def test_submit_reruns_neither_recommend_nor_build_figures(
     at.button(key=f"charts:{S2}").click().run()
     assert not at.exception, at.exception
     assert "recommend" not in calls
+
+
+@pytest.mark.parametrize("page", ["player", "library"])
+def test_pages_run_without_app_py(page: str) -> None:
+    """A fresh server's first request to /player may run the page file directly (multipage v1)."""
+    at = AppTest.from_file(str(REPO / "dashboard" / "pages" / f"{page}.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == ("Case player" if page == "player" else "Case library")
