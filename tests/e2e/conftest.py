@@ -16,6 +16,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def app_server() -> Iterator[str]:
-    """Start ``streamlit run dashboard/app.py`` on a free port; yield its base URL; stop it at the end."""
+@contextmanager
+def streamlit_server() -> Iterator[str]:
+    """Start ``streamlit run dashboard/app.py`` on a free port; yield its base URL; stop it (its group) after."""
     _require_chromium()
     port = _free_port()
     base_url = f"http://localhost:{port}"
@@ -134,12 +135,31 @@ def app_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def app_server() -> Iterator[str]:
+    """The app for the whole session (its first request is made by the ``browser`` fixture, at "/")."""
+    with streamlit_server() as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[str]:
+    """A server of its own that no browser has visited yet (for first-request behaviour)."""
+    with streamlit_server() as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
 def browser(app_server: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
+            # Visit "/" first, as a person does: the deep-link-first case has its own test (fresh_server).
+            page = browser.new_page()
+            page.goto(app_server + "/")
+            wait_for_app_run(page)
+            page.close()
             yield browser
         finally:
             browser.close()
@@ -182,8 +202,8 @@ def wait_for_app_run(page: Any, initial_wait_ms: int = 150, settle_ms: int = 100
 def open_app(page: Any, app_server: str) -> Any:
     """``open_app("/player?case=...")``: load a URL of the running app and wait for its first run."""
 
-    def open_(path: str = "/") -> Any:
-        response = page.goto(app_server + path)
+    def open_(path: str = "/", base_url: str | None = None) -> Any:
+        response = page.goto((base_url or app_server) + path)
         assert response is not None and response.status == 200, f"GET {path}: {response and response.status}"
         page.wait_for_selector("[data-testid='stAppViewContainer']", state="attached", timeout=30_000)
         wait_for_app_run(page)

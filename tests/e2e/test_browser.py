@@ -161,16 +161,30 @@ def test_pathway_node_click_opens_step_detail(open_app: Any, artifacts: Path) ->
 
 
 def test_teaching_only_footer_on_every_page(open_app: Any, artifacts: Path) -> None:
+    missing, errors = [], []
     for path in ("/", "/library", "/player", "/pathways", "/sandbox", "/reference"):
         page = open_app(path)
-        expect_visible(page.get_by_text(DISCLAIMER, exact=False).first)
-        assert "Traceback" not in page.get_by_test_id("stMain").inner_text(), f"{path}: exception on the page"
-        assert page.get_by_test_id("stException").count() == 0, f"{path}: st.exception on the page"
-    page.screenshot(path=str(artifacts / "reference.png"), full_page=True)
+        name = path.strip("/") or "root"
+        page.screenshot(path=str(artifacts / f"page-{name}.png"), full_page=True)
+        if page.get_by_test_id("stException").count():
+            errors.append(path)
+        footer = page.get_by_test_id("stCaptionContainer").filter(has_text=DISCLAIMER)
+        if footer.count() == 0 or not footer.first.is_visible():
+            missing.append(path)
+    assert not errors, f"exception shown on {errors}"
+    assert not missing, f"teaching-only footer ({DISCLAIMER!r}) missing on {missing}"
 
 
-def expect_visible(locator: Any) -> None:
+def expect_visible(locator: Any, timeout_ms: int = 5_000) -> None:
     from playwright.sync_api import expect
 
-    locator.scroll_into_view_if_needed()
-    expect(locator).to_be_visible()
+    expect(locator).to_be_visible(timeout=timeout_ms)
+
+
+def test_deep_link_as_a_fresh_servers_first_request_runs_the_app_shell(
+    fresh_server: str, open_app: Any, artifacts: Path
+) -> None:
+    """A learner's first visit may well be a shared deep link: app.py (navigation, footer) must still run."""
+    page = open_app(f"/player?case={CASE_ID}", base_url=fresh_server)
+    page.screenshot(path=str(artifacts / "deep-link-first-request.png"), full_page=True)
+    expect_visible(page.get_by_test_id("stCaptionContainer").filter(has_text=DISCLAIMER).first)
