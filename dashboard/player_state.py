@@ -11,10 +11,12 @@ before that stage is submitted (see ``feedback_ready``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from logic import Case, CaseError, CaseScore, LoadedCase, QuestionResult, load_knowledge_base
 from logic.cases import (
@@ -28,6 +30,8 @@ from logic.cases import (
 from logic.keys import AnswerKey, StagePlan
 from logic.knowledge import KnowledgeBase, Pathway
 from logic.scoring import Answer, percent, score_question
+
+T = TypeVar("T")
 
 STORE = "player_progress"  # st.session_state key: {case_id: progress dict}
 POPULATION_LABELS = {"adult": "Adult", "juvenile": "JDM"}
@@ -47,6 +51,51 @@ SELECT_VERDICTS = {
     "missed": ("acceptable", "Missed"),
     "extra": ("not_recommended", "Not needed"),
 }
+
+
+# --------------------------------------------------------------------------------------------------
+# Process-wide memo (like st.cache_resource, without re-hashing a decorated function on every rerun)
+
+
+class Memo:
+    """A small bounded, thread-safe memo: ``get(key, build)`` builds once per key, evicts the oldest."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[no-any-return]
+        value = build()  # outside the lock: two sessions may build the same value once each, harmlessly
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+PLANS = Memo(64)  # (case id, file fingerprint) -> stage_plans(case)
+FIGURES = Memo(256)  # figures the player shows, keyed by what they are drawn from
+
+
+def file_fingerprint(path: Path) -> tuple[str, int, int]:
+    """A case file's identity for caching: path, modification time, size."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), 0, 0)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,11 +177,6 @@ def widget_key(case_id: str, attempt: int, question_id: str, option: str | None 
     """Session-state key of a live answer widget (one per checkbox for select-all questions)."""
     key = f"pq:{case_id}:{attempt}:{question_id}"
     return f"{key}:{option}" if option is not None else key
-
-
-def readonly_key(case_id: str, attempt: int, question_id: str, option: str | None = None) -> str:
-    """Key of the disabled widget showing a submitted answer."""
-    return "ro" + widget_key(case_id, attempt, question_id, option)[2:]
 
 
 def uses_checkboxes(question: QuestionBase) -> bool:
@@ -218,6 +262,37 @@ def format_answer(
     if isinstance(answer, str):
         return kb.name(answer)
     return ", ".join(kb.name(a) for a in answer)  # type: ignore[union-attr]
+
+
+def submitted_markdown(
+    question: QuestionBase, answer: Answer, population: str, kb: KnowledgeBase | None = None
+) -> str:
+    """A submitted question, read-only, as Markdown: its prompt and the options with the learner's marked
+    (the form's widgets, frozen). Options stay in the author's order."""
+    kb = kb or load_knowledge_base()
+    lines = [question.prompt, ""]
+    if uses_checkboxes(question):
+        chosen = set(_as_list(answer))
+        lines += [
+            f"- {'☑' if o in chosen else '☐'} " + (f"**{kb.name(o)}**" if o in chosen else kb.name(o))
+            for o in question.options
+        ]  # type: ignore[attr-defined]
+    elif isinstance(question, NextStepQuestion):
+        lines += [
+            f"- {'◉' if o == answer else '○'} " + (f"**{kb.name(o)}**" if o == answer else kb.name(o))
+            for o in question.options
+        ]
+    elif isinstance(question, DoseQuestion):
+        unit = dose_unit(question, population, kb)
+        lines.append(
+            f"Your dose of {kb.name(question.agent)}: **{format_answer(question, answer, kb, unit)}**"
+        )
+    elif isinstance(question, ReflectionQuestion):
+        text = str(answer or "").strip()
+        lines.append("Your reflection: " + ("*(left blank)*" if not text else ""))
+        if text:
+            lines += ["", *(f"> {line}" for line in text.splitlines())]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -316,6 +391,42 @@ def feedback_rows(
     return [
         FeedbackRow(v.name, v.grade, grade_labels.get(v.grade, v.grade), v.why, True) for v in result.verdicts
     ]
+
+
+def grade_span(grade: str, label: str, colours: Mapping[str, str]) -> str:
+    """Streamlit Markdown for a grade label in its colour (no HTML)."""
+    return f':color[**{label}**]{{foreground="{colours.get(grade, "#57606a")}"}}'
+
+
+def feedback_markdown(
+    question: QuestionBase,
+    result: QuestionResult,
+    key: AnswerKey | None,
+    colours: Mapping[str, str],
+    labels: Mapping[str, str],
+    links: Callable[[Sequence[str]], str],
+) -> str:
+    """The feedback cell of a submitted question, as one Markdown text: points, each graded choice in its
+    colour, the best answer, why, sources and faculty notes (a reflection: its discussion)."""
+    if isinstance(question, ReflectionQuestion):
+        return "**Discussion**\n\n" + (result.discussion or "*No discussion was written for this question.*")
+    lines = [f"**Feedback** · {points_text(result)}", ""]
+    for row in feedback_rows(question, result, key, labels):
+        mine = " ← *your answer*" if row.chosen and isinstance(question, NextStepQuestion) else ""
+        why = f" — {row.why}" if row.why and row.why != row.name else ""
+        lines.append(f"- {grade_span(row.grade, row.label, colours)} **{row.name}**{mine}{why}")
+    lines += ["", f"**Best answer:** {result.best_text}"]
+    if result.why and result.why != result.best_text:
+        lines += ["", f"**Why:** {result.why}"]
+    sources = links(result.sources)
+    if sources:
+        lines += ["", f"**Sources:** {sources}"]
+    if result.faculty_notes:
+        lines += ["", "**Faculty notes**", ""]
+        for note in result.faculty_notes:
+            note_links = links(note.sources)
+            lines.append(f"- {note.text}" + (f" — *{note_links}*" if note_links else ""))
+    return "\n".join(lines)
 
 
 def _as_list(answer: Answer) -> list[str]:

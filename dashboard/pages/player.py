@@ -16,7 +16,7 @@ from dashboard import player_state as ps
 from dashboard.common import GRADE_COLOURS, GRADE_LABELS, get_library, source_links
 from dashboard.export import to_markdown, to_notebook_json
 from dashboard.figures import pathway_figure, score_breakdown_figure, trend_figure
-from logic import Case, LoadedCase, answer_key, load_knowledge_base, stage_plans
+from logic import Case, answer_key, load_knowledge_base, stage_plans
 from logic.cases import (
     DoseQuestion,
     NextStepQuestion,
@@ -24,72 +24,64 @@ from logic.cases import (
     ReflectionQuestion,
 )
 from logic.keys import StagePlan
-from logic.scoring import Answer, QuestionResult
 
 # app.py's st.Page objects; by path if this file runs without app.py (a fresh server's first request).
 PAGES = st.session_state.get("_pages") or {"library": "pages/library.py", "player": "pages/player.py"}
 kb = load_knowledge_base()
 
 
-def _fingerprint(loaded: LoadedCase) -> tuple[str, int, int]:
-    try:
-        stat = loaded.path.stat()
-    except OSError:
-        return (str(loaded.path), 0, 0)
-    return (str(loaded.path), stat.st_mtime_ns, stat.st_size)
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _plans(case_id: str, fingerprint: tuple[str, int, int], _case: Case) -> tuple[StagePlan, ...]:
+def _plans(case_id: str, fingerprint: tuple[str, int, int], case: Case) -> tuple[StagePlan, ...]:
     """The patient and recommend() at every stage: once per case file version, not per rerun."""
-    return stage_plans(_case)
+    return ps.PLANS.get((case_id, fingerprint), lambda: stage_plans(case))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _trends(case_id: str, fingerprint: tuple[str, int, int], _case: Case) -> dict[int, go.Figure]:
+def _trends(case_id: str, fingerprint: tuple[str, int, int], case: Case) -> dict[int, go.Figure]:
     """Every stage's trend figure, built when the case opens so that no submit rerun has to build one."""
-    return {
-        i: trend_figure(stage.data.series)
-        for i, stage in enumerate(_case.stages)
-        if stage.data is not None and stage.data.series
-    }
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _pathway(population: str, current: str, learner: tuple[str, ...], best: tuple[str, ...]) -> go.Figure:
-    return pathway_figure(
-        kb.pathways[population],  # type: ignore[index]
-        current_step=current,
-        learner_steps=learner,
-        recommended_steps=best,
+    return ps.FIGURES.get(
+        ("trends", case_id, fingerprint),
+        lambda: {
+            i: trend_figure(stage.data.series)
+            for i, stage in enumerate(case.stages)
+            if stage.data is not None and stage.data.series
+        },
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+def _pathway(population: str, current: str, learner: tuple[str, ...], best: tuple[str, ...]) -> go.Figure:
+    return ps.FIGURES.get(
+        ("pathway", population, current, learner, best),
+        lambda: pathway_figure(
+            kb.pathways[population],  # type: ignore[index]
+            current_step=current,
+            learner_steps=learner,
+            recommended_steps=best,
+        ),
+    )
+
+
 def _breakdown(
     rows: tuple[tuple[str, float | None], ...], categories: tuple[tuple[str, float], ...]
 ) -> go.Figure:
-    return score_breakdown_figure(list(rows), dict(categories))
+    return ps.FIGURES.get(
+        ("breakdown", rows, categories), lambda: score_breakdown_figure(list(rows), dict(categories))
+    )
 
 
 def _store() -> dict[str, Any]:
     return st.session_state.setdefault(ps.STORE, {})  # type: ignore[no-any-return]
 
 
-def _submit(case_id: str, stage_index: int) -> None:
+def _submit(case: Case, stage_index: int) -> None:
     """Form callback (runs before the rerun): read the stage's widgets, record the answers if complete."""
-    loaded = get_library().cases.get(case_id)
-    if loaded is None:
-        return
-    case = loaded.case
-    progress = ps.progress_for(_store(), case_id)
+    progress = ps.progress_for(_store(), case.id)
     attempt = progress["attempt"]
-    questions = case.stages[stage_index].questions
     answers, missing = ps.collect_answers(
-        questions, st.session_state, lambda qid, opt=None: ps.widget_key(case_id, attempt, qid, opt)
+        case.stages[stage_index].questions,
+        st.session_state,
+        lambda qid, opt=None: ps.widget_key(case.id, attempt, qid, opt),
     )
     if missing:
-        st.session_state["player_missing"] = (case_id, stage_index, tuple(missing))
+        st.session_state["player_missing"] = (case.id, stage_index, tuple(missing))
         return
     st.session_state.pop("player_missing", None)
     ps.submit_stage(progress, len(case.stages), stage_index, answers)
@@ -108,29 +100,18 @@ def _option_label(option: str) -> str:
     return kb.name(option)
 
 
-def _question_widgets(
-    case: Case, question: QuestionBase, key: Any, *, answer: Answer = None, disabled: bool = False
-) -> None:
-    """The answer widget(s) of one question: live in the form, or disabled showing the submitted answer."""
+def _question_widgets(case: Case, question: QuestionBase, key: Any) -> None:
+    """The live answer widget(s) of one question, in the stage's form. Options in the author's order."""
     st.markdown(question.prompt)
     if ps.uses_checkboxes(question):
-        chosen = set(answer or []) if disabled else set()  # type: ignore[arg-type]
         for option in question.options:  # type: ignore[attr-defined]
-            if disabled:
-                st.checkbox(
-                    _option_label(option), value=option in chosen, disabled=True, key=key(question.id, option)
-                )
-            else:
-                st.checkbox(_option_label(option), key=key(question.id, option))
+            st.checkbox(_option_label(option), key=key(question.id, option))
     elif isinstance(question, NextStepQuestion):
-        options = list(question.options)
-        index = options.index(answer) if disabled and answer in options else None
         st.radio(
             "Your answer",
-            options,
-            index=index,
+            list(question.options),
+            index=None,
             format_func=_option_label,
-            disabled=disabled,
             label_visibility="collapsed",
             key=key(question.id),
         )
@@ -139,53 +120,14 @@ def _question_widgets(
         st.number_input(
             f"Dose of {kb.name(question.agent)}" + (f" ({unit})" if unit else ""),
             min_value=0.0,
-            value=float(answer) if disabled and answer is not None else None,  # type: ignore[arg-type]
+            value=None,
             step=0.5,
             format="%g",
             placeholder=f"dose in {unit}" if unit else "dose",
-            disabled=disabled,
             key=key(question.id),
         )
     elif isinstance(question, ReflectionQuestion):
-        st.text_area(
-            "Your reflection (not scored)",
-            value=str(answer or "") if disabled else "",
-            disabled=disabled,
-            key=key(question.id),
-        )
-
-
-def _grade_span(grade: str, label: str) -> str:
-    colour = GRADE_COLOURS.get(grade, "#57606a")
-    return f':color[**{label}**]{{foreground="{colour}"}}'
-
-
-def _feedback(case: Case, question: QuestionBase, result: QuestionResult, plan: StagePlan) -> None:
-    """The feedback cell of a submitted question."""
-    if isinstance(question, ReflectionQuestion):
-        st.markdown("**Discussion**")
-        st.markdown(result.discussion or "*No discussion was written for this question.*")
-        return
-    key = answer_key(question, plan) if isinstance(question, NextStepQuestion) else None
-    head = f"**Feedback** · {ps.points_text(result)}"
-    st.markdown(head)
-    if result.unsafe:
-        st.error("Unsafe: this answer would put the patient at risk.", icon="⚠️")
-    for row in ps.feedback_rows(question, result, key, GRADE_LABELS):
-        mine = " ← *your answer*" if row.chosen and isinstance(question, NextStepQuestion) else ""
-        why = f" — {row.why}" if row.why and row.why != row.name else ""
-        st.markdown(f"- {_grade_span(row.grade, row.label)} **{row.name}**{mine}{why}")
-    st.markdown(f"**Best answer:** {result.best_text}")
-    if result.why and result.why != result.best_text:
-        st.markdown(f"**Why:** {result.why}")
-    links = source_links(result.sources)
-    if links:
-        st.markdown(f"**Sources:** {links}")
-    if result.faculty_notes:
-        with st.expander("Faculty notes", expanded=True):
-            for note in result.faculty_notes:
-                note_links = source_links(note.sources)
-                st.markdown(f"- {note.text}" + (f" — *{note_links}*" if note_links else ""))
+        st.text_area("Your reflection (not scored)", key=key(question.id))
 
 
 # ---------------------------------------------------------------------------------------------- page
@@ -214,13 +156,13 @@ case_id: str = st.selectbox(
     key="player_case",
     on_change=_choose_case,
 )
-if st.query_params.get("case") != case_id:
+if linked != case_id:
     st.query_params["case"] = case_id
 st.session_state["player_last_case"] = case_id
 
 loaded = library.cases[case_id]
 case = loaded.case
-fingerprint = _fingerprint(loaded)
+fingerprint = ps.file_fingerprint(loaded.path)
 plans = _plans(case_id, fingerprint, case)
 trends = _trends(case_id, fingerprint, case)
 progress = ps.progress_for(_store(), case_id)
@@ -259,7 +201,6 @@ restart_col.button(
 
 # The notebook: each visible stage's cells, top to bottom.
 live = lambda qid, opt=None: ps.widget_key(case_id, attempt, qid, opt)  # noqa: E731
-readonly = lambda qid, opt=None: ps.readonly_key(case_id, attempt, qid, opt)  # noqa: E731
 for i in range(ps.visible_stage_count(n, submitted)):
     stage = case.stages[i]
     done = ps.feedback_ready(i, submitted)
@@ -305,7 +246,7 @@ for i in range(ps.visible_stage_count(n, submitted)):
                 f"Submit stage {i + 1}" if stage.questions else "Continue",
                 type="primary",
                 on_click=_submit,
-                args=(case_id, i),
+                args=(case, i),
             )
         if stage.questions:
             st.caption("Submitting is final: feedback appears here, then the next stage.")
@@ -313,11 +254,14 @@ for i in range(ps.visible_stage_count(n, submitted)):
     for q in stage.questions:
         result = score.result(q.id)
         with st.container(border=True):
-            st.caption("❓ Question · submitted")
-            _question_widgets(case, q, readonly, answer=progress["answers"].get(q.id), disabled=True)
+            st.caption("❓ Question · submitted (final)")
+            st.markdown(ps.submitted_markdown(q, progress["answers"].get(q.id), case.population, kb))
         with st.container(border=True):
             st.caption("✅ Feedback")
-            _feedback(case, q, result, plans[i])
+            if result.unsafe:
+                st.error("Unsafe: this answer would put the patient at risk.", icon="⚠️")
+            key = answer_key(q, plans[i]) if isinstance(q, NextStepQuestion) else None
+            st.markdown(ps.feedback_markdown(q, result, key, GRADE_COLOURS, GRADE_LABELS, source_links))
 
 # The end: total, breakdown, path on the flowchart, exports.
 if current is None:

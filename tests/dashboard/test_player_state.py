@@ -79,14 +79,13 @@ def test_collect_answers_reports_missing_choices_and_doses(s2) -> None:  # type:
     assert answers == {"next-agent": "ivig", "before-ivig": ["check_iga"], "ivig-dose": 136.0}
 
 
-def test_keys_are_distinct_per_attempt_and_readonly() -> None:
+def test_keys_are_distinct_per_attempt_and_option() -> None:
     keys = {
         ps.widget_key("c", 0, "q"),
         ps.widget_key("c", 1, "q"),
         ps.widget_key("c", 0, "q", "o"),
-        ps.readonly_key("c", 0, "q"),
     }
-    assert len(keys) == 4
+    assert len(keys) == 3
 
 
 def test_score_progress_scores_only_submitted_stages(s2, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
