@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                 "-",
             ),
             (
-                "(b) load_library + lint_case, per file",
+                "(b) load_library + lint_library (lint_case on each), per file",
                 f"{lib_s / n * 1e3:.3f} ms ({lib_s:.2f} s total)",
                 "-",
                 "-",
