@@ -26,6 +26,7 @@ from logic.cases import (
     PrerequisitesQuestion,
     QuestionBase,
     ReflectionQuestion,
+    Stage,
 )
 from logic.keys import AnswerKey, StagePlan
 from logic.knowledge import KnowledgeBase, Pathway
@@ -262,6 +263,27 @@ def format_answer(
     if isinstance(answer, str):
         return kb.name(answer)
     return ", ".join(kb.name(a) for a in answer)  # type: ignore[union-attr]
+
+
+def lab_rows(stage: Stage) -> list[dict[str, str]]:
+    """A stage's lab results as table rows (values as written: 2850, not 2850.0)."""
+    if stage.data is None:
+        return []
+    return [
+        {
+            "Test": lab.test,
+            "Value": lab.value if isinstance(lab.value, str) else f"{lab.value:g}",
+            "Unit": lab.unit or "",
+            "Reference": lab.reference or "",
+            "Flag": lab.flag or "",
+        }
+        for lab in stage.data.labs
+    ]
+
+
+def cell_label(text: str) -> str:
+    """A notebook cell's small grey label, as a Markdown line to put before the cell's text."""
+    return f":small[:gray[{text}]]\n\n"
 
 
 def submitted_markdown(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from dashboard import player_state as ps
@@ -44,6 +45,13 @@ def _trends(case_id: str, fingerprint: tuple[str, int, int], case: Case) -> dict
             for i, stage in enumerate(case.stages)
             if stage.data is not None and stage.data.series
         },
+    )
+
+
+def _labs(case_id: str, fingerprint: tuple[str, int, int], stage: int, case: Case) -> pa.Table:
+    """A stage's labs as an Arrow table (cheaper to send on every rerun than a pandas frame)."""
+    return ps.FIGURES.get(
+        ("labs", case_id, fingerprint, stage), lambda: pa.Table.from_pylist(ps.lab_rows(case.stages[stage]))
     )
 
 
@@ -207,27 +215,12 @@ for i in range(ps.visible_stage_count(n, submitted)):
     st.divider()
     st.subheader(f"Stage {i + 1} of {n}: {stage.title}", anchor=False)
     with st.container(border=True):
-        st.caption("📝 Narrative")
-        st.markdown(stage.narrative)
+        st.markdown(ps.cell_label("📝 Narrative") + stage.narrative)
     if stage.data is not None and (stage.data.labs or stage.data.series):
         with st.container(border=True):
             st.caption("📊 Data")
             if stage.data.labs:
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {
-                                "Test": lab.test,
-                                "Value": lab.value if isinstance(lab.value, str) else f"{lab.value:g}",
-                                "Unit": lab.unit or "",
-                                "Reference": lab.reference or "",
-                                "Flag": lab.flag or "",
-                            }
-                            for lab in stage.data.labs
-                        ]
-                    ),
-                    hide_index=True,
-                )
+                st.dataframe(_labs(case_id, fingerprint, i, case), hide_index=True)
             if stage.data.series:
                 st.plotly_chart(
                     trends[i],
@@ -253,15 +246,19 @@ for i in range(ps.visible_stage_count(n, submitted)):
         break
     for q in stage.questions:
         result = score.result(q.id)
-        with st.container(border=True):
-            st.caption("❓ Question · submitted (final)")
-            st.markdown(ps.submitted_markdown(q, progress["answers"].get(q.id), case.population, kb))
-        with st.container(border=True):
-            st.caption("✅ Feedback")
+        with st.container(border=True):  # the question, frozen with the given answer, then its feedback
+            st.markdown(
+                ps.cell_label("❓ Question · submitted (final)")
+                + ps.submitted_markdown(q, progress["answers"].get(q.id), case.population, kb)
+            )
+            st.divider()
             if result.unsafe:
                 st.error("Unsafe: this answer would put the patient at risk.", icon="⚠️")
             key = answer_key(q, plans[i]) if isinstance(q, NextStepQuestion) else None
-            st.markdown(ps.feedback_markdown(q, result, key, GRADE_COLOURS, GRADE_LABELS, source_links))
+            st.markdown(
+                ps.cell_label("✅ Feedback")
+                + ps.feedback_markdown(q, result, key, GRADE_COLOURS, GRADE_LABELS, source_links)
+            )
 
 # The end: total, breakdown, path on the flowchart, exports.
 if current is None:
