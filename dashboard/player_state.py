@@ -295,16 +295,16 @@ def submitted_markdown(
     lines = [question.prompt, ""]
     if uses_checkboxes(question):
         chosen = set(_as_list(answer))
-        lines += [
-            f"- {'☑' if o in chosen else '☐'} " + (f"**{kb.name(o)}**" if o in chosen else kb.name(o))
-            for o in question.options
-        ]  # type: ignore[attr-defined]
+        marks = [("☑" if o in chosen else "☐", o) for o in question.options]  # type: ignore[attr-defined]
     elif isinstance(question, NextStepQuestion):
-        lines += [
-            f"- {'◉' if o == answer else '○'} " + (f"**{kb.name(o)}**" if o == answer else kb.name(o))
-            for o in question.options
-        ]
-    elif isinstance(question, DoseQuestion):
+        marks = [("◉" if o == answer else "○", o) for o in question.options]
+    else:
+        marks = []
+    if marks:  # one option a line (Markdown hard breaks), the chosen ones in bold
+        lines.append(
+            "  \n".join(f"{m} **{kb.name(o)}**" if m in "☑◉" else f"{m} {kb.name(o)}" for m, o in marks)
+        )
+    if isinstance(question, DoseQuestion):
         unit = dose_unit(question, population, kb)
         lines.append(
             f"Your dose of {kb.name(question.agent)}: **{format_answer(question, answer, kb, unit)}**"
@@ -313,7 +313,7 @@ def submitted_markdown(
         text = str(answer or "").strip()
         lines.append("Your reflection: " + ("*(left blank)*" if not text else ""))
         if text:
-            lines += ["", *(f"> {line}" for line in text.splitlines())]
+            lines += ["", *(f"> {line}  " for line in text.splitlines())]
     return "\n".join(lines)
 
 

@@ -198,3 +198,35 @@ def test_error_text_relative_to_the_repository(tmp_path: Path) -> None:
     assert ps.error_text(error, REPO) == "cases/x.yaml:3:5: stages[0]: bad"
     outside = CaseError(tmp_path / "y.yaml", 1, 1, "bad")
     assert ps.error_text(outside, REPO) == f"{tmp_path / 'y.yaml'}:1:1: bad"
+
+
+def test_submitted_markdown_marks_the_answer_in_author_order(s2) -> None:  # type: ignore[no-untyped-def]
+    kb = load_knowledge_base()
+    q = s2.question("next-agent")[1]
+    md = ps.submitted_markdown(q, "rituximab", "adult")
+    assert md.startswith(q.prompt)
+    lines = md.split("\n\n", 1)[1].split("  \n")
+    assert [line[2:].strip("*") for line in lines] == [kb.name(o) for o in q.options]
+    assert lines[1] == "◉ **Rituximab**" and all(
+        line.startswith("○") for i, line in enumerate(lines) if i != 1
+    )
+    md = ps.submitted_markdown(s2.question("before-ivig")[1], ["check_iga"], "adult")
+    assert "☑ **Check serum IgA**" in md and "☐ Cancer screening" in md
+    assert "**136 g/course**" in ps.submitted_markdown(s2.question("ivig-dose")[1], 136.0, "adult")
+
+
+def test_feedback_markdown_shows_grades_in_colour_best_and_sources(s2) -> None:  # type: ignore[no-untyped-def]
+    from logic import answer_key
+
+    plans = stage_plans(s2)
+    progress = {"answers": {"next-agent": "rituximab"}, "submitted": [0], "attempt": 0}
+    score = ps.score_progress(s2, progress, plans)
+    q = s2.question("next-agent")[1]
+    colours = {"recommended": "#1a7f37", "acceptable": "#9a6700"}
+    md = ps.feedback_markdown(
+        q, score.result(q.id), answer_key(q, plans[0]), colours, {}, lambda ids: "SOURCES:" + ",".join(ids)
+    )
+    assert ':color[**recommended**]{foreground="#1a7f37"} **Intravenous immunoglobulin (IVIG)**' in md
+    assert "**Rituximab** ← *your answer*" in md
+    assert "**Best answer:** Intravenous immunoglobulin (IVIG)" in md
+    assert "SOURCES:" in md and "<" not in md.replace("←", "")
