@@ -73,7 +73,7 @@ def _check(at: Any) -> None:
 
 def _open(page: str, query: dict[str, str] | None = None) -> Any:
     at = _app()
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"views/{page}.py")
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()

@@ -3,18 +3,21 @@
 import streamlit as st
 
 from dashboard.common import footer
+from logic import DISCLAIMER
 
 st.set_page_config(page_title="myotutor", page_icon="🩺", layout="wide")
 
 PAGES = {
-    "library": st.Page("pages/library.py", title="Case library", icon="📚", url_path="library", default=True),
-    "player": st.Page("pages/player.py", title="Case player", icon="📓", url_path="player"),
-    "pathways": st.Page("pages/pathways.py", title="Escalation pathways", icon="🧭", url_path="pathways"),
-    "sandbox": st.Page("pages/sandbox.py", title="What-if sandbox", icon="🧪", url_path="sandbox"),
-    "reference": st.Page("pages/reference.py", title="Reference", icon="💊", url_path="reference"),
+    "library": st.Page("views/library.py", title="Case library", icon="📚", url_path="library", default=True),
+    "player": st.Page("views/player.py", title="Case player", icon="📓", url_path="player"),
+    "pathways": st.Page("views/pathways.py", title="Escalation pathways", icon="🧭", url_path="pathways"),
+    "sandbox": st.Page("views/sandbox.py", title="What-if sandbox", icon="🧪", url_path="sandbox"),
+    "reference": st.Page("views/reference.py", title="Reference", icon="💊", url_path="reference"),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 
 page = st.navigation(list(PAGES.values()))
+# The disclaimer is drawn before the page runs too, so a page that calls st.stop() still shows it.
+st.sidebar.caption(f"⚠️ {DISCLAIMER}")
 page.run()
 footer()

@@ -14,7 +14,7 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 def _page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/pathways.py").run()
+    at.switch_page("views/pathways.py").run()
     assert not at.exception
     return at
 

@@ -40,7 +40,7 @@ def s2():  # type: ignore[no-untyped-def]
 def open_player(app: Callable[[], AppTest], case_id: str = S2) -> AppTest:
     at = app()
     at.run()
-    at.switch_page("pages/player.py")
+    at.switch_page("views/player.py")
     at.query_params["case"] = case_id
     at.run()
     assert not at.exception, at.exception
@@ -93,7 +93,7 @@ def cli_total(tmp_path: Path, answers: Mapping[str, Answer]) -> float:
 def test_player_page_loads(app: Callable[[], AppTest]) -> None:
     at = app()
     at.run()
-    at.switch_page("pages/player.py").run()
+    at.switch_page("views/player.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Case player"
     assert at.selectbox(key="player_case").value in load_library([REPO / "cases"]).cases
@@ -257,15 +257,6 @@ def test_submit_reruns_neither_recommend_nor_build_figures(
     at.button(key=f"charts:{S2}").click().run()
     assert not at.exception, at.exception
     assert "recommend" not in calls
-
-
-@pytest.mark.parametrize("page", ["player", "library"])
-def test_pages_run_without_app_py(page: str) -> None:
-    """A fresh server's first request to /player may run the page file directly (multipage v1)."""
-    at = AppTest.from_file(str(REPO / "dashboard" / "pages" / f"{page}.py"), default_timeout=30)
-    at.run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == ("Case player" if page == "player" else "Case library")
 
 
 @pytest.mark.parametrize("case_id", sorted(load_library([REPO / "cases"]).cases))

@@ -16,7 +16,7 @@ KB = load_knowledge_base()
 def _page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/reference.py").run()
+    at.switch_page("views/reference.py").run()
     assert not at.exception
     return at
 

@@ -18,7 +18,7 @@ CASE = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
 def _page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/sandbox.py").run()
+    at.switch_page("views/sandbox.py").run()
     assert not at.exception
     return at
 

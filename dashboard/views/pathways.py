@@ -67,55 +67,56 @@ step_id = st.selectbox(
 
 if step_id is None:
     st.info("Choose a step to see its details.")
-    st.stop()
+else:
+    step = pathway.step(step_id)
+    with st.container(border=True, key="pw_detail"):
+        st.subheader(step.title)
+        st.caption(f"Step kind: {KIND_LABELS.get(step.kind, step.kind)} · {pathway.title}")
+        st.markdown(step.summary)
+        links = source_links(step.sources)
+        if links:
+            st.caption(f"Sources: {links}")
 
-step = pathway.step(step_id)
-with st.container(border=True, key="pw_detail"):
-    st.subheader(step.title)
-    st.caption(f"Step kind: {KIND_LABELS.get(step.kind, step.kind)} · {pathway.title}")
-    st.markdown(step.summary)
-    links = source_links(step.sources)
-    if links:
-        st.caption(f"Sources: {links}")
+        incoming = [t for t in pathway.transitions if t.to == step.id]
+        outgoing = [t for t in pathway.transitions if t.from_ == step.id]
+        if incoming or outgoing:
+            cols = st.columns(2)
+            with cols[0]:
+                st.markdown("**Reached from**")
+                for t in incoming:
+                    st.markdown(
+                        f"- {pathway.step(t.from_).title}: *{t.condition}* ({source_links(t.sources)})"
+                    )
+                if not incoming:
+                    st.markdown("- (entry step)")
+            with cols[1]:
+                st.markdown("**Leads to**")
+                for t in outgoing:
+                    st.markdown(f"- {pathway.step(t.to).title}: *{t.condition}* ({source_links(t.sources)})")
+                if not outgoing:
+                    st.markdown("- (no further step)")
 
-    incoming = [t for t in pathway.transitions if t.to == step.id]
-    outgoing = [t for t in pathway.transitions if t.from_ == step.id]
-    if incoming or outgoing:
-        cols = st.columns(2)
-        with cols[0]:
-            st.markdown("**Reached from**")
-            for t in incoming:
-                st.markdown(f"- {pathway.step(t.from_).title}: *{t.condition}* ({source_links(t.sources)})")
-            if not incoming:
-                st.markdown("- (entry step)")
-        with cols[1]:
-            st.markdown("**Leads to**")
-            for t in outgoing:
-                st.markdown(f"- {pathway.step(t.to).title}: *{t.condition}* ({source_links(t.sources)})")
-            if not outgoing:
-                st.markdown("- (no further step)")
+        if step.agents:
+            st.markdown("#### Agents")
+        for agent_id in step.agents:
+            agent = kb.agents[agent_id]
+            with st.expander(f"{agent.name} ({agent.class_})", expanded=len(step.agents) <= 3):
+                regimens = agent.regimens_for(pathway.population)
+                if not regimens:
+                    st.markdown(f"**Dose:** *{NO_DOSE}* for this population.")
+                for regimen in regimens:
+                    st.markdown(f"- **{regimen.label}** — *{source_links(regimen.sources)}*")
+                if agent.prerequisites:
+                    st.markdown("**Prerequisites:** " + ", ".join(kb.name(a) for a in agent.prerequisites))
+                if agent.monitoring:
+                    st.markdown("**Monitoring:** " + ", ".join(kb.name(m) for m in agent.monitoring))
+                _sourced(agent.cautions, "Cautions")
+                _sourced(agent.faculty_notes, "Faculty notes")
 
-    if step.agents:
-        st.markdown("#### Agents")
-    for agent_id in step.agents:
-        agent = kb.agents[agent_id]
-        with st.expander(f"{agent.name} ({agent.class_})", expanded=len(step.agents) <= 3):
-            regimens = agent.regimens_for(pathway.population)
-            if not regimens:
-                st.markdown(f"**Dose:** *{NO_DOSE}* for this population.")
-            for regimen in regimens:
-                st.markdown(f"- **{regimen.label}** — *{source_links(regimen.sources)}*")
-            if agent.prerequisites:
-                st.markdown("**Prerequisites:** " + ", ".join(kb.name(a) for a in agent.prerequisites))
-            if agent.monitoring:
-                st.markdown("**Monitoring:** " + ", ".join(kb.name(m) for m in agent.monitoring))
-            _sourced(agent.cautions, "Cautions")
-            _sourced(agent.faculty_notes, "Faculty notes")
-
-    if step.actions:
-        st.markdown("#### Actions")
-        for action_id in step.actions:
-            action = kb.actions[action_id]
-            st.markdown(
-                f"- **{action.name}** ({action.category}): {action.why} — *{source_links(action.sources)}*"
-            )
+        if step.actions:
+            st.markdown("#### Actions")
+            for action_id in step.actions:
+                action = kb.actions[action_id]
+                st.markdown(
+                    f"- **{action.name}** ({action.category}): {action.why} — *{source_links(action.sources)}*"
+                )

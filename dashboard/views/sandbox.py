@@ -166,9 +166,11 @@ data = {
     "cytopenias": bool(ss["sb_cytopenias"]),
 }
 
-with right:
+
+def _valid_patient(data: dict) -> Patient | None:  # type: ignore[type-arg]
+    """The patient, or None after explaining (never a crash) why the combination is invalid."""
     try:
-        patient = Patient.model_validate(data)
+        return Patient.model_validate(data)
     except pydantic.ValidationError as exc:
         st.error(
             "This combination is not a valid patient:\n\n"
@@ -178,8 +180,10 @@ with right:
             ),
             icon="⚠️",
         )
-        st.stop()
+        return None
 
+
+def _show_results(patient: Patient) -> None:
     rec = recommend(patient)
     pathway = kb.pathways[rec.population]
     position = pathway.step(rec.position)
@@ -270,3 +274,9 @@ with right:
             st.markdown(f"- **{m.label}** (for {reasons}) — *{source_links(m.sources)}*")
     else:
         st.markdown("No current treatment: nothing to monitor yet.")
+
+
+with right:
+    patient = _valid_patient(data)
+    if patient is not None:
+        _show_results(patient)

@@ -10,8 +10,7 @@ import streamlit as st
 from dashboard import player_state as ps
 from dashboard.common import REPO, cases_dir, get_library
 
-# app.py's st.Page objects; by path if this file runs without app.py (a fresh server's first request).
-PAGES = st.session_state.get("_pages") or {"library": "pages/library.py", "player": "pages/player.py"}
+PAGES = st.session_state["_pages"]  # app.py's st.Page objects
 library = get_library()
 
 # Deep link: /?case=<id> lands here (the default page); hand it to the player.

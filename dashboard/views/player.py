@@ -26,8 +26,7 @@ from logic.cases import (
 )
 from logic.keys import StagePlan
 
-# app.py's st.Page objects; by path if this file runs without app.py (a fresh server's first request).
-PAGES = st.session_state.get("_pages") or {"library": "pages/library.py", "player": "pages/player.py"}
+PAGES = st.session_state["_pages"]  # app.py's st.Page objects
 kb = load_knowledge_base()
 
 
