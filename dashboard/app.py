@@ -8,7 +8,7 @@ from logic import DISCLAIMER
 st.set_page_config(page_title="myotutor", page_icon="🩺", layout="wide")
 
 PAGES = {
-    "library": st.Page("views/library.py", title="Case library", icon="📚", url_path="library", default=True),
+    "library": st.Page("views/library.py", title="Case library", icon="📚", default=True),  # served at /
     "player": st.Page("views/player.py", title="Case player", icon="📓", url_path="player"),
     "pathways": st.Page("views/pathways.py", title="Escalation pathways", icon="🧭", url_path="pathways"),
     "sandbox": st.Page("views/sandbox.py", title="What-if sandbox", icon="🧪", url_path="sandbox"),

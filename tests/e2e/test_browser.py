@@ -161,17 +161,24 @@ def test_pathway_node_click_opens_step_detail(open_app: Any, artifacts: Path) ->
 
 
 def test_teaching_only_footer_on_every_page(open_app: Any, artifacts: Path) -> None:
-    missing, errors = [], []
-    for path in ("/", "/library", "/player", "/pathways", "/sandbox", "/reference"):
+    missing, errors, not_found = [], [], []
+    # "/" is the case library (the default page); the others are their st.Page url paths.
+    for path in ("/", "/player", "/pathways", "/sandbox", "/reference"):
         page = open_app(path)
-        name = path.strip("/") or "root"
+        name = path.strip("/") or "library"
         page.screenshot(path=str(artifacts / f"page-{name}.png"), full_page=True)
         if page.get_by_test_id("stException").count():
             errors.append(path)
-        footer = page.get_by_test_id("stCaptionContainer").filter(has_text=DISCLAIMER)
+        if page.get_by_text("Page not found").count():
+            not_found.append(path)
+        # The footer under the page, not only the sidebar's copy of the disclaimer.
+        footer = (
+            page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").filter(has_text=DISCLAIMER)
+        )
         if footer.count() == 0 or not footer.first.is_visible():
             missing.append(path)
     assert not errors, f"exception shown on {errors}"
+    assert not not_found, f"'Page not found' on {not_found}"
     assert not missing, f"teaching-only footer ({DISCLAIMER!r}) missing on {missing}"
 
 
