@@ -519,6 +519,37 @@ def score_breakdown_figure(
     return fig
 
 
+def score_histogram_figure(totals: Sequence[float], *, highlight: float | None = None) -> go.Figure:
+    """How a group scored on one case: completed totals in ten 10-point bins (100 in the last)."""
+    counts = [0] * 10
+    for total in totals:
+        counts[min(int(total // 10), 9)] += 1
+    labels = [f"{10 * i}–{10 * i + 9}" if i < 9 else "90–100" for i in range(10)]
+    colours = [_score_colour(10 * i + 5) for i in range(10)]
+    if highlight is not None:
+        mine = min(int(highlight // 10), 9)
+        colours[mine] = "#0b6e99"
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=counts,
+            marker_color=colours,
+            text=[str(c) if c else "" for c in counts],
+            textposition="outside",
+            hovertemplate="%{x}: %{y} learner(s)<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=300,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis_title="Total score",
+        yaxis_title="Completed attempts",
+        yaxis=dict(rangemode="tozero", dtick=1 if max(counts, default=0) <= 10 else None),
+        bargap=0.15,
+    )
+    return fig
+
+
 def selected_node(event: object) -> str | None:
     """The step id of the point clicked in a pathway_figure, from st.plotly_chart's selection state.
 

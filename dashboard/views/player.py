@@ -13,8 +13,16 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
+from dashboard import persistence
 from dashboard import player_state as ps
-from dashboard.common import GRADE_COLOURS, GRADE_LABELS, get_library, source_links
+from dashboard.common import (
+    GRADE_COLOURS,
+    GRADE_LABELS,
+    current_learner,
+    get_library,
+    get_store,
+    source_links,
+)
 from dashboard.export import to_markdown, to_notebook_json
 from dashboard.figures import pathway_figure, score_breakdown_figure, trend_figure
 from logic import Case, answer_key, load_knowledge_base, stage_plans
@@ -91,12 +99,22 @@ def _submit(case: Case, stage_index: int) -> None:
         st.session_state["player_missing"] = (case.id, stage_index, tuple(missing))
         return
     st.session_state.pop("player_missing", None)
-    ps.submit_stage(progress, len(case.stages), stage_index, answers)
+    if ps.submit_stage(progress, len(case.stages), stage_index, answers) and (db := get_store()):
+        _report(persistence.record_submit(progress, db, case))
 
 
 def _restart(case_id: str) -> None:
-    ps.restart(ps.progress_for(_store(), case_id))
+    progress = ps.progress_for(_store(), case_id)
+    ps.restart(progress)
     st.session_state.pop("player_missing", None)
+    learner, db = current_learner(), get_store()
+    if learner is not None and db is not None:
+        _report(persistence.record_restart(progress, db, learner, case_id))
+
+
+def _report(problem: str | None) -> None:
+    if problem:
+        st.toast(problem, icon="⚠️")
 
 
 def _choose_case() -> None:
@@ -173,6 +191,9 @@ fingerprint = ps.file_fingerprint(loaded.path)
 plans = _plans(case_id, fingerprint, case)
 trends = _trends(case_id, fingerprint, case)
 progress = ps.progress_for(_store(), case_id)
+learner, db = current_learner(), get_store()
+if learner is not None and db is not None:  # resume what this learner saved earlier
+    _report(persistence.resume(progress, db, learner, case_id))
 attempt = progress["attempt"]
 n = len(case.stages)
 submitted = ps.submitted_stages(progress, n)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 import pytest
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Base, Store
+from tests.dashboard.postgres import postgres_server, server_bin
 
 REPO = Path(__file__).resolve().parents[2]
 APP = (
@@ -54,3 +58,39 @@ def app() -> Callable[[], AppTest]:
         return AppTest.from_file(str(APP), default_timeout=30)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages under test save progress to a throwaway SQLite file, never the developer's myotutor.db."""
+    monkeypatch.setenv("MYOTUTOR_DATABASE_URL", f"sqlite:///{tmp_path / 'progress.db'}")
+
+
+# The store's backends: every store test runs on SQLite and on a real PostgreSQL server.
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    bin_dir = server_bin()
+    if bin_dir is None:
+        reason = "PostgreSQL server not installed: apt-get install postgresql"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI must run the postgres backend)")
+        pytest.skip(reason)
+    with postgres_server(bin_dir) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[Store]:
+    s = Store(url)
+    try:
+        yield s
+    finally:
+        Base.metadata.drop_all(s.engine)  # the postgres database is shared by the session
+        s.close()

@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from dashboard.store import REPO, Base, Store, database_url
-
-from .postgres import postgres_server, server_bin
+from dashboard.store import REPO, Store, database_url
 
 CASE, OTHER = "case-a", "case-b"
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    bin_dir = server_bin()
-    if bin_dir is None:
-        reason = "PostgreSQL server not installed: apt-get install postgresql"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI must run the postgres backend)")
-        pytest.skip(reason)
-    with postgres_server(bin_dir) as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[Store]:
-    s = Store(url)
-    try:
-        yield s
-    finally:
-        Base.metadata.drop_all(s.engine)  # the postgres database is shared by the session
-        s.close()
 
 
 def test_database_url(monkeypatch):

@@ -108,8 +108,12 @@ def streamlit_server() -> Iterator[str]:
         "--server.fileWatcherType",
         "none",
     ]
+    database = tempfile.mkdtemp(prefix="myotutor-e2e-db-")  # the server's progress store, thrown away
+    env = {**os.environ, "MYOTUTOR_DATABASE_URL": f"sqlite:///{database}/progress.db"}
     with tempfile.TemporaryFile("w+b") as log:
-        proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
         def output() -> str:
             log.seek(0)
