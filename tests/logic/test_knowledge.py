@@ -6,8 +6,43 @@ import yaml
 
 from logic.knowledge import DATA_DIR, KnowledgeBaseError, build_knowledge_base, load_knowledge_base
 
-AGENTS = ["prednisone", "methylprednisolone", "methotrexate", "azathioprine", "mycophenolate_mofetil", "hydroxychloroquine", "tacrolimus", "ciclosporin", "cyclophosphamide", "ivig", "scig", "rituximab", "tocilizumab", "abatacept", "infliximab", "adalimumab", "etanercept", "upadacitinib", "tofacitinib", "baricitinib"]
-ACTIONS = ["check_iga", "ivig_premedication", "tb_screening", "hepatitis_screening", "cancer_screening", "baseline_labs", "physiotherapy", "sun_protection", "expert_centre_referral", "clinical_trial", "reconsider_diagnosis", "optimise_current_therapy", "continue_and_reassess"]
+AGENTS = [
+    "prednisone",
+    "methylprednisolone",
+    "methotrexate",
+    "azathioprine",
+    "mycophenolate_mofetil",
+    "hydroxychloroquine",
+    "tacrolimus",
+    "ciclosporin",
+    "cyclophosphamide",
+    "ivig",
+    "scig",
+    "rituximab",
+    "tocilizumab",
+    "abatacept",
+    "infliximab",
+    "adalimumab",
+    "etanercept",
+    "upadacitinib",
+    "tofacitinib",
+    "baricitinib",
+]
+ACTIONS = [
+    "check_iga",
+    "ivig_premedication",
+    "tb_screening",
+    "hepatitis_screening",
+    "cancer_screening",
+    "baseline_labs",
+    "physiotherapy",
+    "sun_protection",
+    "expert_centre_referral",
+    "clinical_trial",
+    "reconsider_diagnosis",
+    "optimise_current_therapy",
+    "continue_and_reassess",
+]
 
 
 def test_formulary_has_exactly_the_stable_ids() -> None:
