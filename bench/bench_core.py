@@ -35,6 +35,7 @@ import yaml
 
 from logic import Patient, lint_case, load_knowledge_base, load_library, monitoring_for, recommend
 from logic.cases import Case
+from logic.knowledge import MANIFESTATIONS as KNOWN_MANIFESTATIONS
 
 try:
     from logic import lint_library
@@ -47,16 +48,7 @@ TARGET_PATIENTS_PER_S = 5000.0
 
 KB = load_knowledge_base()
 ADULT_DIAGNOSES = ("dermatomyositis", "polymyositis", "necrotizing_myopathy")
-MANIFESTATIONS = (
-    "skin",
-    "muscle",
-    "ild",
-    "rapidly_progressive_ild",
-    "calcinosis",
-    "dysphagia",
-    "skin_ulceration",
-    "major_organ",
-)
+MANIFESTATIONS = KNOWN_MANIFESTATIONS
 # Plausible treatment histories, in the order they are usually tried.
 CHAINS = (
     ("prednisone", "methotrexate", "ivig", "rituximab", "cyclophosphamide"),

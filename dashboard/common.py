@@ -58,14 +58,7 @@ def get_library() -> Library:
 
 def source_links(source_ids: tuple[str, ...] | list[str]) -> str:
     """Markdown for a list of sources: seed labels, and DOI links for citations."""
-    kb = load_knowledge_base()
-    parts = []
-    for sid in source_ids:
-        source = kb.sources.get(sid)
-        if source is None:
-            continue
-        parts.append(f"[{source.label}]({source.url})" if source.url else source.label)
-    return "; ".join(parts)
+    return load_knowledge_base().citations(source_ids)
 
 
 def footer() -> None:

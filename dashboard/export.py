@@ -61,14 +61,7 @@ def _cell(text: str) -> str:
 
 
 def _sources(source_ids: Sequence[str]) -> str:
-    kb = load_knowledge_base()
-    parts = []
-    for sid in source_ids:
-        source = kb.sources.get(sid)
-        if source is None:
-            continue
-        parts.append(f"[{source.label}]({source.url})" if source.url else source.label)
-    return "; ".join(parts)
+    return load_knowledge_base().citations(source_ids)
 
 
 def _header(case: Case, score: CaseScore | None) -> list[str]:

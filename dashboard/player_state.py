@@ -30,7 +30,7 @@ from logic.cases import (
 )
 from logic.keys import AnswerKey, StagePlan
 from logic.knowledge import KnowledgeBase, Pathway
-from logic.scoring import Answer, percent, score_question
+from logic.scoring import Answer, score_question, summarise
 
 T = TypeVar("T")
 
@@ -332,22 +332,7 @@ def score_progress(case: Case, progress: Mapping[str, Any], plans: Sequence[Stag
     results = tuple(
         score_question(q, i, plans[i], answers.get(q.id)) for i, q in case.questions() if i in done
     )
-    stage_scores = tuple(
-        percent([r for r in results if r.stage_index == i]) if i in done else None
-        for i in range(len(case.stages))
-    )
-    categories: dict[str, float] = {}
-    for category in ("escalation", "safety", "dosing", "monitoring"):
-        value = percent([r for r in results if r.category == category])
-        if value is not None:
-            categories[category] = value
-    return CaseScore(
-        results=results,
-        stage_scores=stage_scores,
-        category_scores=categories,
-        total=percent(results) or 0.0,
-        unsafe=tuple(r.question_id for r in results if r.unsafe),
-    )
+    return summarise(results, len(case.stages), done)
 
 
 def has_scored(score: CaseScore) -> bool:

@@ -232,6 +232,15 @@ class KnowledgeBase(Strict):
             return self.monitoring[option_id].label
         return option_id
 
+    def citations(self, source_ids: Iterable[str]) -> str:
+        """Markdown for sources: each source's label, linked to its DOI where it has one."""
+        parts = []
+        for sid in source_ids:
+            source = self.sources.get(sid)
+            if source is not None:
+                parts.append(f"[{source.label}]({source.url})" if source.url else source.label)
+        return "; ".join(parts)
+
     def expand(self, refs: Iterable[str]) -> frozenset[str]:
         """Agent/action ids from ids and ``tag:<tag>`` references."""
         out: set[str] = set()

@@ -282,7 +282,22 @@ def score_case(
         score_question(question, index, plans[index], answers.get(question.id))
         for index, question in case.questions()
     )
-    stage_scores = tuple(percent([r for r in results if r.stage_index == i]) for i in range(len(case.stages)))
+    return summarise(results, len(case.stages))
+
+
+def summarise(
+    results: tuple[QuestionResult, ...], n_stages: int, scored_stages: set[int] | None = None
+) -> CaseScore:
+    """Per-stage, per-kind and total scores from question results.
+
+    ``scored_stages`` limits the stage scores to those stages (others are None): a case in progress.
+    """
+    stage_scores = tuple(
+        percent([r for r in results if r.stage_index == i])
+        if scored_stages is None or i in scored_stages
+        else None
+        for i in range(n_stages)
+    )
     categories: dict[str, float] = {}
     for category in ("escalation", "safety", "dosing", "monitoring"):
         value = percent([r for r in results if r.category == category])
