@@ -83,8 +83,10 @@ def get_store() -> Store | None:
 def current_learner() -> int | None:
     """The learner named in the sidebar, or None (then progress lives in this browser session only)."""
     name = str(st.session_state.get(LEARNER_KEY) or "").strip()
+    if not name:
+        return None
     store = get_store()
-    if not name or store is None:
+    if store is None:
         return None
     ids: dict[str, int] = st.session_state.setdefault("_learner_ids", {})
     if name not in ids:

@@ -99,7 +99,8 @@ def _submit(case: Case, stage_index: int) -> None:
         st.session_state["player_missing"] = (case.id, stage_index, tuple(missing))
         return
     st.session_state.pop("player_missing", None)
-    if ps.submit_stage(progress, len(case.stages), stage_index, answers) and (db := get_store()):
+    submitted = ps.submit_stage(progress, len(case.stages), stage_index, answers)
+    if submitted and persistence.DB_ATTEMPT in progress and (db := get_store()) is not None:
         _report(persistence.record_submit(progress, db, case))
 
 
@@ -191,9 +192,8 @@ fingerprint = ps.file_fingerprint(loaded.path)
 plans = _plans(case_id, fingerprint, case)
 trends = _trends(case_id, fingerprint, case)
 progress = ps.progress_for(_store(), case_id)
-learner, db = current_learner(), get_store()
-if learner is not None and db is not None:  # resume what this learner saved earlier
-    _report(persistence.resume(progress, db, learner, case_id))
+if (learner := current_learner()) is not None and (db := get_store()) is not None:
+    _report(persistence.resume(progress, db, learner, case_id))  # what this learner saved earlier
 attempt = progress["attempt"]
 n = len(case.stages)
 submitted = ps.submitted_stages(progress, n)
