@@ -31,6 +31,7 @@ from .player_state import (
     POPULATION_LABELS,
     SELECT_VERDICTS,
     dose_unit,
+    explanation_lines,
     format_answer,
     points_text,
 )
@@ -145,18 +146,7 @@ def _feedback(case: Case, question: QuestionBase, answer: Answer, result: Questi
     for v in result.verdicts:
         why = f" — {_safe(v.why)}" if v.why and v.why != v.name else ""
         lines.append(f"- {_safe(v.name)}: *{GRADE_TEXT.get(v.grade, v.grade)}*{why}")
-    lines += ["", f"**Best answer:** {_safe(result.best_text)}"]
-    if result.why and result.why != result.best_text:
-        lines += ["", f"**Why:** {_safe(result.why)}"]
-    links = _sources(result.sources)
-    if links:
-        lines += ["", f"**Sources:** {links}"]
-    if result.faculty_notes:
-        lines += ["", "**Faculty notes:**"]
-        for note in result.faculty_notes:
-            src = _sources(note.sources)
-            lines.append(f"- {_safe(note.text)}" + (f" ({src})" if src else ""))
-    return "\n".join(lines)
+    return "\n".join(lines + explanation_lines(result, _sources, _safe))
 
 
 def _summary(case: Case, score: CaseScore) -> str:

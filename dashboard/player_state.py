@@ -30,7 +30,7 @@ from logic.cases import (
 )
 from logic.keys import AnswerKey, StagePlan
 from logic.knowledge import KnowledgeBase, Pathway
-from logic.scoring import Answer, score_question, summarise
+from logic.scoring import Answer, as_list, score_question, summarise
 
 T = TypeVar("T")
 
@@ -294,7 +294,7 @@ def submitted_markdown(
     kb = kb or load_knowledge_base()
     lines = [question.prompt, ""]
     if uses_checkboxes(question):
-        chosen = set(_as_list(answer))
+        chosen = set(as_list(answer))
         marks = [("☑" if o in chosen else "☐", o) for o in question.options]  # type: ignore[attr-defined]
     elif isinstance(question, NextStepQuestion):
         marks = [("◉" if o == answer else "○", o) for o in question.options]
@@ -376,7 +376,7 @@ def feedback_rows(
     """
     kb = load_knowledge_base()
     if isinstance(question, NextStepQuestion) and key is not None:
-        chosen = set(_as_list(result.answer))
+        chosen = set(as_list(result.answer))
         return [
             FeedbackRow(
                 kb.name(o),
@@ -422,9 +422,18 @@ def feedback_markdown(
         mine = " ← *your answer*" if row.chosen and isinstance(question, NextStepQuestion) else ""
         why = f" — {row.why}" if row.why and row.why != row.name else ""
         lines.append(f"- {grade_span(row.grade, row.label, colours)} **{row.name}**{mine}{why}")
-    lines += ["", f"**Best answer:** {result.best_text}"]
+    return "\n".join(lines + explanation_lines(result, links))
+
+
+def explanation_lines(
+    result: QuestionResult, links: Callable[[Sequence[str]], str], text: Callable[[str], str] = str
+) -> list[str]:
+    """Markdown lines after the graded choices: best answer, why, sources, faculty notes.
+
+    ``text`` escapes the clinical strings where the output must not be read as Markdown (exports)."""
+    lines = ["", f"**Best answer:** {text(result.best_text)}"]
     if result.why and result.why != result.best_text:
-        lines += ["", f"**Why:** {result.why}"]
+        lines += ["", f"**Why:** {text(result.why)}"]
     sources = links(result.sources)
     if sources:
         lines += ["", f"**Sources:** {sources}"]
@@ -432,18 +441,8 @@ def feedback_markdown(
         lines += ["", "**Faculty notes**", ""]
         for note in result.faculty_notes:
             note_links = links(note.sources)
-            lines.append(f"- {note.text}" + (f" — *{note_links}*" if note_links else ""))
-    return "\n".join(lines)
-
-
-def _as_list(answer: Answer) -> list[str]:
-    if answer is None:
-        return []
-    if isinstance(answer, str):
-        return [answer]
-    if isinstance(answer, list | tuple):
-        return [str(a) for a in answer]
-    return [str(answer)]
+            lines.append(f"- {text(note.text)}" + (f" — *{note_links}*" if note_links else ""))
+    return lines
 
 
 def points_text(result: QuestionResult) -> str:
@@ -461,7 +460,7 @@ def learner_options(case: Case, answers: Mapping[str, Answer]) -> tuple[str, ...
     out: list[str] = []
     for _, q in case.questions():
         if isinstance(q, NextStepQuestion):
-            out += [a for a in _as_list(answers.get(q.id)) if a in q.options]
+            out += [a for a in as_list(answers.get(q.id)) if a in q.options]
     return tuple(dict.fromkeys(out))
 
 

@@ -108,7 +108,8 @@ def percent(results: list[QuestionResult] | tuple[QuestionResult, ...]) -> float
     return round(100 * max(0.0, sum(r.points for r in results)) / maximum, 1)
 
 
-def _as_list(answer: Answer) -> list[str]:
+def as_list(answer: Answer) -> list[str]:
+    """An answer as a list of choice ids (a single choice, several, or none)."""
     if answer is None:
         return []
     if isinstance(answer, str):
@@ -146,7 +147,7 @@ def score_question(
         "sources": key.sources,
     }
     if isinstance(question, NextStepQuestion):
-        chosen = [c for c in _as_list(answer) if c in key.graded]
+        chosen = [c for c in as_list(answer) if c in key.graded]
         verdicts = tuple(Verdict(c, kb.name(c), key.graded[c].grade, key.graded[c].why) for c in chosen)
         unsafe = any(v.grade == "unsafe" for v in verdicts)
         if question.multiple:
@@ -168,7 +169,7 @@ def score_question(
             faculty_notes=_notes(list(dict.fromkeys([*chosen, *key.best]))),
         )
     if isinstance(question, PrerequisitesQuestion | MonitoringQuestion):
-        return _score_select_all(question, key, common, _as_list(answer), weight, best_text)
+        return _score_select_all(question, key, common, as_list(answer), weight, best_text)
     if isinstance(question, DoseQuestion):
         return _score_dose(question, key, common, answer, weight)
     discussion = getattr(question, "discussion", None)
