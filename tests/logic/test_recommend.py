@@ -257,3 +257,26 @@ def test_reassessing_between_three_and_six_months_is_acceptable(make_patient: Ma
     assert grade(make_patient(current=[{"agent": "ivig", "months": 7}], **on), "continue_and_reassess") == (
         "not_recommended"
     )
+
+
+def test_refractory_jdm_may_keep_failed_methotrexate_as_backbone() -> None:
+    patient = Patient.model_validate(
+        {
+            "age": 8,
+            "weight_kg": 26,
+            "height_cm": 128,
+            "diagnosis": "juvenile_dermatomyositis",
+            "manifestations": ["skin", "muscle"],
+            "current": [{"agent": "prednisone", "months": 6}],
+            "failed": ["methotrexate"],
+        }
+    )
+    rec = recommend(patient)
+    assert rec.position == "refractory"
+    assert rec.option("methotrexate").grade == "acceptable"
+    assert rec.option("methotrexate").rule == "jdm_methotrexate_backbone_after_failure"
+    assert rec.option("rituximab").grade == "recommended"  # muscle
+    adult = recommend(
+        Patient.model_validate({**patient.model_dump(), "age": 40, "diagnosis": "dermatomyositis"})
+    )
+    assert adult.option("methotrexate").grade == "not_recommended"
