@@ -298,35 +298,25 @@ if current is None:
         ):
             col.metric(ps.CATEGORY_LABELS.get(category, category), f"{value:g}")
     answers = progress["answers"]
-    # The charts come on request: building plotly figures would slow the last submit rerun down.
-    if not progress.get("charts"):
-        st.button(
-            "Show the score breakdown and your path on the flowchart",
-            key=f"charts:{case_id}",
-            icon="📊",
-            on_click=lambda: progress.update(charts=True),
-        )
-    else:
-        rows = tuple(ps.stage_score_rows(case, score))
-        st.plotly_chart(
-            _breakdown(rows, tuple(score.category_scores.items())),
-            key=f"breakdown:{case_id}",
-            config={"displayModeBar": False},
-        )
-        population = case.patient.population
-        pathway = kb.pathways[population]
-        path = ps.path_on_chart(
-            pathway, plans, ps.learner_options(case, answers), ps.best_options(case, score)
-        )
-        st.markdown(
-            "**Your path and the recommended one.** The thick outline is where the patient ends up; "
-            "circles mark the steps of your choices, stars those of the best answers."
-        )
-        st.plotly_chart(
-            _pathway(population, path.current, path.learner, path.recommended),
-            key=f"path:{case_id}",
-            config={"displayModeBar": False},
-        )
+    # Built once per case end (about 25 ms), never on the stage submits before it.
+    rows = tuple(ps.stage_score_rows(case, score))
+    st.plotly_chart(
+        _breakdown(rows, tuple(score.category_scores.items())),
+        key=f"breakdown:{case_id}",
+        config={"displayModeBar": False},
+    )
+    population = case.patient.population
+    pathway = kb.pathways[population]
+    path = ps.path_on_chart(pathway, plans, ps.learner_options(case, answers), ps.best_options(case, score))
+    st.markdown(
+        "**Your path and the recommended one.** The thick outline is where the patient ends up; "
+        "circles mark the steps of your choices, stars those of the best answers."
+    )
+    st.plotly_chart(
+        _pathway(population, path.current, path.learner, path.recommended),
+        key=f"path:{case_id}",
+        config={"displayModeBar": False},
+    )
     table = [
         {
             "Stage": case.question(r.question_id)[0] + 1,

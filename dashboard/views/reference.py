@@ -56,8 +56,7 @@ with tab_agent:
     agent = kb.agents[agent_id]
     st.subheader(agent.name)
     facts = [f"Class: **{agent.class_}**"]
-    if agent.route:
-        facts.append(f"route: **{agent.route}**")
+    facts.append(f"route: **{agent.route or 'not stated in the sources'}**")
     st.markdown(" · ".join(facts))
     if agent.preferred_for:
         st.markdown("**Preferred for:** " + ", ".join(m.replace("_", " ") for m in agent.preferred_for))
