@@ -25,10 +25,9 @@ from logic.cases import (
 )
 from logic.scoring import Answer
 
+from .catalogue import DIFFICULTY_LABELS, POPULATION_LABELS
 from .player_state import (
     CATEGORY_LABELS,
-    DIFFICULTY_LABELS,
-    POPULATION_LABELS,
     SELECT_VERDICTS,
     dose_unit,
     explanation_lines,

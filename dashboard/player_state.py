@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from logic import Case, CaseError, CaseScore, LoadedCase, QuestionResult, load_knowledge_base
+from logic import Case, CaseScore, QuestionResult, load_knowledge_base
 from logic.cases import (
     DoseQuestion,
     MonitoringQuestion,
@@ -35,9 +35,6 @@ from logic.scoring import Answer, as_list, score_question, summarise
 T = TypeVar("T")
 
 STORE = "player_progress"  # st.session_state key: {case_id: progress dict}
-POPULATION_LABELS = {"adult": "Adult", "juvenile": "JDM"}
-DIFFICULTY_LABELS = {"introductory": "Introductory", "intermediate": "Intermediate", "advanced": "Advanced"}
-DIFFICULTY_ORDER = tuple(DIFFICULTY_LABELS)
 CATEGORY_LABELS = {
     "escalation": "Escalation",
     "safety": "Safety",
@@ -493,56 +490,3 @@ def path_on_chart(
 
 # --------------------------------------------------------------------------------------------------
 # Library
-
-
-def case_matches(
-    case: Case,
-    query: str = "",
-    tags: Iterable[str] = (),
-    populations: Iterable[str] = (),
-    difficulties: Iterable[str] = (),
-) -> bool:
-    """Search words must all appear in the title, summary, tags, objectives or id; every chosen tag must be
-    on the case; the population and difficulty must be among those chosen (none chosen = any)."""
-    haystack = " ".join([case.id, case.title, case.summary, *case.tags, *case.objectives]).lower()
-    if any(word not in haystack for word in query.lower().split()):
-        return False
-    if not set(tags) <= set(case.tags):
-        return False
-    populations, difficulties = set(populations), set(difficulties)
-    if populations and case.population not in populations:
-        return False
-    return not (difficulties and case.difficulty not in difficulties)
-
-
-def filter_cases(
-    cases: Mapping[str, LoadedCase],
-    query: str = "",
-    tags: Iterable[str] = (),
-    populations: Iterable[str] = (),
-    difficulties: Iterable[str] = (),
-) -> list[LoadedCase]:
-    """Matching cases, ordered by difficulty then title."""
-    tags, populations, difficulties = list(tags), list(populations), list(difficulties)
-    found = [lc for lc in cases.values() if case_matches(lc.case, query, tags, populations, difficulties)]
-    return sorted(found, key=lambda lc: (DIFFICULTY_ORDER.index(lc.case.difficulty), lc.case.title.lower()))
-
-
-def all_tags(cases: Mapping[str, LoadedCase]) -> list[str]:
-    return sorted({t for lc in cases.values() for t in lc.case.tags})
-
-
-def error_text(error: CaseError, root: Path | None = None) -> str:
-    """``file:line:col: message``, the file relative to root (e.g. the repository) when it is inside it."""
-    text = str(error)
-    if root is not None:
-        try:
-            rel = Path(error.path).resolve().relative_to(root.resolve())
-        except ValueError:
-            return text
-        return text.replace(str(error.path), str(rel), 1)
-    return text
-
-
-def question_count(case: Case) -> int:
-    return len(case.questions())

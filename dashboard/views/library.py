@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import player_state as ps
+from dashboard import catalogue
 from dashboard.common import REPO, cases_dir, get_library
 
 PAGES = st.session_state["_pages"]  # app.py's st.Page objects
@@ -28,26 +28,26 @@ st.caption(
 if wanted and wanted not in library.cases:
     st.warning(f"There is no case {wanted!r} in the library; choose one below.")
 
-tags = ps.all_tags(library.cases)
+tags = catalogue.all_tags(library.cases)
 search_col, tag_col, pop_col, diff_col = st.columns([3, 3, 2, 2])
 query = search_col.text_input("Search", placeholder="title, tag, objective…", key="lib_search")
 chosen_tags = tag_col.multiselect("Tags", tags, key="lib_tags", placeholder="any tag")
 populations = pop_col.multiselect(
     "Population",
-    list(ps.POPULATION_LABELS),
-    format_func=ps.POPULATION_LABELS.__getitem__,
+    list(catalogue.POPULATION_LABELS),
+    format_func=catalogue.POPULATION_LABELS.__getitem__,
     key="lib_population",
     placeholder="any",
 )
 difficulties = diff_col.multiselect(
     "Difficulty",
-    list(ps.DIFFICULTY_LABELS),
-    format_func=ps.DIFFICULTY_LABELS.__getitem__,
+    list(catalogue.DIFFICULTY_LABELS),
+    format_func=catalogue.DIFFICULTY_LABELS.__getitem__,
     key="lib_difficulty",
     placeholder="any",
 )
 
-found = ps.filter_cases(library.cases, query, chosen_tags, populations, difficulties)
+found = catalogue.filter_cases(library.cases, query, chosen_tags, populations, difficulties)
 st.caption(f"{len(found)} of {len(library.cases)} case(s)")
 if not library.cases:
     st.info(f"No case could be loaded from {cases_dir()}.")
@@ -61,10 +61,10 @@ for n, loaded in enumerate(found):
         st.subheader(case.title, anchor=False)
         st.markdown(case.summary)
         badges = [
-            f":blue-badge[{ps.POPULATION_LABELS.get(case.population, case.population)}]",
-            f":violet-badge[{ps.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)}]",
+            f":blue-badge[{catalogue.POPULATION_LABELS.get(case.population, case.population)}]",
+            f":violet-badge[{catalogue.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)}]",
             f":gray-badge[{len(case.stages)} stage(s)]",
-            f":gray-badge[{ps.question_count(case)} question(s)]",
+            f":gray-badge[{catalogue.question_count(case)} question(s)]",
         ]
         st.markdown(" ".join(badges))
         if case.tags:
@@ -84,4 +84,6 @@ if library.errors:
             "These files are skipped; every other case still works. Fix each error at its file:line:column, "
             "or run `python -m logic validate` to check the cases folder."
         )
-        st.code("\n".join(ps.error_text(e, REPO) for e in library.errors), language=None, wrap_lines=True)
+        st.code(
+            "\n".join(catalogue.error_text(e, REPO) for e in library.errors), language=None, wrap_lines=True
+        )

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
-from dashboard import persistence
+from dashboard import catalogue, persistence
 from dashboard import player_state as ps
 from dashboard.common import (
     GRADE_COLOURS,
@@ -205,8 +205,8 @@ st.header(case.title, anchor=False)
 st.markdown(case.summary)
 p = case.patient
 st.caption(
-    f"{ps.POPULATION_LABELS.get(case.population, case.population)} · "
-    f"{ps.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)} · {n} stage(s) · "
+    f"{catalogue.POPULATION_LABELS.get(case.population, case.population)} · "
+    f"{catalogue.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)} · {n} stage(s) · "
     f"patient: {p.age:g} y, {p.sex}, {p.weight_kg:g} kg, {p.height_cm:g} cm · by {case.author}"
 )
 if case.objectives:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import player_state as ps
+from dashboard import catalogue
 from logic import load_library
 
 from .conftest import REPO, S2, S2_FILE, app_text
@@ -46,7 +46,7 @@ def test_library_search_and_filters(app: Callable[[], AppTest]) -> None:
     at.text_input(key="lib_search").input("immunosuppression").run()
     titles = {s.value for s in at.subheader}
     assert library.cases[S2].case.title in titles
-    assert titles == {lc.case.title for lc in ps.filter_cases(library.cases, "immunosuppression")}
+    assert titles == {lc.case.title for lc in catalogue.filter_cases(library.cases, "immunosuppression")}
     at.text_input(key="lib_search").input("").run()
     at.multiselect(key="lib_population").select("juvenile").run()
     titles = {s.value for s in at.subheader}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dashboard import catalogue
 from dashboard import player_state as ps
 from logic import CaseError, best_answers, load_knowledge_base, load_library, score_case, stage_plans
 from logic.cases import DoseQuestion, NextStepQuestion, ReflectionQuestion
@@ -181,23 +182,25 @@ def test_dose_unit_and_format_answer(s2) -> None:  # type: ignore[no-untyped-def
 def test_library_filters() -> None:
     library = load_library([REPO / "cases"])
     cases = library.cases
-    assert len(ps.filter_cases(cases)) == len(cases)
-    found = ps.filter_cases(cases, "IMMUNOSUPPRESSION")
+    assert len(catalogue.filter_cases(cases)) == len(cases)
+    found = catalogue.filter_cases(cases, "IMMUNOSUPPRESSION")
     assert S2 in {lc.case.id for lc in found}
-    assert {lc.case.id for lc in ps.filter_cases(cases, tags=["seed-S2"])} == {S2}
-    assert all(lc.case.population == "juvenile" for lc in ps.filter_cases(cases, populations=["juvenile"]))
-    assert S2 not in {lc.case.id for lc in ps.filter_cases(cases, difficulties=["advanced"])}
-    assert ps.filter_cases(cases, "zzz-no-such-word") == []
-    order = [lc.case.difficulty for lc in ps.filter_cases(cases)]
-    assert order == sorted(order, key=ps.DIFFICULTY_ORDER.index)
-    assert "seed-S2" in ps.all_tags(cases)
+    assert {lc.case.id for lc in catalogue.filter_cases(cases, tags=["seed-S2"])} == {S2}
+    assert all(
+        lc.case.population == "juvenile" for lc in catalogue.filter_cases(cases, populations=["juvenile"])
+    )
+    assert S2 not in {lc.case.id for lc in catalogue.filter_cases(cases, difficulties=["advanced"])}
+    assert catalogue.filter_cases(cases, "zzz-no-such-word") == []
+    order = [lc.case.difficulty for lc in catalogue.filter_cases(cases)]
+    assert order == sorted(order, key=catalogue.DIFFICULTY_ORDER.index)
+    assert "seed-S2" in catalogue.all_tags(cases)
 
 
 def test_error_text_relative_to_the_repository(tmp_path: Path) -> None:
     error = CaseError(REPO / "cases" / "x.yaml", 3, 5, "bad", "stages[0]")
-    assert ps.error_text(error, REPO) == "cases/x.yaml:3:5: stages[0]: bad"
+    assert catalogue.error_text(error, REPO) == "cases/x.yaml:3:5: stages[0]: bad"
     outside = CaseError(tmp_path / "y.yaml", 1, 1, "bad")
-    assert ps.error_text(outside, REPO) == f"{tmp_path / 'y.yaml'}:1:1: bad"
+    assert catalogue.error_text(outside, REPO) == f"{tmp_path / 'y.yaml'}:1:1: bad"
 
 
 def test_submitted_markdown_marks_the_answer_in_author_order(s2) -> None:  # type: ignore[no-untyped-def]
