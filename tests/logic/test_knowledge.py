@@ -1,3 +1,4 @@
+import re
 import shutil
 from pathlib import Path
 
@@ -162,3 +163,15 @@ def test_loading_rejects_an_unknown_source(tmp_path: Path) -> None:
     (data / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True))
     with pytest.raises(KnowledgeBaseError, match="unknown source 'S9'"):
         build_knowledge_base(data)
+
+
+DOSE_IN_PROSE = re.compile(r"\d\s*(mg|g)\b|mg/|g/kg", re.IGNORECASE)
+
+
+def test_doses_live_only_in_the_regimens() -> None:
+    """A dose written into a rule's why or a step's summary would be a second copy that can drift."""
+    kb = load_knowledge_base()
+    texts = [(f"rule {r.id}", r.why) for r in kb.rules]
+    texts += [(f"step {p.id}/{s.id}", s.summary) for p in kb.pathways.values() for s in p.steps]
+    texts += [(f"action {a.id}", a.why) for a in kb.actions.values()]
+    assert [where for where, text in texts if DOSE_IN_PROSE.search(text)] == []
