@@ -8,8 +8,10 @@ every place where that and the logic disagree.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -260,7 +262,17 @@ class Case(CaseModel):
         return self
 
     def patients(self) -> tuple[Patient, ...]:
-        """The patient as they stand at each stage (changes applied in order)."""
+        """The patient as they stand at each stage (changes applied in order); computed once per case."""
+        return self._stage_patients
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Case:
+        """A copy without the cached stage patients, which an update may invalidate."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_stage_patients", None)
+        return copy
+
+    @functools.cached_property
+    def _stage_patients(self) -> tuple[Patient, ...]:
         states = []
         patient = self.patient
         for stage in self.stages:

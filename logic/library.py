@@ -124,6 +124,11 @@ def load_case(path: Path) -> tuple[LoadedCase | None, list[CaseError]]:
 
 def check_story(case: Case, source: YamlSource) -> list[CaseError]:
     """The patient must stay valid as each stage's changes are applied."""
+    try:
+        case.patients()  # cached on the case: lint and the player reuse it
+        return []
+    except ValidationError:
+        pass  # walk the stages again to say which one breaks the patient
     patient = case.patient
     for index, stage in enumerate(case.stages):
         if stage.changes is None:
