@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import S2, S2_FILE, walk
+from .conftest import S2_FILE, walk
+from .test_player_page import open_player
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
@@ -24,12 +25,7 @@ def test_case_markdown_is_never_rendered_as_html(
     assert text.count(HOSTILE) == 2
     (tmp_path / "hostile.yaml").write_text(text)
     monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
-    at = app()
-    at.run()
-    at.switch_page("views/player.py")
-    at.query_params["case"] = S2
-    at.run()
-    assert not at.exception, at.exception
+    at = open_player(app)
     markdown = [n.proto for n in walk(at._tree) if type(n).__name__ == "Markdown"]
     hostile = [m for m in markdown if "<script>" in m.body]
     assert len(hostile) >= 2, "the hostile narrative and prompt should be on the page, as text"
