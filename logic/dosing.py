@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .knowledge import Regimen
+from .vocabulary import Population, no_dose_note
+
+if TYPE_CHECKING:
+    from .knowledge import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +72,43 @@ def _fmt(value: float | None) -> str:
         return ""
     rounded = round(value, 1)
     return f"{rounded:g}" if rounded < 1e6 else f"{rounded:.0f}"
+
+
+class DoseTable:
+    """A knowledge base's doses for an agent and a patient, memoised on (agent, population, weight, height).
+
+    One hangs off each knowledge base (``kb.doses``): the doses follow the knowledge base they come from.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._memo: dict[tuple[str, Population, float, float | None], tuple[Dose | None, str | None]] = {}
+
+    def dose(
+        self, agent_id: str, population: Population, weight_kg: float, height_cm: float | None
+    ) -> tuple[Dose | None, str | None]:
+        """The dose of the population's first regimen for this patient, or None and why there is none."""
+        key = (agent_id, population, weight_kg, height_cm)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._compute(agent_id, population, weight_kg, height_cm)
+            if len(self._memo) >= self.MAX_ENTRIES:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def _compute(
+        self, agent_id: str, population: Population, weight_kg: float, height_cm: float | None
+    ) -> tuple[Dose | None, str | None]:
+        regimens = self.kb.agents[agent_id].regimens_for(population)
+        if not regimens:
+            return None, no_dose_note(population)
+        try:
+            return compute_dose(regimens[0], weight_kg, height_cm), None
+        except DoseUnavailable as exc:
+            return None, str(exc)
+
+    def clear(self) -> None:
+        self._memo.clear()
