@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from logic.knowledge import Agent, KnowledgeBase
+from logic.vocabulary import NO_DOSE, POPULATION_LABELS, Population
+
+__all__ = [
+    "COLUMNS",
+    "NO_DOSE",
+    "agent_sources",
+    "filter_rows",
+    "formulary_rows",
+    "maximum_text",
+    "regimen_text",
+]
 
 COLUMNS = (
     "Agent",
@@ -16,8 +27,6 @@ COLUMNS = (
     "Monitoring",
     "Sources",
 )
-NO_DOSE = "no dose in the sources"
-POPULATION_LABELS = {"adult": "adult", "juvenile": "JDM"}
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -32,8 +41,8 @@ def agent_sources(agent: Agent) -> list[str]:
     )
 
 
-def regimen_text(agent: Agent, population: str) -> str:
-    regimens = agent.regimens_for(population)  # type: ignore[arg-type]
+def regimen_text(agent: Agent, population: Population) -> str:
+    regimens = agent.regimens_for(population)
     if not regimens:
         return NO_DOSE
     return "; ".join(r.label for r in regimens)

@@ -15,9 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.store import Store
-from logic import Case
-from logic.keys import StagePlan
-from logic.scoring import score_case
+from logic import Case, CaseScore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,10 +50,11 @@ def resume(progress: dict[str, Any], store: Store, learner_id: int, case_id: str
     return None
 
 
-def record_submit(
-    progress: dict[str, Any], store: Store, case: Case, plans: tuple[StagePlan, ...] | None = None
-) -> str | None:
-    """Save what was just submitted; when the case is complete, save its score too."""
+def record_submit(progress: dict[str, Any], store: Store, case: Case, score: CaseScore) -> str | None:
+    """Save what was just submitted; when the case is complete, save its score too.
+
+    ``score`` is the player's own score of the submitted stages (its results carry each answer's
+    certainty): the store never re-scores a case."""
     attempt_id = progress.get(DB_ATTEMPT)
     if attempt_id is None:
         return None
@@ -67,8 +66,12 @@ def record_submit(
     }
     _, error = _safely("saved", lambda: store.save_stage(attempt_id, answers, submitted))
     if error is None and submitted == len(case.stages):
-        score = score_case(case, answers, plans)
-        _, error = _safely("saved", lambda: store.complete(attempt_id, score.total, score.category_scores))
+        _, error = _safely(
+            "saved",
+            lambda: store.complete(
+                attempt_id, score.total, {str(k): v for k, v in score.category_scores.items()}
+            ),
+        )
     return error
 
 

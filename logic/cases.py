@@ -98,6 +98,7 @@ class PatientChange(CaseModel):
             {**patient.model_dump(), **_dump(update)}, context=validation_context(kb)
         )
 
+
 def _dump(update: dict[str, object]) -> dict[str, object]:
     return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in update.items()}
 

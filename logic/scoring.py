@@ -107,7 +107,7 @@ class QuestionResult:
 class CaseScore:
     results: tuple[QuestionResult, ...]
     stage_scores: tuple[float | None, ...]
-    category_scores: dict[str, float]
+    category_scores: dict[Category, float]
     total: float
     unsafe: tuple[str, ...] = field(default=())
 
@@ -198,7 +198,7 @@ def summarise(
         else None
         for i in range(n_stages)
     )
-    categories: dict[str, float] = {}
+    categories: dict[Category, float] = {}
     for category in SCORED_CATEGORIES:
         value = percent([r for r in results if r.category == category])
         if value is not None:

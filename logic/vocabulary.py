@@ -116,10 +116,10 @@ DIFFICULTY_LABELS: dict[Difficulty, str] = {
     "advanced": "Advanced",
 }
 OPTION_KIND_LABELS: dict[OptionKind, str] = {"agent": "Agent", "action": "Action"}
-ACTION_CATEGORY_LABELS: dict[ActionCategory, str] = {
+ACTION_CATEGORY_LABELS: dict[ActionCategory, str] = {  # in the order the reference lists them
     "safety": "Safety",
-    "supportive": "Supportive",
     "escalation": "Escalation",
+    "supportive": "Supportive",
 }
 CATEGORY_LABELS: dict[Category, str] = {
     "escalation": "Escalation",
@@ -128,7 +128,12 @@ CATEGORY_LABELS: dict[Category, str] = {
     "monitoring": "Monitoring",
     "reflection": "Reflection",
 }
-CERTAINTY_LABELS: dict[int, str] = {1: "1 · guessing", 2: "2 · unsure", 3: "3 · fairly sure", 4: "4 · certain"}
+CERTAINTY_LABELS: dict[int, str] = {
+    1: "1 · guessing",
+    2: "2 · unsure",
+    3: "3 · fairly sure",
+    4: "4 · certain",
+}
 OUTCOME_LABELS: dict[Outcome, str] = {"unsafe": "Unsafe", "wrong": "Wrong", "right": "Right"}
 CALIBRATION_LABELS: dict[Calibration, str] = {
     "confident_unsafe": "Confident and unsafe",
@@ -153,3 +158,10 @@ def no_dose_note(population: Population) -> str:
     """Why an agent has no computed dose for a population: the sources give none."""
     return f"The sources give no {_NO_DOSE_FOR[population]} dose for this agent."
 
+
+_GRADE_OF: dict[str, Grade] = {g: g for g in GRADES}
+
+
+def as_grade(value: str) -> Grade:
+    """A grade held as text (e.g. in a verdict), as the Grade it is; KeyError if it is not one."""
+    return _GRADE_OF[value]

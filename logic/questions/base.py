@@ -67,7 +67,9 @@ class Verdict:
 
     id: str
     name: str
-    grade: str  # a Grade, or a kind's own word: "correct" / "missed" / "extra", "in_order" / "out_of_order"...
+    grade: (
+        str  # a Grade, or a kind's own word: "correct" / "missed" / "extra", "in_order" / "out_of_order"...
+    )
     why: str
 
 
@@ -78,7 +80,9 @@ class AnswerKey:
     kind: str
     best: tuple[str, ...]  # ids of the best choice(s), in order; empty for dose and reflection
     graded: Mapping[str, GradedChoice]  # every option offered, in the author's order, with its grade
-    correct: frozenset[str]  # the options that should be selected (next step: the best; select-all: the needed)
+    correct: frozenset[
+        str
+    ]  # the options that should be selected (next step: the best; select-all: the needed)
     dose: Dose | None
     recommendation: Recommendation
     why: str

@@ -74,7 +74,9 @@ class NextStepQuestion(ChoiceQuestion):
         chosen = [c for c in dict.fromkeys(as_list(answer)) if c in key.graded]
         if not self.multiple:
             chosen = chosen[:1]
-        verdicts = tuple(Verdict(c, key.graded[c].name, key.graded[c].grade, key.graded[c].why) for c in chosen)
+        verdicts = tuple(
+            Verdict(c, key.graded[c].name, key.graded[c].grade, key.graded[c].why) for c in chosen
+        )
         if self.multiple:
             credit = sum(1.0 if c in key.best else MULTI_CREDIT[key.graded[c].grade] for c in chosen)
             credit = max(-1.0, min(1.0, credit / max(1, len(key.best))))

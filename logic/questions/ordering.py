@@ -58,9 +58,7 @@ class OrderingQuestion(ChoiceQuestion):
         for o in self.options:
             name = kb.name(o)
             teaching = [
-                s
-                for s in pathway.steps
-                if s.kind != "supportive" and (o in s.agents or o in s.actions)
+                s for s in pathway.steps if s.kind != "supportive" and (o in s.agents or o in s.actions)
             ]
             step = min(teaching, key=lambda s: layers[s.id], default=None)
             if step is None:
@@ -76,7 +74,11 @@ class OrderingQuestion(ChoiceQuestion):
                 tiers[-1].append(o)
             else:
                 tiers.append([o])
-        why = "The pathway's order: " + " → ".join(" / ".join(graded[o].name for o in tier) for tier in tiers) + "."
+        why = (
+            "The pathway's order: "
+            + " → ".join(" / ".join(graded[o].name for o in tier) for tier in tiers)
+            + "."
+        )
         sources = tuple(dict.fromkeys(s for o in best for s in graded[o].sources))
         return AnswerKey("ordering", best, graded, frozenset(), None, plan.recommendation, why, sources)
 
@@ -127,7 +129,9 @@ class OrderingQuestion(ChoiceQuestion):
                     )
                 )
         if not ordered_pairs(key):
-            findings.append((["options"], "the pathway puts all these options at the same step: nothing to order"))
+            findings.append(
+                (["options"], "the pathway puts all these options at the same step: nothing to order")
+            )
         if self.expect is not None:
             if sorted(self.expect) != sorted(self.options):
                 findings.append((["expect"], "expect must list every option once, in order"))

@@ -18,7 +18,7 @@ class ReflectionQuestion(QuestionBase):
     discussion: str | None = None
 
     category: ClassVar[Category] = "reflection"
-    instruction: ClassVar[str] = "Reflection"
+    instruction: ClassVar[str] = "Write a reflection"
     learner_does: ClassVar[str] = "writes free text; `discussion` is shown afterwards"
     keyed_by: ClassVar[str] = "not scored"
     scored: ClassVar[bool] = False

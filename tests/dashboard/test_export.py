@@ -10,19 +10,20 @@ import pytest
 from dashboard import export
 from dashboard import player_state as ps
 from logic import DISCLAIMER, best_answers, load_library, score_case, stage_plans
+from tests.context import KB
 
 from .conftest import S2, S2_FILE
 
 
 @pytest.fixture(scope="module")
 def played():  # type: ignore[no-untyped-def]
-    case = load_library([S2_FILE]).cases[S2].case
+    case = load_library([S2_FILE], KB).cases[S2].case
     answers = {
-        **best_answers(case),
+        **best_answers(case, KB),
         "next-agent": "rituximab",
         "reflect": "Watch for <script>thrombosis</script>.",
     }
-    return case, answers, score_case(case, answers)
+    return case, answers, score_case(case, answers, KB)
 
 
 def test_notebook_is_valid_v4_with_narrative_answers_and_feedback(played) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ def test_raw_html_is_neutralised(played) -> None:  # type: ignore[no-untyped-def
 def test_partial_export_holds_only_submitted_feedback(played) -> None:  # type: ignore[no-untyped-def]
     case, answers, _ = played
     progress = {"answers": answers, "submitted": [0], "attempt": 0}
-    score = ps.score_progress(case, progress, stage_plans(case))
+    score = ps.score_progress(case, progress, stage_plans(case, KB))
     md = export.to_markdown(case, ps.submitted_answers(case, progress), score, stages=1)
     assert "Stage 1 of 3" in md and "Stage 2 of 3" not in md
     assert score.result("next-agent").why in md

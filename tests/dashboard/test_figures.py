@@ -18,10 +18,9 @@ from dashboard.figures import (
     step_layers,
     trend_figure,
 )
-from logic import load_knowledge_base
 from logic.cases import Series
+from tests.context import KB
 
-KB = load_knowledge_base()
 PATHWAYS = sorted(KB.pathways)
 
 

@@ -12,19 +12,20 @@ from dashboard import player_state as ps
 from dashboard.store import Store
 from logic import best_answers, load_case, score_case
 from logic.cases import Case
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def case() -> Case:
-    loaded, _ = load_case(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml")
+    loaded, _ = load_case(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml", KB)
     assert loaded is not None
     return loaded.case
 
 
 def play(progress: dict, store: Store, case: Case, stages: int) -> None:  # type: ignore[type-arg]
-    answers = best_answers(case)
+    answers = best_answers(case, KB)
     for i in range(stages):
         stage = {q.id: answers[q.id] for q in case.stages[i].questions}
         assert ps.submit_stage(progress, len(case.stages), i, stage)
@@ -51,7 +52,7 @@ def test_completing_a_case_saves_its_score(store: Store, case: Case) -> None:
     play(progress, store, case, len(case.stages))
     [row] = store.progress(learner)
     assert row.completed == 1
-    assert row.best_total == score_case(case, best_answers(case)).total == 100
+    assert row.best_total == score_case(case, best_answers(case, KB), KB).total == 100
     assert store.class_summary(case.id) == [100]
     fresh = ps.new_progress()  # a completed attempt is not resumed: the next visit starts afresh
     persistence.resume(fresh, store, learner, case.id)
@@ -60,7 +61,7 @@ def test_completing_a_case_saves_its_score(store: Store, case: Case) -> None:
 
 def test_progress_played_before_naming_oneself_is_kept(store: Store, case: Case) -> None:
     progress = ps.new_progress()
-    answers = best_answers(case)
+    answers = best_answers(case, KB)
     ps.submit_stage(progress, len(case.stages), 0, {q.id: answers[q.id] for q in case.stages[0].questions})
     learner = store.learner("Ada")
     persistence.resume(progress, store, learner, case.id)

@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import player_state as ps
 from logic import answer_key, load_knowledge_base, load_library, stage_plans
-from logic.cases import DoseQuestion, NextStepQuestion, ReflectionQuestion
+from logic.questions import DoseQuestion, NextStepQuestion, ReflectionQuestion
 from logic.scoring import Answer
+from tests.context import KB
 
 from .conftest import REPO, S2, S2_FILE, app_text
 
@@ -34,7 +35,7 @@ MIXED: dict[str, Answer] = {
 
 @pytest.fixture(scope="module")
 def s2():  # type: ignore[no-untyped-def]
-    return load_library([S2_FILE]).cases[S2].case
+    return load_library([S2_FILE], KB).cases[S2].case
 
 
 def open_player(app: Callable[[], AppTest], case_id: str = S2) -> AppTest:
@@ -96,7 +97,7 @@ def test_player_page_loads(app: Callable[[], AppTest]) -> None:
     at.switch_page("views/player.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Case player"
-    assert at.selectbox(key="player_case").value in load_library([REPO / "cases"]).cases
+    assert at.selectbox(key="player_case").value in load_library([REPO / "cases"], KB).cases
     assert at.progress, "a progress bar shows stage k of n"
 
 
@@ -106,7 +107,7 @@ def test_player_plays_s2_end_to_end_and_matches_the_cli(
 ) -> None:  # type: ignore[no-untyped-def]
     from logic import best_answers
 
-    answers = MIXED if answers_name == "mixed" else {**best_answers(s2), "reflect": "IVIG can clot."}
+    answers = MIXED if answers_name == "mixed" else {**best_answers(s2, KB), "reflect": "IVIG can clot."}
     at = open_player(app)
     assert at.selectbox(key="player_case").value == S2
     n = len(s2.stages)
@@ -146,23 +147,23 @@ def test_running_score_after_each_stage(app: Callable[[], AppTest], s2, tmp_path
     assert next(m for m in at.metric if m.label == "Score so far").value == "—"
     answer_stage(at, s2, 0, MIXED)
     first = {q.id: MIXED[q.id] for q in s2.stages[0].questions}
-    plans = stage_plans(s2)
+    plans = stage_plans(s2, KB)
     from logic.scoring import percent, score_question
 
-    expected = percent([score_question(q, 0, plans[0], first[q.id]) for q in s2.stages[0].questions])
+    expected = percent([score_question(q, 0, plans[0], first[q.id], KB) for q in s2.stages[0].questions])
     assert shown_score(at) == pytest.approx(expected)
 
 
 def feedback_strings(case, stage_index: int) -> list[str]:  # type: ignore[no-untyped-def]
     """Texts of the answer key of a stage: the best option's reason, select-all and dose reasons."""
-    plans = stage_plans(case)
+    plans = stage_plans(case, KB)
     out = []
     for q in case.stages[stage_index].questions:
         if isinstance(q, ReflectionQuestion):
             if q.discussion:
                 out.append(q.discussion)
             continue
-        key = answer_key(q, plans[stage_index])
+        key = answer_key(q, plans[stage_index], KB)
         if isinstance(q, NextStepQuestion):
             out += [key.graded[b].why for b in key.best]
         else:
@@ -226,7 +227,7 @@ def test_restart_clears_the_case(app: Callable[[], AppTest], s2) -> None:  # typ
 
 
 def test_deep_link_on_the_player_url(app: Callable[[], AppTest]) -> None:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     other = next(c for c in sorted(library.cases) if c != S2) if len(library.cases) > 1 else S2
     at = open_player(app, other)
     assert at.selectbox(key="player_case").value == other
@@ -260,12 +261,12 @@ def test_submit_reruns_neither_recommend_nor_build_figures(
     }  # (memoised if an earlier test drew them)
 
 
-@pytest.mark.parametrize("case_id", sorted(load_library([REPO / "cases"]).cases))
+@pytest.mark.parametrize("case_id", sorted(load_library([REPO / "cases"], KB).cases))
 def test_every_library_case_plays_through(app: Callable[[], AppTest], case_id: str) -> None:
     from logic import best_answers, score_case
 
-    case = load_library([REPO / "cases"]).cases[case_id].case
-    answers = best_answers(case)
+    case = load_library([REPO / "cases"], KB).cases[case_id].case
+    answers = best_answers(case, KB)
     for _, q in case.questions():
         if isinstance(q, DoseQuestion) and answers[q.id] is None:
             answers[q.id] = 1.0  # a dose the logic cannot key: any entry is accepted
@@ -275,12 +276,12 @@ def test_every_library_case_plays_through(app: Callable[[], AppTest], case_id: s
     for i in range(len(case.stages)):
         answer_stage(at, case, i, answers)
     assert any(s.value == "Case complete" for s in at.subheader)
-    assert shown_score(at) == pytest.approx(score_case(case, answers).total)
+    assert shown_score(at) == pytest.approx(score_case(case, answers, KB).total)
     assert not at.exception, at.exception
 
 
 def test_choosing_another_case_keeps_each_case_progress(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     other = next(c for c in sorted(library.cases) if c != S2)
     at = open_player(app)
     answer_stage(at, s2, 0, MIXED)

@@ -10,14 +10,15 @@ import pytest
 from dashboard import catalogue
 from dashboard import player_state as ps
 from logic import CaseError, best_answers, load_knowledge_base, load_library, score_case, stage_plans
-from logic.cases import DoseQuestion, NextStepQuestion, ReflectionQuestion
+from logic.questions import DoseQuestion, NextStepQuestion, ReflectionQuestion
+from tests.context import KB
 
 from .conftest import REPO, S2, S2_FILE
 
 
 @pytest.fixture(scope="module")
 def s2():  # type: ignore[no-untyped-def]
-    return load_library([S2_FILE]).cases[S2].case
+    return load_library([S2_FILE], KB).cases[S2].case
 
 
 def test_stage_visibility() -> None:
@@ -90,8 +91,8 @@ def test_keys_are_distinct_per_attempt_and_option() -> None:
 
 
 def test_score_progress_scores_only_submitted_stages(s2, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    plans = stage_plans(s2)
-    answers = best_answers(s2)
+    plans = stage_plans(s2, KB)
+    answers = best_answers(s2, KB)
     seen: list[int] = []
     real = ps.score_question
 
@@ -112,13 +113,13 @@ def test_score_progress_scores_only_submitted_stages(s2, monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("which", ["best", "mixed"])
 def test_complete_score_equals_score_case(s2, which: str) -> None:  # type: ignore[no-untyped-def]
-    answers = best_answers(s2)
+    answers = best_answers(s2, KB)
     if which == "mixed":
         answers.update({"next-agent": "etanercept", "ivig-dose": 300, "before-ivig": ["tb_screening"]})
-    plans = stage_plans(s2)
+    plans = stage_plans(s2, KB)
     progress = {"answers": answers, "submitted": [0, 1, 2], "attempt": 0}
     mine = ps.score_progress(s2, progress, plans)
-    reference = score_case(s2, answers)
+    reference = score_case(s2, answers, KB)
     assert mine.total == reference.total
     assert mine.stage_scores == reference.stage_scores
     assert mine.category_scores == reference.category_scores
@@ -130,7 +131,7 @@ def test_complete_score_equals_score_case(s2, which: str) -> None:  # type: igno
 def test_feedback_rows(s2) -> None:  # type: ignore[no-untyped-def]
     from logic import answer_key
 
-    plans = stage_plans(s2)
+    plans = stage_plans(s2, KB)
     progress = {"answers": {"next-agent": "rituximab", "before-ivig": ["tb_screening"], "ivig-dose": 136}}
     progress.update(submitted=[0], attempt=0)
     score = ps.score_progress(s2, progress, plans)
@@ -141,7 +142,7 @@ def test_feedback_rows(s2) -> None:  # type: ignore[no-untyped-def]
         "unsafe": "Unsafe",
     }
     q = s2.question("next-agent")[1]
-    rows = ps.feedback_rows(q, score.result(q.id), answer_key(q, plans[0]), labels)
+    rows = ps.feedback_rows(q, score.result(q.id), answer_key(q, plans[0], KB), labels)
     kb = load_knowledge_base()
     assert [r.name for r in rows] == [kb.name(o) for o in q.options], "every option, in the author's order"
     assert [r.chosen for r in rows] == [o == "rituximab" for o in q.options]
@@ -155,9 +156,9 @@ def test_feedback_rows(s2) -> None:  # type: ignore[no-untyped-def]
 
 def test_path_on_chart(s2) -> None:  # type: ignore[no-untyped-def]
     kb = load_knowledge_base()
-    plans = stage_plans(s2)
-    answers = best_answers(s2)
-    score = score_case(s2, answers)
+    plans = stage_plans(s2, KB)
+    answers = best_answers(s2, KB)
+    score = score_case(s2, answers, KB)
     learner = ps.learner_options(s2, {**answers, "next-agent": "rituximab"})
     assert learner[0] == "rituximab"
     best = ps.best_options(s2, score)
@@ -180,7 +181,7 @@ def test_dose_unit_and_format_answer(s2) -> None:  # type: ignore[no-untyped-def
 
 
 def test_library_filters() -> None:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     cases = library.cases
     assert len(catalogue.filter_cases(cases)) == len(cases)
     found = catalogue.filter_cases(cases, "IMMUNOSUPPRESSION")
@@ -221,13 +222,18 @@ def test_submitted_markdown_marks_the_answer_in_author_order(s2) -> None:  # typ
 def test_feedback_markdown_shows_grades_in_colour_best_and_sources(s2) -> None:  # type: ignore[no-untyped-def]
     from logic import answer_key
 
-    plans = stage_plans(s2)
+    plans = stage_plans(s2, KB)
     progress = {"answers": {"next-agent": "rituximab"}, "submitted": [0], "attempt": 0}
     score = ps.score_progress(s2, progress, plans)
     q = s2.question("next-agent")[1]
     colours = {"recommended": "#1a7f37", "acceptable": "#9a6700"}
     md = ps.feedback_markdown(
-        q, score.result(q.id), answer_key(q, plans[0]), colours, {}, lambda ids: "SOURCES:" + ",".join(ids)
+        q,
+        score.result(q.id),
+        answer_key(q, plans[0], KB),
+        colours,
+        {},
+        lambda ids: "SOURCES:" + ",".join(ids),
     )
     assert ':color[**recommended**]{foreground="#1a7f37"} **Intravenous immunoglobulin (IVIG)**' in md
     assert "**Rituximab** ← *your answer*" in md

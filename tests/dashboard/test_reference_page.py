@@ -7,10 +7,9 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dashboard.formulary_table import COLUMNS, NO_DOSE, filter_rows, formulary_rows
-from logic import load_knowledge_base
+from tests.context import KB
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-KB = load_knowledge_base()
 
 
 def _page() -> AppTest:

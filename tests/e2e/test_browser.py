@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from logic import DISCLAIMER, answer_key, load_knowledge_base, load_library, stage_plans
-from logic.cases import DoseQuestion, NextStepQuestion, PrerequisitesQuestion
+from logic.questions import DoseQuestion, NextStepQuestion, PrerequisitesQuestion
+from tests.context import KB
 from tests.e2e.conftest import REPO, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +28,10 @@ def _normal(text: str) -> str:
 
 
 def _stage_one() -> tuple[Any, Any]:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     assert CASE_ID in library.cases, f"S2 case missing from cases/: {[str(e) for e in library.errors]}"
     case = library.cases[CASE_ID].case
-    return case, stage_plans(case)[0]
+    return case, stage_plans(case, KB)[0]
 
 
 def _feedback_fragments(case: Any, plan: Any) -> dict[str, list[str]]:
@@ -38,7 +39,7 @@ def _feedback_fragments(case: Any, plan: Any) -> dict[str, list[str]]:
     kb = load_knowledge_base()
     out: dict[str, list[str]] = {}
     for question in case.stages[0].questions:
-        key = answer_key(question, plan)
+        key = answer_key(question, plan, KB)
         if isinstance(question, NextStepQuestion):
             # The best option's own reasoning (answer_key().why is "Name: why" for each best option).
             out[question.id] = [key.graded[b].why for b in key.best]
@@ -55,7 +56,7 @@ def _answer_stage_one(page: Any, case: Any, plan: Any) -> None:
     kb = load_knowledge_base()
     form = page.get_by_test_id("stForm").first
     for question in case.stages[0].questions:
-        key = answer_key(question, plan)
+        key = answer_key(question, plan, KB)
         if isinstance(question, NextStepQuestion):
             for best in key.best[:1] if not question.multiple else key.best:
                 role = "checkbox" if question.multiple else "radio"
