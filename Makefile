@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m logic validate cases
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy logic
+	$(BIN)/mypy logic dashboard
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy logic
+	$(BIN)/mypy logic dashboard
 
 validate: $(STAMP)
 	$(BIN)/python -m logic validate cases

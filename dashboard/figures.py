@@ -16,7 +16,15 @@ from plotly.subplots import make_subplots
 
 from logic.cases import Series
 from logic.knowledge import KnowledgeBase, Pathway
-from logic.vocabulary import CATEGORY_LABELS, GRADE_LABELS, NO_DOSE, SCORED_CATEGORIES, STEP_KIND_LABELS, Category, StepKind
+from logic.vocabulary import (
+    CATEGORY_LABELS,
+    GRADE_LABELS,
+    NO_DOSE,
+    SCORED_CATEGORIES,
+    STEP_KIND_LABELS,
+    Category,
+    StepKind,
+)
 
 # Step kinds: box fill (light, dark text stays readable) and border (saturated).
 KIND_COLOURS: dict[StepKind, str] = {

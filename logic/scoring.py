@@ -44,7 +44,6 @@ __all__ = [
     "summarise",
 ]
 
-RIGHT_FROM = 0.5  # credit from which an answer counts as right (the best, or an acceptable alternative)
 _CALIBRATION: dict[tuple[bool, Outcome], Calibration] = {
     (True, "unsafe"): "confident_unsafe",
     (True, "wrong"): "confident_wrong",
@@ -75,16 +74,11 @@ class QuestionResult:
     faculty_notes: tuple[SourcedText, ...]
     discussion: str | None = None
     certainty: int | None = None  # 1-4, when the question asked how sure the learner was
+    outcome: Outcome = "wrong"  # unsafe; right (full credit, or what the kind counts as right); wrong
 
     @property
     def scored(self) -> bool:
         return self.max_points > 0
-
-    @property
-    def outcome(self) -> Outcome:
-        if self.unsafe:
-            return "unsafe"
-        return "right" if self.credit >= RIGHT_FROM else "wrong"
 
     @property
     def confident(self) -> bool | None:
@@ -167,6 +161,7 @@ def score_question(
         faculty_notes=_notes(marking.note_options, kb),
         discussion=marking.discussion,
         certainty=answer_certainty(answer) if question.asks_certainty else None,
+        outcome="unsafe" if marking.unsafe else "right" if credit >= question.right_from else "wrong",
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
@@ -334,7 +335,8 @@ def end_of_case(session: PlayerSession) -> None:
     )
     table = pr.answer_table(case, score, session.ctx)
     if table:
-        st.dataframe(table, hide_index=True)
+        # A static table: its cells wrap, so every column (the best answer, the certainty) stays in view.
+        st.table(pd.DataFrame(table), hide_index=True)
     if certainty.rated:
         st.caption(certainty.sentence)
     answers = session.progress["answers"]

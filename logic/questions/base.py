@@ -169,6 +169,8 @@ class QuestionBase(CaseModel):
     learner_does: ClassVar[str]  # the README's "the learner" column (Markdown)
     keyed_by: ClassVar[str]  # the README's "keyed by" column (Markdown)
     scored: ClassVar[bool] = True
+    # The credit from which an answer counts as right (for certainty): full marks unless a kind says less.
+    right_from: ClassVar[float] = 1.0
     # An answer must be given before the stage can be submitted (a select-all may be left empty).
     needs_answer: ClassVar[bool] = True
 

@@ -58,6 +58,7 @@ class NextStepQuestion(ChoiceQuestion):
         "picks one (or, with `multiple: true`, several) of `options` (agent/action ids)"
     )
     keyed_by: ClassVar[str] = "the grades from `recommend()` at that stage"
+    right_from: ClassVar[float] = 0.5  # an acceptable alternative (one the sources name) is right
 
     def answer_key(self, plan: StagePlan, kb: KnowledgeBase) -> AnswerKey:
         rec = plan.recommendation

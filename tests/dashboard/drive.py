@@ -11,7 +11,7 @@ from dashboard.player.progress import STORE
 from dashboard.questions import view_of
 from dashboard.questions.render import state_with_certainty
 from logic import Case
-from logic.questions import Answer
+from logic.questions import Answer, answer_certainty, with_certainty
 
 WIDGET_TYPES = ("radio", "checkbox", "number_input", "text_area", "selectbox")
 
@@ -33,3 +33,12 @@ def fill_stage(at: Any, case: Case, stage_index: int, answers: Mapping[str, Answ
     for q in case.stages[stage_index].questions:
         for widget_key, value in state_with_certainty(view_of(q), q, answers[q.id], key).items():
             set_widget(at, widget_key, value)
+
+
+def with_certainties(case: Case, answers: Mapping[str, Answer], certainty: int = 3) -> dict[str, Answer]:
+    """The answers, each with a certainty where its question asks for one and none is given."""
+    out = dict(answers)
+    for _, q in case.questions():
+        if q.asks_certainty and answer_certainty(out.get(q.id)) is None:
+            out[q.id] = with_certainty(out.get(q.id), certainty)
+    return out

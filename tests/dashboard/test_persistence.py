@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from dashboard import persistence
-from dashboard import player_state as ps
+from dashboard.player import progress as ps
+from dashboard.player.results import score_progress
 from dashboard.store import Store
-from logic import best_answers, load_case, score_case
+from logic import best_answers, load_case, score_case, stage_plans
 from logic.cases import Case
 from tests.context import KB
 
@@ -24,12 +25,17 @@ def case() -> Case:
     return loaded.case
 
 
+def submitted_score(progress: dict, case: Case):  # type: ignore[no-untyped-def,type-arg]
+    """The player's own score of what was submitted (the store saves it, never re-scores)."""
+    return score_progress(case, progress, stage_plans(case, KB), KB)
+
+
 def play(progress: dict, store: Store, case: Case, stages: int) -> None:  # type: ignore[type-arg]
     answers = best_answers(case, KB)
     for i in range(stages):
         stage = {q.id: answers[q.id] for q in case.stages[i].questions}
         assert ps.submit_stage(progress, len(case.stages), i, stage)
-        assert persistence.record_submit(progress, store, case) is None
+        assert persistence.record_submit(progress, store, case, submitted_score(progress, case)) is None
 
 
 def test_a_case_resumes_where_it_was_left(store: Store, case: Case) -> None:
@@ -66,7 +72,7 @@ def test_progress_played_before_naming_oneself_is_kept(store: Store, case: Case)
     learner = store.learner("Ada")
     persistence.resume(progress, store, learner, case.id)
     assert progress["submitted"] == [0]  # the session's answers are not replaced by an empty attempt
-    persistence.record_submit(progress, store, case)
+    persistence.record_submit(progress, store, case, submitted_score(progress, case))
     assert store.attempt(progress[persistence.DB_ATTEMPT]).stages_submitted == 1
 
 
@@ -103,7 +109,7 @@ def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> N
     ps.submit_stage(
         progress, len(case.stages), 0, dict.fromkeys((q.id for q in case.stages[0].questions), "x")
     )
-    message = persistence.record_submit(progress, store, case)
+    message = persistence.record_submit(progress, store, case, submitted_score(progress, case))
     assert message is not None and message.startswith("Progress could not be saved")
     assert progress["submitted"] == [0]  # the learner keeps playing
     with pytest.raises(OperationalError):

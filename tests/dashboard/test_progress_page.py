@@ -11,6 +11,7 @@ from logic import best_answers, load_library
 from tests.context import KB
 
 from .conftest import S2, S2_FILE
+from .drive import with_certainties
 from .test_player_page import answer_stage, open_player
 
 
@@ -23,7 +24,7 @@ def named(at: AppTest, name: str) -> AppTest:
 def test_a_named_learner_resumes_a_case_in_a_new_session(app: Callable[[], AppTest]) -> None:
     case = load_library([S2_FILE], KB).cases[S2].case
     first = named(open_player(app), "Ada Lovelace")
-    answer_stage(first, case, 0, best_answers(case, KB))
+    answer_stage(first, case, 0, with_certainties(case, best_answers(case, KB)))
     assert any(h.value.startswith("Stage 2 of") for h in first.subheader)
 
     later = named(open_player(app), "Ada Lovelace")  # a new browser session, same name
@@ -39,7 +40,7 @@ def test_progress_page_lists_the_learners_cases_and_the_group_histogram(app: Cal
     case = load_library([S2_FILE], KB).cases[S2].case
     at = named(open_player(app), "Ada Lovelace")
     for i in range(len(case.stages)):
-        answer_stage(at, case, i, best_answers(case, KB))
+        answer_stage(at, case, i, with_certainties(case, best_answers(case, KB)))
     at.switch_page("views/progress.py").run()
     assert not at.exception, at.exception
     [table] = at.dataframe

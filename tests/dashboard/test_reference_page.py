@@ -27,7 +27,7 @@ def test_rows_one_per_agent_with_all_columns():
     by_name = {r["Agent"]: r for r in rows}
     mtx = by_name["Methotrexate"]
     assert "15–20 mg/m²/week" in mtx["Adult regimen"] and "15–20 mg/m²/week" in mtx["JDM regimen"]
-    assert mtx["Maximum"] == "adult: 40 mg/week"
+    assert mtx["Maximum"] == "Adult: 40 mg/week"
     assert by_name["Prednisone"]["JDM regimen"] == NO_DOSE
     assert "Check serum IgA" in by_name["Intravenous immunoglobulin (IVIG)"]["Prerequisites"]
     assert all(r["Sources"] for r in rows if r["Adult regimen"] != NO_DOSE)

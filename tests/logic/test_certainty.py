@@ -46,7 +46,9 @@ def test_answers_carry_their_certainty() -> None:
         ("rituximab", 1, "unsure_right"),
     ],
 )
-def test_certainty_is_classified_against_the_outcome(iga_case, answer: str, certainty: int, calibration: str) -> None:  # type: ignore[no-untyped-def]
+def test_certainty_is_classified_against_the_outcome(
+    iga_case, answer: str, certainty: int, calibration: str
+) -> None:  # type: ignore[no-untyped-def]
     score = score_case(iga_case, {"iga-deficient": with_certainty(answer, certainty)}, KB)
     result = score.result("iga-deficient")
     assert result.certainty == certainty
@@ -54,6 +56,20 @@ def test_certainty_is_classified_against_the_outcome(iga_case, answer: str, cert
     assert result.calibration == calibration
     assert result.stored_answer == {"answer": answer, "certainty": certainty}
     assert (score.confident_unsafe == ("iga-deficient",)) == (calibration == "confident_unsafe")
+
+
+def test_right_is_full_credit_except_an_acceptable_next_step(iga_case) -> None:  # type: ignore[no-untyped-def]
+    loaded, _ = load_case(S2, KB)
+    assert loaded is not None
+    order = ["prednisone", "methotrexate", "cyclophosphamide", "mycophenolate_mofetil"]  # 4 of 5 pairs
+    result = score_case(loaded.case, {"pathway-order": with_certainty(order, 4)}, KB).result("pathway-order")
+    assert result.credit == 0.8 and result.calibration == "confident_wrong"
+    acceptable = score_case(iga_case, {"iga-deficient": with_certainty("scig", 4)}, KB).result(
+        "iga-deficient"
+    )
+    assert acceptable.unsafe  # SCIG, like IVIG, is unsafe with IgA deficiency
+    s2 = score_case(loaded.case, {"after-ivig": with_certainty("scig", 3)}, KB).result("after-ivig")
+    assert s2.credit == 0.5 and s2.calibration == "confident_right"  # an acceptable alternative
 
 
 def test_a_question_that_does_not_ask_ignores_a_certainty(iga_case) -> None:  # type: ignore[no-untyped-def]

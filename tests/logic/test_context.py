@@ -74,7 +74,9 @@ def test_validation_without_a_knowledge_base_says_how_to_give_one() -> None:
         Patient.model_validate(
             {"age": 50, "weight_kg": 70, "diagnosis": "dermatomyositis", "failed": ["methotrexate"]}
         )
-    patient = Patient.model_validate({"age": 50, "weight_kg": 70, "diagnosis": "dermatomyositis"}, context=CONTEXT)
+    patient = Patient.model_validate(
+        {"age": 50, "weight_kg": 70, "diagnosis": "dermatomyositis"}, context=CONTEXT
+    )
     assert patient.population == "adult"
     with pytest.raises(ValidationError, match="unknown agent 'ritux'"):
         Patient.model_validate(

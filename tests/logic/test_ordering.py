@@ -23,7 +23,8 @@ S2 = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
 
 def plan_for(**patient: Any) -> StagePlan:
     p = Patient.model_validate(
-        {"age": 48, "weight_kg": 68, "height_cm": 164, "diagnosis": "dermatomyositis", **patient}, context=CONTEXT
+        {"age": 48, "weight_kg": 68, "height_cm": 164, "diagnosis": "dermatomyositis", **patient},
+        context=CONTEXT,
     )
     return StagePlan(p, recommend(p, KB))
 
@@ -102,11 +103,16 @@ def test_lint_flags_options_the_pathway_cannot_order() -> None:
     plan = plan_for()
     unplaced = question(["prednisone", "tocilizumab", "ivig"])
     findings = unplaced.lint(unplaced.answer_key(plan, KB), plan, KB)
-    assert (["options", 1], "'tocilizumab' is taught at no escalation step of the Adult pathway: it cannot be ordered") in findings
+    assert (
+        ["options", 1],
+        "'tocilizumab' is taught at no escalation step of the Adult pathway: it cannot be ordered",
+    ) in findings
     tied = question(["prednisone", "methotrexate", "azathioprine"])
     messages = [m for _, m in tied.lint(tied.answer_key(plan, KB), plan, KB)]
     assert any("nothing to order" in m for m in messages)
-    wrong = question(ADULT, expect=["cyclophosphamide", "prednisone", "methotrexate", "mycophenolate_mofetil"])
+    wrong = question(
+        ADULT, expect=["cyclophosphamide", "prednisone", "methotrexate", "mycophenolate_mofetil"]
+    )
     [(where, message)] = wrong.lint(wrong.answer_key(plan, KB), plan, KB)
     assert where == ["expect"] and "the pathway's order is" in message
     good = question(ADULT, expect=["methotrexate", "prednisone", "mycophenolate_mofetil", "cyclophosphamide"])

@@ -25,11 +25,17 @@ from logic.questions import (
 from tests.context import CONTEXT
 
 REPO = Path(__file__).resolve().parents[2]
-KIND_CLASS = re.compile(r"isinstance\([^)]*(NextStep|Prerequisites|Monitoring|Dose|Reflection|Ordering)Question")
+KIND_CLASS = re.compile(
+    r"isinstance\([^)]*(NextStep|Prerequisites|Monitoring|Dose|Reflection|Ordering)Question"
+)
 
 
 def test_every_kind_is_one_module_of_the_package() -> None:
-    modules = {p.stem for p in (REPO / "logic" / "questions").glob("*.py")} - {"__init__", "base", "selection"}
+    modules = {p.stem for p in (REPO / "logic" / "questions").glob("*.py")} - {
+        "__init__",
+        "base",
+        "selection",
+    }
     assert modules == set(KINDS)
     for name, model in KINDS.items():
         assert model.__module__ == f"logic.questions.{name}"
