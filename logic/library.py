@@ -89,7 +89,8 @@ def _message(error: dict[str, object]) -> str:
     elif error["type"] == "missing":
         msg = "required field is missing"
     elif error["type"] == "union_tag_invalid":
-        ctx: dict[str, object] = error.get("ctx") or {}  # type: ignore[assignment]
+        ctx = error.get("ctx")
+        ctx = ctx if isinstance(ctx, dict) else {}
         msg = f"unknown question kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     return msg
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.common import current_learner, get_library, get_store
+from dashboard.store import Store
 from dashboard.figures import score_histogram_figure
 
 library = get_library()
@@ -54,8 +55,8 @@ else:
     )
 
     @st.fragment(run_every=5)
-    def group_histogram(case_id: str) -> None:
-        totals = store.class_summary(case_id)  # type: ignore[union-attr]
+    def group_histogram(store: Store, case_id: str) -> None:
+        totals = store.class_summary(case_id)
         st.metric("Completed attempts", len(totals))
         if totals:
             st.plotly_chart(
@@ -63,4 +64,4 @@ else:
             )
 
     if case_id is not None:
-        group_histogram(case_id)
+        group_histogram(store, case_id)

@@ -268,7 +268,7 @@ def test_the_s2_case_plays_to_the_end_with_order_and_certainty(
         page.goto(f"{app_server}/player?case={CASE_ID}")
         wait_for_app_run(page)
         name = f"{viewport[0]}x{viewport[1]}"
-        for i, stage in enumerate(case.stages):
+        for stage in case.stages:
             form = page.get_by_test_id("stForm").first
             form.wait_for(state="visible")
             certainty_groups = form.get_by_test_id("stRadio").filter(has_text="How sure are you?")
