@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from dashboard import catalogue
 from dashboard.context import REPO
 from logic import Library, LoadedCase
-from logic.vocabulary import DIFFICULTIES, DIFFICULTY_LABELS, POPULATION_LABELS, POPULATIONS
+from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
+
+K = TypeVar("K", bound=str)
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,17 @@ def filters(library: Library) -> Filters:
     tags = tag_col.multiselect(
         "Tags", catalogue.all_tags(library.cases), key="lib_tags", placeholder="any tag"
     )
-    populations = pop_col.multiselect(
-        "Population",
-        POPULATIONS,
-        format_func=POPULATION_LABELS.__getitem__,
-        key="lib_population",
-        placeholder="any",
-    )
-    difficulties = diff_col.multiselect(
-        "Difficulty",
-        DIFFICULTIES,
-        format_func=DIFFICULTY_LABELS.__getitem__,
-        key="lib_difficulty",
-        placeholder="any",
-    )
+    populations = _any_of(pop_col, "Population", POPULATION_LABELS, "lib_population")
+    difficulties = _any_of(diff_col, "Difficulty", DIFFICULTY_LABELS, "lib_difficulty")
     return Filters(query, tags, list(populations), list(difficulties))
+
+
+def _any_of(column: Any, label: str, labels: Mapping[K, str], key: str) -> list[str]:
+    """A filter of the allowed values, which ``labels`` lists in order (none chosen = any)."""
+    chosen: list[str] = column.multiselect(
+        label, list(labels), format_func=labels.__getitem__, key=key, placeholder="any"
+    )
+    return chosen
 
 
 def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:

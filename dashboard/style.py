@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from logic.vocabulary import Grade
+from logic.vocabulary import GRADES, Grade
 
-# Grades in text and tables (hex), and as Streamlit badge colours.
-GRADE_COLOURS: dict[Grade, str] = {
-    "recommended": "#1a7f37",
-    "acceptable": "#9a6700",
-    "not_recommended": "#6e7781",
-    "unsafe": "#cf222e",
-}
-GRADE_BADGES: dict[Grade, str] = {
-    "recommended": "green",
-    "acceptable": "orange",
-    "not_recommended": "gray",
-    "unsafe": "red",
-}
+# Each grade's colour in text and tables (hex) and as a Streamlit badge colour, in the order of GRADES
+# (recommended, acceptable, not recommended, unsafe): green, amber, grey, red.
+GRADE_COLOURS: dict[Grade, str] = dict(zip(GRADES, ("#1a7f37", "#9a6700", "#6e7781", "#cf222e"), strict=True))
+GRADE_BADGES: dict[Grade, str] = dict(zip(GRADES, ("green", "orange", "gray", "red"), strict=True))
 NEUTRAL_COLOUR = "#57606a"

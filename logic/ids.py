@@ -8,7 +8,7 @@ reads it from ``info.context``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationInfo
@@ -45,18 +45,24 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
-def known_agent(value: str, info: ValidationInfo) -> str:
-    agents = context_kb(info).agents
-    if value not in agents:
-        raise ValueError(f"unknown agent {value!r}{did_you_mean(value, agents)}")
-    return value
+def _known(
+    what: str, table: Callable[[KnowledgeBase], Mapping[str, object]]
+) -> Callable[[str, ValidationInfo], str]:
+    """A validator: the value is an id of ``table`` in the context's knowledge base (or a clear error)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        ids = table(context_kb(info))
+        if value not in ids:
+            raise ValueError(f"unknown {what} {value!r}{did_you_mean(value, ids)}")
+        return value
+
+    return check
 
 
-def known_action(value: str, info: ValidationInfo) -> str:
-    actions = context_kb(info).actions
-    if value not in actions:
-        raise ValueError(f"unknown action {value!r}{did_you_mean(value, actions)}")
-    return value
+known_agent = _known("agent", lambda kb: kb.agents)
+known_action = _known("action", lambda kb: kb.actions)
+known_monitoring = _known("monitoring item", lambda kb: kb.monitoring)
+known_source = _known("source", lambda kb: kb.sources)
 
 
 def known_option(value: str, info: ValidationInfo) -> str:
@@ -67,20 +73,6 @@ def known_option(value: str, info: ValidationInfo) -> str:
     hint = did_you_mean(value, kb.option_ids)
     what = "action" if any(f"'{x}'" in hint for x in kb.actions) else "agent"
     raise ValueError(f"unknown {what} {value!r}{hint}")
-
-
-def known_monitoring(value: str, info: ValidationInfo) -> str:
-    items = context_kb(info).monitoring
-    if value not in items:
-        raise ValueError(f"unknown monitoring item {value!r}{did_you_mean(value, items)}")
-    return value
-
-
-def known_source(value: str, info: ValidationInfo) -> str:
-    sources = context_kb(info).sources
-    if value not in sources:
-        raise ValueError(f"unknown source {value!r}{did_you_mean(value, sources)}")
-    return value
 
 
 AgentId = Annotated[str, AfterValidator(known_agent)]

@@ -7,6 +7,7 @@ its feedback shown, followed by the next stage.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -340,22 +341,17 @@ def end_of_case(session: PlayerSession) -> None:
     if certainty.rated:
         st.caption(certainty.sentence)
     answers = session.progress["answers"]
-    nb_col, md_col = st.columns(2)
-    nb_col.download_button(
-        "Download as a Jupyter notebook",
-        lambda: to_notebook_json(case, answers, score, kb),
-        file_name=f"{case.id}.ipynb",
-        mime="application/x-ipynb+json",
-        on_click="ignore",
-        icon="📓",
-        key=f"nb:{case.id}",
+    exports = (
+        ("Download as a Jupyter notebook", to_notebook_json, "ipynb", "application/x-ipynb+json", "📓", "nb"),
+        ("Download as Markdown", to_markdown, "md", "text/markdown", "📄", "md"),
     )
-    md_col.download_button(
-        "Download as Markdown",
-        lambda: to_markdown(case, answers, score, kb),
-        file_name=f"{case.id}.md",
-        mime="text/markdown",
-        on_click="ignore",
-        icon="📄",
-        key=f"md:{case.id}",
-    )
+    for col, (label, build, extension, mime, icon, key) in zip(st.columns(2), exports, strict=True):
+        col.download_button(
+            label,
+            functools.partial(build, case, answers, score, kb),  # built only when the learner downloads
+            file_name=f"{case.id}.{extension}",
+            mime=mime,
+            on_click="ignore",
+            icon=icon,
+            key=f"{key}:{case.id}",
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.common import current_learner, get_library, get_store
-from dashboard.store import Store
 from dashboard.figures import score_histogram_figure
+from dashboard.store import Store
 
 library = get_library()
 store = get_store()

@@ -12,8 +12,8 @@ from pydantic import Field
 from ..ids import AgentId, MonitoringId
 from ..recommend import monitoring_for
 from ..vocabulary import Category
-from .base import Answer, AnswerKey, ChoiceQuestion, Finding, GradedChoice, Marking, StagePlan, names
-from .selection import NOT_NEEDED, mark_selection
+from .base import Answer, AnswerKey, ChoiceQuestion, Finding, Marking, StagePlan
+from .selection import expect_findings, mark_selection, selection_key
 
 if TYPE_CHECKING:
     from ..knowledge import KnowledgeBase
@@ -40,36 +40,24 @@ class MonitoringQuestion(ChoiceQuestion):
         on = ", ".join(kb.name(a) for a in agents) or "treatment"
         why = f"On {on}: monitor " + ", ".join(kb.monitoring[m].label.lower() for m in sorted(correct)) + "."
         sources = tuple(dict.fromkeys(s for m in advice if m.id in correct for s in m.sources))
-        graded = {
-            o: GradedChoice(
-                o,
-                kb.name(o),
-                "needed" if o in correct else "not_needed",
-                kb.monitoring[o].label if o in correct else NOT_NEEDED,
-                kb.monitoring[o].sources if o in correct else (),
-            )
-            for o in self.options
-        }
-        best = tuple(m for m in self.options if m in correct)
-        return AnswerKey("monitoring", best, graded, correct, None, plan.recommendation, why, sources)
+        return selection_key(
+            "monitoring",
+            self.options,
+            correct,
+            lambda o: (kb.name(o), kb.monitoring[o].label, kb.monitoring[o].sources),
+            plan.recommendation,
+            why,
+            sources,
+        )
 
     def mark(self, key: AnswerKey, answer: Answer, kb: KnowledgeBase) -> Marking:
-        return mark_selection(
-            self.options, key, answer, lambda item: kb.monitoring[item].label, missing_is_unsafe=False
-        )
+        return mark_selection(self.options, key, answer, missing_is_unsafe=False)
 
     def lint(self, key: AnswerKey, plan: StagePlan, kb: KnowledgeBase) -> list[Finding]:
         findings: list[Finding] = []
         if not key.correct:
             findings.append((["options"], "none of the options is monitored for these agents"))
-        if self.expect is not None and set(self.expect) != set(key.correct):
-            findings.append(
-                (
-                    ["expect"],
-                    f"expect says {names(sorted(self.expect))} but the logic says {names(sorted(key.correct))}",
-                )
-            )
-        return findings
+        return findings + expect_findings(self.expect, key.correct)
 
     def best_answer(self, key: AnswerKey) -> Answer:
         return sorted(key.correct)

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from ..ids import ActionId, AgentId
 from ..vocabulary import Category
-from .base import Answer, AnswerKey, ChoiceQuestion, Finding, GradedChoice, Marking, StagePlan, names
-from .selection import NOT_NEEDED, mark_selection
+from .base import Answer, AnswerKey, ChoiceQuestion, Finding, Marking, StagePlan, names
+from .selection import expect_findings, mark_selection, selection_key
 
 if TYPE_CHECKING:
     from ..knowledge import KnowledgeBase
@@ -41,29 +41,19 @@ class PrerequisitesQuestion(ChoiceQuestion):
         sources = tuple(dict.fromkeys(s for a in missing for s in kb.actions[a].sources))
         if not missing:
             why_parts = [f"Nothing further is needed before {kb.name(self.agent)} for this patient."]
-        graded = {
-            o: GradedChoice(
-                o,
-                kb.name(o),
-                "needed" if o in correct else "not_needed",
-                kb.actions[o].why if o in correct else NOT_NEEDED,
-                kb.actions[o].sources if o in correct else (),
-            )
-            for o in self.options
-        }
-        best = tuple(a for a in self.options if a in correct)
-        return AnswerKey("prerequisites", best, graded, correct, None, rec, " ".join(why_parts), sources)
+        return selection_key(
+            "prerequisites",
+            self.options,
+            correct,
+            lambda o: (kb.name(o), kb.actions[o].why, kb.actions[o].sources),
+            rec,
+            " ".join(why_parts),
+            sources,
+        )
 
     def mark(self, key: AnswerKey, answer: Answer, kb: KnowledgeBase) -> Marking:
         # Skipping a safety check before a start is what a learner must not do: flag it.
-        return mark_selection(
-            self.options,
-            key,
-            answer,
-            lambda item: kb.actions[item].why,
-            missing_is_unsafe=True,
-            note_options=(self.agent,),
-        )
+        return mark_selection(self.options, key, answer, missing_is_unsafe=True, note_options=(self.agent,))
 
     def lint(self, key: AnswerKey, plan: StagePlan, kb: KnowledgeBase) -> list[Finding]:
         findings: list[Finding] = []
@@ -71,14 +61,7 @@ class PrerequisitesQuestion(ChoiceQuestion):
         absent = [a for a in missing if a not in self.options]
         if absent:
             findings.append((["options"], f"options lack {names(absent)}, which the logic requires"))
-        if self.expect is not None and set(self.expect) != set(key.correct):
-            findings.append(
-                (
-                    ["expect"],
-                    f"expect says {names(sorted(self.expect))} but the logic says {names(sorted(key.correct))}",
-                )
-            )
-        return findings
+        return findings + expect_findings(self.expect, key.correct)
 
     def best_answer(self, key: AnswerKey) -> Answer:
         return sorted(key.correct)

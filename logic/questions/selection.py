@@ -3,18 +3,52 @@ monitoring): credit (hits - extras) / items to select, never below 0."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from .base import Answer, AnswerKey, Marking, Verdict, as_list
+from ..recommend import Recommendation
+from .base import Answer, AnswerKey, Finding, GradedChoice, Marking, Verdict, as_list, names
 
 NOT_NEEDED = "Not needed for this patient now."
+
+
+def selection_key(
+    kind: str,
+    options: Sequence[str],
+    correct: frozenset[str],
+    item: Callable[[str], tuple[str, str, tuple[str, ...]]],
+    recommendation: Recommendation,
+    why: str,
+    sources: tuple[str, ...],
+) -> AnswerKey:
+    """The key of a select-all question: each option "needed" (with its reason and sources) or not.
+
+    ``item(option)`` gives the option's name, its reason and its sources."""
+    graded: dict[str, GradedChoice] = {}
+    for o in options:
+        name, reason, item_sources = item(o)
+        needed = o in correct
+        graded[o] = GradedChoice(
+            o,
+            name,
+            "needed" if needed else "not_needed",
+            reason if needed else NOT_NEEDED,
+            item_sources if needed else (),
+        )
+    best = tuple(o for o in options if o in correct)
+    return AnswerKey(kind, best, graded, correct, None, recommendation, why, sources)
+
+
+def expect_findings(expect: Sequence[str] | None, correct: frozenset[str]) -> list[Finding]:
+    """Where the author's ``expect`` and the items the logic says are needed disagree."""
+    if expect is None or set(expect) == set(correct):
+        return []
+    return [(["expect"], f"expect says {names(sorted(expect))} but the logic says {names(sorted(correct))}")]
 
 
 def mark_selection(
     options: tuple[str, ...],
     key: AnswerKey,
     answer: Answer,
-    reason: Callable[[str], str],
     *,
     missing_is_unsafe: bool,
     note_options: tuple[str, ...] = (),
@@ -30,8 +64,8 @@ def mark_selection(
         credit = 0.0 if extras else 1.0
     name = {o: key.graded[o].name for o in options}
     verdicts = (
-        *(Verdict(c, name[c], "correct", reason(c)) for c in hits),
-        *(Verdict(c, name[c], "missed", reason(c)) for c in missed),
+        *(Verdict(c, name[c], "correct", key.graded[c].why) for c in hits),
+        *(Verdict(c, name[c], "missed", key.graded[c].why) for c in missed),
         *(Verdict(c, name[c], "extra", NOT_NEEDED) for c in extras),
     )
     return Marking(
