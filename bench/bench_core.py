@@ -160,6 +160,8 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
         q = {"id": qid, "kind": kind, "prompt": "Which is the recommended next step?", "options": options}
         if rng.random() < 0.5:
             q["expect"] = answer
+        if rng.random() < 0.3:
+            q["certainty"] = True
         return q
     if kind == "prerequisites":
         with_prereqs = [o for o in rec.options if o.kind == "agent" and o.prerequisites]
@@ -194,6 +196,29 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
         if not patient.current_ids or rng.random() < 0.5:
             q["agents"] = agents  # without `agents`, the key is what the patient is on at this stage
         return q
+    if kind == "ordering":
+        pathway = KB.pathways[patient.population]
+        layers = pathway.layers()
+        earliest: dict[str, int] = {}
+        for step in pathway.steps:
+            if step.kind != "supportive":
+                for option in (*step.agents, *step.actions):
+                    earliest[option] = min(earliest.get(option, 99), layers[step.id])
+        by_layer: dict[int, list[str]] = {}
+        for option, layer in earliest.items():
+            by_layer.setdefault(layer, []).append(option)
+        picked_layers = rng.sample(sorted(by_layer), k=min(len(by_layer), rng.randint(3, 4)))
+        if len(picked_layers) < 3:
+            return None
+        order = [rng.choice(sorted(by_layer[layer])) for layer in sorted(picked_layers)]
+        options = order[:]
+        rng.shuffle(options)
+        q = {"id": qid, "kind": kind, "prompt": "Put these in the pathway's order.", "options": options}
+        if rng.random() < 0.5:
+            q["expect"] = order
+        if rng.random() < 0.3:
+            q["certainty"] = True
+        return q
     if kind == "dose":
         dosed = [o for o in rec.options if o.kind == "agent" and o.dose is not None]
         if not dosed:
@@ -218,7 +243,7 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
     }
 
 
-KINDS = ("next_step", "next_step", "prerequisites", "monitoring", "dose", "reflection")
+KINDS = ("next_step", "next_step", "prerequisites", "monitoring", "dose", "ordering", "reflection")
 
 
 def random_case(rng: random.Random, index: int) -> dict[str, Any]:
@@ -265,9 +290,11 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
                 )
                 patient = probe.patients(KB)[-1]
         questions = []
+        offered: set[str] = set()  # a stage offers each option once (lint)
         for k in range(rng.randint(1, 3)):
             q = random_question(rng, f"s{s + 1}-q{k + 1}", rng.choice(KINDS), patient)
-            if q is not None:
+            if q is not None and not offered & set(q.get("options", ())):
+                offered |= set(q.get("options", ()))
                 questions.append(q)
         stage["questions"] = questions
         stages.append(stage)
