@@ -9,7 +9,6 @@ from logic.vocabulary import NO_DOSE, POPULATION_LABELS, Population
 
 __all__ = [
     "COLUMNS",
-    "NO_DOSE",
     "agent_sources",
     "filter_rows",
     "formulary_rows",

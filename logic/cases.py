@@ -1,9 +1,10 @@
 """Case files: the models a faculty-authored ``cases/*.yaml`` is validated against.
 
-A case holds a patient and a story. It never holds the answer key: next_step, prerequisites,
-monitoring and dose questions are keyed by recommend() for the patient as they stand at that stage
-(see logic/keys.py). An author may write ``expect:`` to say what they believe is right; lint reports
-every place where that and the logic disagree.
+A case holds a patient and a story. It never holds the answer key: each question kind keys itself from
+the logic for the patient as they stand at that stage (see logic/questions/). An author may write
+``expect:`` to say what they believe is right; lint reports every place where that and the logic
+disagree. Ids in a case are checked against the knowledge base given in the validation context:
+``Case.model_validate(data, context={"kb": kb})``.
 """
 
 from __future__ import annotations
