@@ -15,6 +15,8 @@ down_revision the previous number: one straight line (tests/dashboard/test_migra
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,9 @@ def head() -> str:
     """The head revision id (one straight line of revisions, so exactly one head)."""
     heads = ScriptDirectory.from_config(config()).get_heads()
     if len(heads) != 1:
-        raise RuntimeError(f"dashboard/migrations has {len(heads)} heads {heads}: renumber the newest revision")
+        raise RuntimeError(
+            f"dashboard/migrations has {len(heads)} heads {heads}: renumber the newest revision"
+        )
     return heads[0]
 
 
@@ -83,6 +87,9 @@ def is_current(engine: Engine) -> bool:
 
 def upgrade(engine: Engine) -> None:
     """Bring the database behind engine to head; safe when several processes start at once."""
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine)  # its own connection first: it sets the journal mode under the lock's wait
+        return
     if is_current(engine):
         return
     if engine.dialect.name == "postgresql":
@@ -92,11 +99,22 @@ def upgrade(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
             _run(connection)
         return
-    if engine.dialect.name == "sqlite":
-        _upgrade_sqlite(engine)
-        return
     with engine.begin() as connection:  # another backend: no lock of ours, one transaction
         _run(connection)
+
+
+def _wal(dbapi_connection: Any) -> None:
+    """Switch the file to WAL (readers never wait for a writer). The switch needs the file to itself
+    and SQLite does not wait for that, so another process starting at the same moment is waited for here."""
+    deadline = time.monotonic() + MIGRATION_WAIT_S
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _upgrade_sqlite(engine: Engine) -> None:
@@ -107,12 +125,15 @@ def _upgrade_sqlite(engine: Engine) -> None:
             _run(connection)
         return
     migrating = create_engine(
-        engine.url, poolclass=pool.NullPool, connect_args={"timeout": MIGRATION_WAIT_S, "check_same_thread": False}
+        engine.url,
+        poolclass=pool.NullPool,
+        connect_args={"timeout": MIGRATION_WAIT_S, "check_same_thread": False},
     )
 
     @event.listens_for(migrating, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        _wal(dbapi_connection)
         dbapi_connection.execute("PRAGMA foreign_keys=OFF")
 
     @event.listens_for(migrating, "begin")
@@ -120,6 +141,9 @@ def _upgrade_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before reading the revision
 
     try:
+        with migrating.connect() as connection:
+            if _stamped(connection) and current(connection) == head():
+                return  # the usual case: nothing to do, no write lock taken
         with migrating.begin() as connection:
             _run(connection)
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

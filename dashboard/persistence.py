@@ -154,7 +154,9 @@ def record_submit(
     done = set(progress["submitted"])
     plans = plans or stage_plans(case)
     answers = {
-        q.id: progress["answers"][q.id] for i, q in case.questions() if i in done and q.id in progress["answers"]
+        q.id: progress["answers"][q.id]
+        for i, q in case.questions()
+        if i in done and q.id in progress["answers"]
     }
     seconds: dict[int, float] = progress.get(SECONDS, {})
     records = [
@@ -164,7 +166,9 @@ def record_submit(
     ]
     _, error = _safely(
         "saved",
-        lambda: store.save_stage(attempt_id, answers, submitted, records, learner_id=progress.get(DB_LEARNER)),
+        lambda: store.save_stage(
+            attempt_id, answers, submitted, records, learner_id=progress.get(DB_LEARNER)
+        ),
     )
     if error is None and submitted == len(case.stages):
         score = score_case(case, answers, plans)

@@ -247,7 +247,9 @@ class Store(IdentityStore, CohortStore):
         with self._transaction(write=True) as s:
             self._lock_learner(s, learner_id)
             stamp = now()
-            cohort = AttemptRow.cohort_id.is_(None) if cohort_id is None else AttemptRow.cohort_id == cohort_id
+            cohort = (
+                AttemptRow.cohort_id.is_(None) if cohort_id is None else AttemptRow.cohort_id == cohort_id
+            )
             for row in s.scalars(
                 select(AttemptRow).where(
                     AttemptRow.learner_id == learner_id,

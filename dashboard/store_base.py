@@ -84,7 +84,9 @@ class Health:
             self.failures += 1
             self.down_until = self._clock() + delay
             self.last_error = f"{exc.__class__.__name__}: {exc}"
-        log.warning("store: unavailable (failure %d, next try in %.0f s): %s", self.failures, delay, self.last_error)
+        log.warning(
+            "store: unavailable (failure %d, next try in %.0f s): %s", self.failures, delay, self.last_error
+        )
 
     def succeeded(self) -> None:
         if self.failures:
@@ -141,7 +143,10 @@ class Watchdog:
                     continue
                 fd = self._armed.pop(token)
                 if fd is not None:  # still under the lock: the transaction cannot release it meanwhile
-                    log.warning("store: a transaction passed its %s s deadline; closing its connection", TRANSACTION_DEADLINE_S)
+                    log.warning(
+                        "store: a transaction passed its %s s deadline; closing its connection",
+                        TRANSACTION_DEADLINE_S,
+                    )
                     try:
                         with socket.socket(fileno=os.dup(fd)) as sock:
                             sock.shutdown(socket.SHUT_RDWR)
@@ -188,7 +193,10 @@ class StoreBase:
             dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
             if not in_memory:
-                dbapi_connection.execute("PRAGMA journal_mode=WAL")
+                # The migration sets WAL first (dashboard.migrate); switching needs the file to itself.
+                mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    migrate._wal(dbapi_connection)
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:

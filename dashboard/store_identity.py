@@ -69,7 +69,9 @@ def clean_name(name: object) -> str:
 
 
 def _info(row: Learner) -> LearnerInfo:
-    return LearnerInfo(row.id, row.name, row.kind, row.email, row.resume_code_hash is not None, row.created_at)
+    return LearnerInfo(
+        row.id, row.name, row.kind, row.email, row.resume_code_hash is not None, row.created_at
+    )
 
 
 class IdentityStore(StoreBase):
@@ -92,7 +94,9 @@ class IdentityStore(StoreBase):
         code = sh.new_code()
         try:
             with self._transaction(write=True) as s:
-                learner = Learner(name=name, kind="named", name_key=key, resume_code_hash=sh.hash_secret(code))
+                learner = Learner(
+                    name=name, kind="named", name_key=key, resume_code_hash=sh.hash_secret(code)
+                )
                 s.add(learner)
                 s.flush()
                 return learner.id, code
@@ -167,7 +171,10 @@ class IdentityStore(StoreBase):
         with self._transaction() as s:
             rows = s.scalars(
                 select(Learner)
-                .where(func.lower(Learner.name).like(pattern) | func.lower(func.coalesce(Learner.email, "")).like(pattern))
+                .where(
+                    func.lower(Learner.name).like(pattern)
+                    | func.lower(func.coalesce(Learner.email, "")).like(pattern)
+                )
                 .order_by(func.lower(Learner.name), Learner.id)
                 .limit(limit)
             )

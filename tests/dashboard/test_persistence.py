@@ -139,7 +139,12 @@ def test_each_submitted_answer_is_recorded_once_with_its_grade_time_and_case_ver
     assert [r.question_id for r in rows] == stage_two  # one each, though stage 1 was saved twice
     for row in rows:
         result = expected.result(row.question_id)
-        assert (row.learner_id, row.cohort_id, row.case_id, row.case_hash) == (learner, cohort.id, case.id, digest)
+        assert (row.learner_id, row.cohort_id, row.case_id, row.case_hash) == (
+            learner,
+            cohort.id,
+            case.id,
+            digest,
+        )
         assert (row.kind, row.points, row.max_points, row.unsafe) == (
             result.kind,
             result.points,
@@ -154,7 +159,9 @@ def test_each_submitted_answer_is_recorded_once_with_its_grade_time_and_case_ver
 
 def play_stage(progress: dict, store: Store, case: Case, i: int) -> None:  # type: ignore[type-arg]
     answers = best_answers(case)
-    assert ps.submit_stage(progress, len(case.stages), i, {q.id: answers[q.id] for q in case.stages[i].questions})
+    assert ps.submit_stage(
+        progress, len(case.stages), i, {q.id: answers[q.id] for q in case.stages[i].questions}
+    )
     assert persistence.record_submit(progress, store, case) is None
 
 
@@ -177,11 +184,17 @@ def test_a_wrong_single_choice_is_recorded_with_its_grade(store: Store, case: Ca
 def test_certainty_is_taken_from_the_scoring_result_when_present(case: Case) -> None:
     result = score_case(case, best_answers(case)).results[0]
     assert persistence.answer_input(result, 3.0).certainty is None
-    sure = type("WithCertainty", (), {**{f: getattr(result, f) for f in result.__dataclass_fields__}, "scored": True, "certainty": 4})()
+    sure = type(
+        "WithCertainty",
+        (),
+        {**{f: getattr(result, f) for f in result.__dataclass_fields__}, "scored": True, "certainty": 4},
+    )()
     assert persistence.answer_input(sure, 3.0).certainty == 4  # type: ignore[arg-type]
 
 
-def test_stages_submitted_while_the_store_was_down_are_recorded_when_it_is_back(store: Store, case: Case) -> None:
+def test_stages_submitted_while_the_store_was_down_are_recorded_when_it_is_back(
+    store: Store, case: Case
+) -> None:
     learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)

@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-
 from sqlalchemy import text
 
 from dashboard.store import REPO, AnswerInput, NameTaken, RateLimited, Store, database_url
@@ -68,7 +67,12 @@ def test_oidc_learner_by_email(store):
     ada = store.oidc_learner("Ada@Example.org", "Ada L.")
     assert store.oidc_learner("ada@example.org", "Ada Lovelace") == ada
     info = store.learner_info(ada)
-    assert (info.kind, info.email, info.name, info.has_code) == ("oidc", "ada@example.org", "Ada Lovelace", False)
+    assert (info.kind, info.email, info.name, info.has_code) == (
+        "oidc",
+        "ada@example.org",
+        "Ada Lovelace",
+        False,
+    )
     store.new_named_learner("Ada Lovelace")  # display names are not identities
     with pytest.raises(ValueError):
         store.oidc_learner("not-an-email")
@@ -319,3 +323,52 @@ def test_concurrent_writers_lose_nothing(store, url):
         assert [r.case_id for r in store.progress(bob)] == [f"{CASE}-b"]
     finally:
         other.close()
+
+
+def test_answer_records_are_written_exactly_once_by_concurrent_writers(store, url):
+    """Four writers (two Stores, as two server processes, two threads each) submit the same stage of
+    one attempt at once, and records of their own attempts: one record per attempt and question."""
+    stores = [store, Store(url)]
+    try:
+        ada = learner(store, "Ada")
+        shared = store.open_attempt(ada, CASE).id
+        records = [
+            AnswerInput(f"q{i}", 0, "next_step", "ivig", "recommended", [], 1.0, 1.0, 1.0) for i in range(10)
+        ]
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(4)
+
+        def work(s: Store, tag: str) -> None:
+            try:
+                own = s.open_attempt(learner(s, f"L{tag}"), CASE).id
+                barrier.wait()
+                for _ in range(5):
+                    s.save_stage(shared, {r.question_id: "ivig" for r in records}, 1, records)
+                    s.save_stage(own, {"q1": tag}, 1, records[:1])
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(stores[i % 2], str(i))) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        rows = store.answers(shared)
+        assert sorted(r.question_id for r in rows) == sorted(r.question_id for r in records)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answer_records")).scalar() == 10 + 4
+    finally:
+        stores[1].close()
+
+
+def test_a_record_belongs_to_its_attempts_learner(store):
+    ada, bob = learner(store, "Ada"), learner(store, "Bob")
+    a = store.open_attempt(ada, CASE)
+    with pytest.raises(KeyError):
+        store.save_stage(a.id, {"q1": "x"}, 1, [], learner_id=bob)
+    with pytest.raises(ValueError):
+        store.save_stage(a.id, {"q1": "x"}, 1, [AnswerInput("q1", 0, "dose", float("nan"), None)])
+    with pytest.raises(ValueError):
+        store.save_stage(a.id, {"q1": "x"}, 1, [AnswerInput("q1", 0, "next_step", "x", None, certainty=7)])
+    assert store.answers(a.id) == [] and store.attempt(a.id).answers == {}

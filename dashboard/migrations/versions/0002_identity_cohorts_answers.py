@@ -97,8 +97,12 @@ def upgrade() -> None:
         sa.Column("certainty", sa.Integer(), nullable=True),
         sa.Column("seconds", sa.Float(), nullable=True),
         sa.Column("submitted_at", _utc(), nullable=False),
-        sa.ForeignKeyConstraint(["attempt_id"], ["attempts.id"], name="fk_answer_records_attempt_id_attempts"),
-        sa.ForeignKeyConstraint(["learner_id"], ["learners.id"], name="fk_answer_records_learner_id_learners"),
+        sa.ForeignKeyConstraint(
+            ["attempt_id"], ["attempts.id"], name="fk_answer_records_attempt_id_attempts"
+        ),
+        sa.ForeignKeyConstraint(
+            ["learner_id"], ["learners.id"], name="fk_answer_records_learner_id_learners"
+        ),
         sa.ForeignKeyConstraint(["cohort_id"], ["cohorts.id"], name="fk_answer_records_cohort_id_cohorts"),
         sa.PrimaryKeyConstraint("id", name="pk_answer_records"),
         sa.UniqueConstraint("attempt_id", "question_id", name="uq_answer_records_attempt_id_question_id"),
