@@ -57,7 +57,7 @@ def trips_breaker(exc: BaseException) -> bool:
     """Whether an error means the database is unreachable, hung or locked (not a bug or bad input)."""
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 class Health:
@@ -76,7 +76,7 @@ class Health:
 
     def waiting(self) -> bool:
         """True while in the back-off after a failure (calls are refused without touching the database)."""
-        return self._clock() < self.down_until
+        return bool(self._clock() < self.down_until)
 
     def failed(self, exc: BaseException) -> None:
         with self._lock:

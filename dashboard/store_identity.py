@@ -55,6 +55,7 @@ class SessionInfo:
     role: str  # learner | faculty
     learner_id: int | None
     expires_at: datetime
+    name: str | None = None  # the learner's display name
 
 
 def name_key(name: str) -> str:
@@ -209,10 +210,15 @@ class IdentityStore(StoreBase):
         if not token or len(token) > 200:
             return None
         with self._transaction() as s:
-            row = s.get(SignInSession, sh.token_hash(token))
-            if row is None or row.expires_at <= now():
+            found = s.execute(
+                select(SignInSession, Learner.name)
+                .outerjoin(Learner, Learner.id == SignInSession.learner_id)
+                .where(SignInSession.token_hash == sh.token_hash(token))
+            ).first()
+            if found is None or found[0].expires_at <= now():
                 return None
-            return SessionInfo(row.role, row.learner_id, row.expires_at)
+            row, name = found
+            return SessionInfo(row.role, row.learner_id, row.expires_at, name)
 
     def end_session(self, token: str) -> None:
         with self._transaction(write=True) as s:

@@ -119,3 +119,31 @@ def learner(store: Store, name: str) -> int:
     """A new named learner (as the sign-in page makes one), for tests that need someone to play."""
     learner_id, _code = store.new_named_learner(name)
     return learner_id
+
+
+def sign_up(at: AppTest, name: str) -> str:
+    """Sign in as a new named learner through the account page; returns the resume code shown once.
+    Leaves the session on the account page."""
+    at.switch_page("views/account.py").run()
+    at.text_input(key="start_name").set_value(name)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["_auth_token"], "not signed in"
+    [code] = [c.value for c in at.code]
+    return str(code)
+
+
+def sign_in(at: AppTest, name: str, code: str) -> None:
+    """Continue as an existing named learner (name and resume code) through the account page."""
+    at.switch_page("views/account.py").run()
+    at.text_input(key="resume_name").set_value(name)
+    at.text_input(key="resume_code").set_value(code)
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert not at.exception, at.exception
+
+
+def sign_in_faculty(at: AppTest, passcode: str) -> None:
+    at.switch_page("views/account.py").run()
+    at.text_input(key="faculty_passcode").set_value(passcode)
+    next(b for b in at.button if b.label == "Sign in as faculty").click().run()
+    assert not at.exception, at.exception
