@@ -279,9 +279,10 @@ def sign_in_faculty(passcode: str) -> str | None:
 
 def _client() -> str:
     try:
-        return st.context.ip_address or "local"
-    except Exception:
+        address = st.context.ip_address
+    except Exception:  # no client behind this run
         return "local"
+    return address if isinstance(address, str) and address else "local"  # localhost gives None
 
 
 def sign_out() -> None:
@@ -361,7 +362,7 @@ def sidebar(user: User) -> None:
         st.sidebar.selectbox(
             "Recording answers for",
             list(names),
-            format_func=names.__getitem__,
+            format_func=lambda cohort_id: names.get(cohort_id, "(not one of your cohorts)"),
             key=COHORT_KEY,
             help="Your attempts count in this cohort's results. Choose another cohort, or none.",
         )
