@@ -18,6 +18,7 @@ from dashboard.store import CohortInfo, LearnerInfo, Store
 
 CREATED = "cohorts_created"  # the cohort just created, to show its code and link
 ISSUED = "cohorts_issued"  # (learner name, resume code) just issued, shown once
+CONFIRMING = "cohorts_confirming"  # ("cohort" | "learner", id): the delete dialog open, until dismissed
 
 
 def app_url() -> str:
@@ -59,7 +60,15 @@ def _create(store: Store, created_by: str | None) -> None:
         st.session_state.pop(key, None)
 
 
-@st.dialog("Delete this cohort?")
+def _confirm(what: str, item_id: int) -> None:
+    st.session_state[CONFIRMING] = (what, item_id)
+
+
+def _dismiss() -> None:
+    st.session_state.pop(CONFIRMING, None)
+
+
+@st.dialog("Delete this cohort?", on_dismiss=_dismiss)
 def confirm_delete(store: Store, cohort: CohortInfo) -> None:
     st.markdown(
         f"Deleting **{cohort.name}** removes, for good, its {cohort.members} membership(s), every "
@@ -72,10 +81,12 @@ def confirm_delete(store: Store, cohort: CohortInfo) -> None:
     if st.button("Delete the cohort and its data", type="primary", disabled=typed.strip() != cohort.name):
         store.delete_cohort(cohort.id)
         st.session_state[CREATED] = ("deleted", cohort.name)
+        _dismiss()
         st.rerun()
+    st.button("Cancel", on_click=_dismiss, key="cancel_delete")
 
 
-@st.dialog("Delete this learner's data?")
+@st.dialog("Delete this learner's data?", on_dismiss=_dismiss)
 def confirm_forget(store: Store, learner: LearnerInfo) -> None:
     st.markdown(
         f"This removes, for good, everything kept about **{learner.name}**: their attempts, answers, "
@@ -89,7 +100,9 @@ def confirm_forget(store: Store, learner: LearnerInfo) -> None:
     ):
         store.delete_learner(learner.id)
         st.session_state[CREATED] = ("forgotten", learner.name)
+        _dismiss()
         st.rerun()
+    st.button("Cancel", on_click=_dismiss, key="cancel_forget")
 
 
 def _issue(store: Store, learner: LearnerInfo) -> None:
@@ -136,7 +149,8 @@ def cohort_panel(store: Store, cohort: CohortInfo) -> None:
             on_click=store.archive_cohort,
             args=(cohort.id, cohort.archived_at is None),
         )
-        if delete.button("Delete…", key=f"delete:{cohort.id}", type="secondary"):
+        delete.button("Delete…", key=f"delete:{cohort.id}", on_click=_confirm, args=("cohort", cohort.id))
+        if st.session_state.get(CONFIRMING) == ("cohort", cohort.id):
             confirm_delete(store, cohort)
 
 
@@ -157,7 +171,8 @@ def learners_panel(store: Store) -> None:
         left.markdown(f"**{learner.name}** · {learner.email or learner.kind}")
         if learner.kind != "oidc":
             code.button("New resume code", key=f"issue:{learner.id}", on_click=_issue, args=(store, learner))
-        if forget.button("Delete data…", key=f"forget:{learner.id}"):
+        forget.button("Delete data…", key=f"forget:{learner.id}", on_click=_confirm, args=("learner", learner.id))
+        if st.session_state.get(CONFIRMING) == ("learner", learner.id):
             confirm_forget(store, learner)
 
 
