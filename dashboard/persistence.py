@@ -193,11 +193,13 @@ def record_restart(
     return error
 
 
-def saving_problem(progress: dict[str, Any], store: Store | None, learner_id: int | None) -> str | None:
-    """What to tell a signed-in learner whose progress is not being saved now, or None (saved, or
-    nobody signed in: then progress lives in the session, which the sign-in page explains)."""
-    if learner_id is None:
+def saving_problem(
+    progress: dict[str, Any], store: Store | None, learner_id: int | None, expects_saving: bool
+) -> str | None:
+    """What to tell a signed-in learner whose progress is not being saved now, or None (it is, or
+    nobody expects it to be: a guest's progress lives in the session, which the sign-in page says)."""
+    if not expects_saving:
         return None
-    if store is None or not store.health.ok or progress.get(DB_LEARNER) != learner_id:
+    if learner_id is None or store is None or not store.health.ok or progress.get(DB_LEARNER) != learner_id:
         return NOT_SAVED
     return None

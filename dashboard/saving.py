@@ -30,7 +30,10 @@ def open_case(progress: dict[str, Any], case_id: str, path: Path) -> str | None:
         _report(
             persistence.resume(progress, store, user.learner_id, case_id, cohort, persistence.case_hash(path))
         )
-    return persistence.saving_problem(progress, store, user.learner_id)
+    # A learner signed in through the provider expects saving even when the store could not yet
+    # give them a record; faculty signed in by passcode play without one, by design.
+    expects = user.learner_id is not None or (user.via == "oidc" and not user.is_faculty)
+    return persistence.saving_problem(progress, store, user.learner_id, expects)
 
 
 def stage_shown(progress: dict[str, Any], stage_index: int) -> None:

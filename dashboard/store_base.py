@@ -39,7 +39,7 @@ log = logging.getLogger("dashboard.store")
 REPO = Path(__file__).resolve().parent.parent
 CONNECT_TIMEOUT_S = 3  # PostgreSQL: establishing a connection (libpq's minimum is 2)
 STATEMENT_TIMEOUT_S = 3  # PostgreSQL: one statement, and waiting for a row lock
-TRANSACTION_DEADLINE_S = 5  # PostgreSQL: a whole transaction, enforced by the client
+TRANSACTION_DEADLINE_S = 4  # PostgreSQL: a whole transaction, enforced by the client
 BUSY_TIMEOUT_S = 3  # SQLite: waiting for another writer's lock
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 

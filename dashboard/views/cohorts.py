@@ -171,7 +171,9 @@ def learners_panel(store: Store) -> None:
         left.markdown(f"**{learner.name}** · {learner.email or learner.kind}")
         if learner.kind != "oidc":
             code.button("New resume code", key=f"issue:{learner.id}", on_click=_issue, args=(store, learner))
-        forget.button("Delete data…", key=f"forget:{learner.id}", on_click=_confirm, args=("learner", learner.id))
+        forget.button(
+            "Delete data…", key=f"forget:{learner.id}", on_click=_confirm, args=("learner", learner.id)
+        )
         if st.session_state.get(CONFIRMING) == ("learner", learner.id):
             confirm_forget(store, learner)
 

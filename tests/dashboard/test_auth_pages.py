@@ -213,7 +213,9 @@ def oidc(app: Callable[[], AppTest], email: str, **claims: object) -> AppTest:
     return at
 
 
-def test_oidc_faculty_are_the_listed_emails(app: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oidc_faculty_are_the_listed_emails(
+    app: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MYOTUTOR_FACULTY_EMAILS", "Prof@Example.org, other@example.org")
     prof = oidc(app, "prof@example.org")
     assert cohorts_listed(prof)

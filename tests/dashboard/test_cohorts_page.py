@@ -46,7 +46,9 @@ def button(at: AppTest, label: str) -> object:
     return next(b for b in at.button if b.label == label)
 
 
-def test_faculty_create_a_cohort_and_a_learner_joins_by_link(faculty: AppTest, app: Callable[[], AppTest]) -> None:
+def test_faculty_create_a_cohort_and_a_learner_joins_by_link(
+    faculty: AppTest, app: Callable[[], AppTest]
+) -> None:
     faculty.context = {"url": "https://myotutor.example.org/cohorts"}
     code = create(faculty, "Year 4")
     assert f"https://myotutor.example.org/account?join={code}" in [c.value for c in faculty.code]
@@ -67,7 +69,9 @@ def test_faculty_create_a_cohort_and_a_learner_joins_by_link(faculty: AppTest, a
     assert any("Ada" in str(d.value["Learner"].tolist()) for d in faculty.dataframe)
 
 
-def test_attempts_count_in_the_cohort_chosen_in_the_sidebar(faculty: AppTest, app: Callable[[], AppTest]) -> None:
+def test_attempts_count_in_the_cohort_chosen_in_the_sidebar(
+    faculty: AppTest, app: Callable[[], AppTest]
+) -> None:
     year4, nurses = create(faculty, "Year 4"), create(faculty, "Nurses")
     case = load_library([S2_FILE]).cases[S2].case
     learner = started(app)
@@ -85,10 +89,14 @@ def test_attempts_count_in_the_cohort_chosen_in_the_sidebar(faculty: AppTest, ap
     assert store().class_summary(S2, cohorts["Year 4"]) == [100]
     assert store().class_summary(S2, cohorts["Nurses"]) == []
     learner_id = store().find_learners("Ada")[0].id
-    [attempt] = [a for a in (store().attempt(i) for i in range(1, 5) if _exists(i)) if a.learner_id == learner_id]
+    [attempt] = [
+        a for a in (store().attempt(i) for i in range(1, 5) if _exists(i)) if a.learner_id == learner_id
+    ]
     assert attempt.cohort_id == cohorts["Year 4"] and attempt.case_hash is not None
     records = store().answers(attempt.id)
-    assert {r.cohort_id for r in records} == {cohorts["Year 4"]} and len(records) == len(list(case.questions()))
+    assert {r.cohort_id for r in records} == {cohorts["Year 4"]} and len(records) == len(
+        list(case.questions())
+    )
 
 
 def _exists(attempt_id: int) -> bool:
@@ -99,7 +107,9 @@ def _exists(attempt_id: int) -> bool:
     return True
 
 
-def test_archive_hides_a_cohort_and_delete_needs_the_confirmation(faculty: AppTest, app: Callable[[], AppTest]) -> None:
+def test_archive_hides_a_cohort_and_delete_needs_the_confirmation(
+    faculty: AppTest, app: Callable[[], AppTest]
+) -> None:
     code = create(faculty, "Old year")
     learner = started(app)
     sign_up(learner, "Ada")

@@ -108,7 +108,7 @@ def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> N
     assert message is not None and message.startswith("This stage could not be saved just now.")
     assert "Error" not in message and "gone.db" not in message  # no exception names or paths
     assert progress["submitted"] == [0]  # the learner keeps playing
-    assert persistence.saving_problem(progress, store, learner) == persistence.NOT_SAVED
+    assert persistence.saving_problem(progress, store, learner, True) == persistence.NOT_SAVED
     with pytest.raises(OperationalError):
         store.engine.dispose()
         store.health.down_until = 0  # past the back-off: the next call really tries again
