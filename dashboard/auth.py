@@ -352,8 +352,10 @@ def sidebar(user: User) -> None:
     if not user.signed_in:
         st.sidebar.page_link(account, label="Sign in to save your progress", icon="🔑")
         return
-    who = f"**{user.name}**" + (" · faculty" if user.is_faculty else "")
-    st.sidebar.markdown(f"Signed in as {who}")
+    if user.via == "passcode":
+        st.sidebar.markdown("Signed in as **faculty**")
+    else:
+        st.sidebar.markdown(f"Signed in as **{user.name}**" + (" · faculty" if user.is_faculty else ""))
     cohorts = my_cohorts(user)
     if cohorts:
         names = {c.id: c.name for c in cohorts} | {0: "No cohort (self-paced)"}
@@ -366,4 +368,3 @@ def sidebar(user: User) -> None:
             key=COHORT_KEY,
             help="Your attempts count in this cohort's results. Choose another cohort, or none.",
         )
-    st.sidebar.page_link(account, label="Your account", icon="👤")

@@ -56,8 +56,6 @@ def _create(store: Store, created_by: str | None) -> None:
         st.session_state[CREATED] = ("error", f"The cohort was not created: {exc}.")
         return
     st.session_state[CREATED] = ("ok", cohort.id)
-    for key in ("new_cohort_name", "new_cohort_start", "new_cohort_end"):
-        st.session_state.pop(key, None)
 
 
 def _confirm(what: str, item_id: int) -> None:
@@ -197,7 +195,7 @@ elif faculty is not None and store is not None:
                 st.success(f"Cohort {note[1]} and everything recorded in it were deleted.")
             else:
                 st.success(f"Everything kept about {note[1]} was deleted.")
-        with st.form("new_cohort"):
+        with st.form("new_cohort", clear_on_submit=True):
             st.subheader("New cohort", anchor=False)
             st.text_input(
                 "Name", key="new_cohort_name", max_chars=120, placeholder="e.g. Rheumatology year 4, 2026"
@@ -214,7 +212,7 @@ elif faculty is not None and store is not None:
             )
         show_archived = st.toggle("Show archived cohorts", key="show_archived")
         cohorts = store.cohorts(include_archived=show_archived)
-        st.subheader(f"{len(cohorts)} cohort(s)", anchor=False)
+        st.subheader(f"Cohorts ({len(cohorts)})" if cohorts else "No cohort yet", anchor=False)
         for cohort in cohorts:
             cohort_panel(store, cohort)
         if (issued := st.session_state.pop(ISSUED, None)) is not None:
