@@ -10,7 +10,7 @@ from logic import DISCLAIMER
 
 st.set_page_config(page_title="myotutor", page_icon="🩺", layout="wide")
 
-user = auth.current_user()
+user = auth.resolve_for_run()  # checked with the store once per run; pages read auth.page_user()
 faculty_only: Literal["visible", "hidden"] = (
     "visible" if user.is_faculty else "hidden"
 )  # listed for faculty; refused to others by the page
@@ -38,6 +38,9 @@ page = st.navigation(list(PAGES.values()))
 auth.sidebar(user)
 # The disclaimer is drawn before the page runs too, so a page that calls st.stop() still shows it.
 st.sidebar.caption(f"⚠️ {DISCLAIMER}")
-page.run()
+try:
+    page.run()
+finally:
+    auth.end_of_run()
 auth.sync_cookie()
 footer()

@@ -44,6 +44,8 @@ OIDC_KEY = "_auth_oidc"  # session state: (e-mail, learner id) of the signed-in 
 COOKIE_KEY = "_auth_cookie"  # session state: a cookie to set ("" to clear) on the next run
 COHORT_KEY = "active_cohort"  # the sidebar's cohort choice (a cohort id, or 0 for none)
 DEAD_COOKIE_KEY = "_auth_dead_cookie"
+COOKIE_READ_KEY = "_auth_cookie_read"
+RUN_USER_KEY = "_auth_run_user"  # the user resolved by app.py for the page of the current run
 PASSCODE_LIMIT, PASSCODE_WINDOW_S = 5, 300  # wrong passcodes per client, per 5 minutes
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
@@ -145,7 +147,9 @@ def _oidc_user(store: Store | None) -> User:
 
 def _token() -> str | None:
     token = st.session_state.get(TOKEN_KEY)
-    if not token:
+    if not token and not st.session_state.get(COOKIE_READ_KEY):
+        # The cookies are those of the request that opened this session: read them once.
+        st.session_state[COOKIE_READ_KEY] = True
         try:
             token = st.context.cookies.get(COOKIE)
         except Exception:  # no browser behind this run (bare mode): no cookie
@@ -159,6 +163,7 @@ def _embedded_user(store: Store | None) -> User:
     token = _token()
     if token is None:
         return GUEST
+    st.session_state[TOKEN_KEY] = token  # checked below, or once the store answers again
     cached = st.session_state.get(USER_KEY)
     if store is None:
         # The store is down: a learner already confirmed stays named (their play goes on unsaved);
@@ -184,14 +189,33 @@ def _embedded_user(store: Store | None) -> User:
 
 
 def current_user() -> User:
-    """Who is signed in, and their role. Call it on every run; it checks with the store each time."""
+    """Who is signed in, and their role, checked with the store. In a page, prefer page_user() (the
+    same answer, resolved once per run by app.py); in a callback (which runs before app.py), call this."""
     store = get_store()
     return _oidc_user(store) if oidc_configured() else _embedded_user(store)
 
 
+def resolve_for_run() -> User:
+    """app.py, at the start of every run: resolve the user once for the pages of this run."""
+    user = current_user()
+    st.session_state[RUN_USER_KEY] = user
+    return user
+
+
+def end_of_run() -> None:
+    """app.py, after the page ran: the resolved user is valid for that run only."""
+    st.session_state.pop(RUN_USER_KEY, None)
+
+
+def page_user() -> User:
+    """The user app.py resolved for this run (or, for a page run on its own, resolved now)."""
+    user = st.session_state.get(RUN_USER_KEY)
+    return user if isinstance(user, User) else current_user()
+
+
 def require_faculty() -> User | None:
     """The faculty user, or None after telling the visitor, on the page, why they cannot see it."""
-    user = current_user()
+    user = current_user()  # checked afresh: a faculty page never relies on anything cached
     if user.is_faculty:
         return user
     st.error("This page is for faculty.", icon="🔒")

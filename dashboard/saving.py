@@ -23,7 +23,7 @@ def _report(problem: str | None) -> None:
 def open_case(progress: dict[str, Any], case_id: str, path: Path) -> str | None:
     """On every player run: load what this learner saved of the case (once per learner and cohort).
     Returns what to tell the learner if their progress is not being saved now, else None."""
-    user = auth.current_user()
+    user = auth.page_user()
     store = get_store() if user.learner_id is not None else None
     if store is not None and user.learner_id is not None:
         cohort = auth.active_cohort_id(user)

@@ -80,7 +80,7 @@ def _leave(cohort_id: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- page
-user = auth.current_user()
+user = auth.page_user()
 st.title("Your account" if user.signed_in else "Sign in")
 if (message := st.session_state.pop(MESSAGE, None)) is not None:
     getattr(st, message[0])(message[1])

@@ -16,7 +16,7 @@ from dashboard.store import Store
 
 library = get_library()
 store = get_store()
-user = auth.current_user()
+user = auth.page_user()
 st.title("Progress")
 titles = {case_id: loaded.case.title for case_id, loaded in library.cases.items()}
 
