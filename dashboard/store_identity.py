@@ -195,6 +195,7 @@ class IdentityStore(StoreBase):
             raise ValueError(f"bad session: role {role!r}, learner {learner_id!r}")
         token = sh.new_token()
         with self._transaction(write=True) as s:
+            s.execute(delete(SignInSession).where(SignInSession.expires_at <= now()))  # expired ones go
             s.add(
                 SignInSession(
                     token_hash=sh.token_hash(token),

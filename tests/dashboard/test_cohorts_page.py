@@ -123,6 +123,10 @@ def test_archive_hides_a_cohort_and_delete_needs_the_confirmation(
     assert any("Old year" in e.label and "archived" in e.label for e in faculty.expander)
 
     button(faculty, "Delete…").click().run()  # type: ignore[attr-defined]
+    button(faculty, "Cancel").click().run()  # type: ignore[attr-defined]
+    assert not any(b.label == "Delete the cohort and its data" for b in faculty.button)
+    assert store().cohort(cohort_id).members == 1
+    button(faculty, "Delete…").click().run()  # type: ignore[attr-defined]
     confirm = button(faculty, "Delete the cohort and its data")
     assert confirm.disabled  # type: ignore[attr-defined]
     assert store().cohort(cohort_id).members == 1  # nothing deleted by opening the dialog

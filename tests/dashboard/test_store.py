@@ -89,6 +89,9 @@ def test_sign_in_sessions(store):
     assert store.session(token) is None
     expired = store.start_session("learner", ada, days=-1)
     assert store.session(expired) is None
+    store.start_session("faculty", None)  # a new sign-in clears the expired ones away
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sign_in_sessions")).scalar() == 2
     with pytest.raises(ValueError):
         store.start_session("admin", None)
     with pytest.raises(ValueError):
