@@ -33,7 +33,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import secrets_hash as sh
-from dashboard.common import get_store
+from dashboard.common import get_store, plain
 from dashboard.store import CohortInfo, NameTaken, RateLimited, Store
 
 log = logging.getLogger(__name__)
@@ -379,10 +379,12 @@ def sidebar(user: User) -> None:
     if user.via == "passcode":
         st.sidebar.markdown("Signed in as **faculty**")
     else:
-        st.sidebar.markdown(f"Signed in as **{user.name}**" + (" · faculty" if user.is_faculty else ""))
+        st.sidebar.markdown(
+            f"Signed in as **{plain(user.name)}**" + (" · faculty" if user.is_faculty else "")
+        )
     cohorts = my_cohorts(user)
     if cohorts:
-        names = {c.id: c.name for c in cohorts} | {0: "No cohort (self-paced)"}
+        names = {c.id: plain(c.name) for c in cohorts} | {0: "No cohort (self-paced)"}
         current = active_cohort_id(user)
         st.session_state[COHORT_KEY] = current if current is not None else 0
         st.sidebar.selectbox(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -74,3 +75,13 @@ def get_store() -> Store | None:
     database down at start is tried again on the back-off, never given up on."""
     store = _store(database_url())
     return store if store.available() else None
+
+
+def plain(text: object) -> str:
+    """Text typed by someone (a learner's name, a cohort's name, an e-mail from a provider) made safe to
+    put in Markdown: every character Markdown or Streamlit would act on is escaped, so it shows as typed
+    (no links, images, emphasis, icons or LaTeX)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&@])")

@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import auth
-from dashboard.common import get_store
+from dashboard.common import get_store, plain
 
 MESSAGE = "account_message"  # (kind, text) left by a callback for this run
 NEW_CODE = "account_new_code"  # a learner's resume code, shown until they say they have it
@@ -67,7 +67,7 @@ def _join(code: str) -> None:
     st.session_state.pop("join_code", None)
     if "join" in st.query_params:
         del st.query_params["join"]
-    _say("success", f"You joined {cohort.name}. Your attempts now count in it (see the sidebar).")
+    _say("success", f"You joined {plain(cohort.name)}. Your attempts now count in it (see the sidebar).")
 
 
 def _leave(cohort_id: int) -> None:
@@ -103,12 +103,14 @@ if auth.oidc_configured():
         st.button(f"Sign in with {auth.provider_label()}", type="primary", on_click=st.login, icon="🔑")
     else:
         st.markdown(
-            f"Signed in as **{user.name}** ({user.email}), {'faculty' if user.is_faculty else 'learner'}."
+            f"Signed in as **{plain(user.name)}** ({plain(user.email)}), {'faculty' if user.is_faculty else 'learner'}."
         )
         st.button("Sign out", on_click=_sign_out)
 elif user.signed_in:
     kind = "faculty" if user.is_faculty else "learner"
-    st.markdown(f"Signed in as **{user.name}** ({kind}). This browser stays signed in until you sign out.")
+    st.markdown(
+        f"Signed in as **{plain(user.name)}** ({kind}). This browser stays signed in until you sign out."
+    )
     st.button("Sign out", on_click=_sign_out)
 else:
     st.markdown("Without signing in you can play every case, but your answers stay in this browser tab only.")
@@ -138,15 +140,15 @@ if user.learner_id is not None:
         found = store.cohort_by_code(join_link) if store is not None else None
         if found is not None and found.active():
             with st.container(border=True):
-                st.markdown(f"You were invited to join **{found.name}**.")
-                st.button(f"Join {found.name}", type="primary", on_click=_join, args=(join_link,))
+                st.markdown(f"You were invited to join **{plain(found.name)}**.")
+                st.button(f"Join {plain(found.name)}", type="primary", on_click=_join, args=(join_link,))
         else:
             st.warning(
                 "This join link is not valid (the cohort may be closed). Ask your teacher for a new one."
             )
     for cohort in auth.my_cohorts(user):
         left, right = st.columns([4, 1], vertical_alignment="center")
-        left.markdown(f"**{cohort.name}**")
+        left.markdown(f"**{plain(cohort.name)}**")
         right.button("Leave", key=f"leave:{cohort.id}", on_click=_leave, args=(cohort.id,))
     with st.form("join", border=False):
         st.text_input("Join a cohort with its code", key="join_code", max_chars=16, placeholder="e.g. K7QM2P")

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import auth
-from dashboard.common import get_store
+from dashboard.common import get_store, plain
 from dashboard.secrets_hash import format_code
 from dashboard.store import CohortInfo, LearnerInfo, Store
 
@@ -69,12 +69,12 @@ def _dismiss() -> None:
 @st.dialog("Delete this cohort?", on_dismiss=_dismiss)
 def confirm_delete(store: Store, cohort: CohortInfo) -> None:
     st.markdown(
-        f"Deleting **{cohort.name}** removes, for good, its {cohort.members} membership(s), every "
+        f"Deleting **{plain(cohort.name)}** removes, for good, its {cohort.members} membership(s), every "
         "attempt played in it and every answer recorded in it. Learners keep their other attempts. "
         "To keep the results but hide the cohort, archive it instead."
     )
     typed = st.text_input(
-        f"Type the cohort's name ({cohort.name}) to confirm", key=f"confirm_delete:{cohort.id}"
+        f"Type the cohort's name ({plain(cohort.name)}) to confirm", key=f"confirm_delete:{cohort.id}"
     )
     if st.button("Delete the cohort and its data", type="primary", disabled=typed.strip() != cohort.name):
         store.delete_cohort(cohort.id)
@@ -87,11 +87,11 @@ def confirm_delete(store: Store, cohort: CohortInfo) -> None:
 @st.dialog("Delete this learner's data?", on_dismiss=_dismiss)
 def confirm_forget(store: Store, learner: LearnerInfo) -> None:
     st.markdown(
-        f"This removes, for good, everything kept about **{learner.name}**: their attempts, answers, "
+        f"This removes, for good, everything kept about **{plain(learner.name)}**: their attempts, answers, "
         "cohort memberships and sign-ins, and the learner record itself."
     )
     typed = st.text_input(
-        f"Type the learner's name ({learner.name}) to confirm", key=f"confirm_forget:{learner.id}"
+        f"Type the learner's name ({plain(learner.name)}) to confirm", key=f"confirm_forget:{learner.id}"
     )
     if st.button(
         "Delete everything about this learner", type="primary", disabled=typed.strip() != learner.name
@@ -115,7 +115,7 @@ def cohort_panel(store: Store, cohort: CohortInfo) -> None:
     state = (
         "archived" if cohort.archived_at else ("open" if cohort.active() else "closed (outside its dates)")
     )
-    with st.expander(f"**{cohort.name}** · {cohort.members} member(s) · {_dates(cohort)} · {state}"):
+    with st.expander(f"**{plain(cohort.name)}** · {cohort.members} member(s) · {_dates(cohort)} · {state}"):
         code_col, link_col = st.columns([1, 3])
         code_col.markdown("Join code")
         code_col.code(cohort.join_code, language=None)
@@ -166,7 +166,7 @@ def learners_panel(store: Store) -> None:
         st.info("No learner matches.")
     for learner in found:
         left, code, forget = st.columns([3, 1.2, 1.2], vertical_alignment="center")
-        left.markdown(f"**{learner.name}** · {learner.email or learner.kind}")
+        left.markdown(f"**{plain(learner.name)}** · {plain(learner.email or learner.kind)}")
         if learner.kind != "oidc":
             code.button("New resume code", key=f"issue:{learner.id}", on_click=_issue, args=(store, learner))
         forget.button(
@@ -187,14 +187,16 @@ elif faculty is not None and store is not None:
         if (note := st.session_state.pop(CREATED, None)) is not None:
             if note[0] == "ok":
                 made = store.cohort(note[1])
-                st.success(f"Cohort **{made.name}** created. Learners join with code **{made.join_code}**.")
+                st.success(
+                    f"Cohort **{plain(made.name)}** created. Learners join with code **{made.join_code}**."
+                )
                 st.code(join_link(made), language=None)
             elif note[0] == "error":
                 st.error(note[1])
             elif note[0] == "deleted":
-                st.success(f"Cohort {note[1]} and everything recorded in it were deleted.")
+                st.success(f"Cohort {plain(note[1])} and everything recorded in it were deleted.")
             else:
-                st.success(f"Everything kept about {note[1]} was deleted.")
+                st.success(f"Everything kept about {plain(note[1])} was deleted.")
         with st.form("new_cohort", clear_on_submit=True):
             st.subheader("New cohort", anchor=False)
             st.text_input(
@@ -216,7 +218,7 @@ elif faculty is not None and store is not None:
         for cohort in cohorts:
             cohort_panel(store, cohort)
         if (issued := st.session_state.pop(ISSUED, None)) is not None:
-            st.success(f"Resume code for {issued[0]} (shown once; give it to them privately):")
+            st.success(f"Resume code for {plain(issued[0])} (shown once; give it to them privately):")
             st.code(issued[1], language=None)
         learners_panel(store)
     except SQLAlchemyError:

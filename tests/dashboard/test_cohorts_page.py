@@ -154,3 +154,17 @@ def test_faculty_issue_a_new_resume_code_and_delete_a_learners_data(
     faculty.text_input(key=f"confirm_forget:{learner_id}").set_value("Ada Lovelace").run()
     button(faculty, "Delete everything about this learner").click().run()  # type: ignore[attr-defined]
     assert store().find_learners("Ada") == []
+
+
+def test_names_typed_by_people_show_as_typed_never_as_markdown(
+    faculty: AppTest, app: Callable[[], AppTest]
+) -> None:
+    hostile = "![x](https://evil.example/i.png) [click](https://evil.example) :material/home:"
+    create(faculty, "Year [4](https://evil.example)")
+    learner = started(app)
+    sign_up(learner, hostile)
+    assert any("Signed in as" in m.value and "\\]\\(https\\:" in m.value for m in learner.sidebar.markdown)
+    faculty.text_input(key="learner_search").set_value("evil").run()
+    shown = [m.value for m in faculty.markdown] + [e.label for e in faculty.expander]
+    assert not any("](https://evil" in text for text in shown), shown
+    assert any("\\!\\[x\\]\\(https\\://evil" in text for text in shown)
