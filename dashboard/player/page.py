@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,8 +18,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
-from dashboard import catalogue, persistence
-from dashboard.common import current_learner, get_store
+from dashboard import catalogue, saving
 from dashboard.export import to_markdown, to_notebook_json
 from dashboard.figures import pathway_figure, score_breakdown_figure, trend_figure
 from dashboard.player import answers as pa_answers
@@ -45,6 +45,7 @@ class PlayerSession:
     submitted: tuple[int, ...]
     current: int | None
     score: CaseScore
+    not_saved: str | None  # what to tell a signed-in learner whose progress is not being saved now
 
     @property
     def case(self) -> Case:
@@ -62,11 +63,6 @@ class PlayerSession:
 def _sessions() -> dict[str, Any]:
     store: dict[str, Any] = st.session_state.setdefault(pp.STORE, {})
     return store
-
-
-def _report(problem: str | None) -> None:
-    if problem:
-        st.toast(problem, icon="⚠️")
 
 
 # ---------------------------------------------------------------------------------------- choosing
@@ -106,32 +102,28 @@ def choose_case(library: Library, pages: Mapping[str, Any]) -> LoadedCase | None
 
 
 def open_case(loaded: LoadedCase, kb: KnowledgeBase) -> PlayerSession:
-    """The learner's progress on this case (resumed from the store if they gave a name) and its score."""
+    """The learner's progress on this case (resumed from the store when they are signed in) and its score."""
     case = loaded.case
     version = file_fingerprint(loaded.path)
     # The patient and recommend() at every stage: once per case file version, not per rerun.
     plans = PLANS.get((case.id, version, id(kb)), lambda: stage_plans(case, kb))
     progress = pp.progress_for(_sessions(), case.id)
-    if (learner := current_learner()) is not None and (db := get_store()) is not None:
-        _report(persistence.resume(progress, db, learner, case.id))  # what this learner saved earlier
+    not_saved = saving.open_case(progress, case.id, loaded.path)  # what this learner saved earlier
     n = len(case.stages)
     submitted = pp.submitted_stages(progress, n)
     score = pr.score_progress(case, progress, plans, kb, version)
-    return PlayerSession(
-        loaded, kb, version, plans, progress, submitted, pp.current_stage(n, submitted), score
-    )
+    current = pp.current_stage(n, submitted)
+    return PlayerSession(loaded, kb, version, plans, progress, submitted, current, score, not_saved)
 
 
 # ---------------------------------------------------------------------------------------- header
 
 
-def _restart(case_id: str) -> None:
+def _restart(case_id: str, path: Path) -> None:
     progress = pp.progress_for(_sessions(), case_id)
     pp.restart(progress)
     st.session_state.pop(MISSING, None)
-    learner, db = current_learner(), get_store()
-    if learner is not None and db is not None:
-        _report(persistence.record_restart(progress, db, learner, case_id))
+    saving.after_restart(progress, case_id, path)
 
 
 def header(session: PlayerSession) -> None:
@@ -140,6 +132,8 @@ def header(session: PlayerSession) -> None:
     st.header(case.title, anchor=False)
     st.markdown(case.summary)
     st.caption(catalogue.case_line(case))
+    if session.not_saved:
+        st.warning(session.not_saved, icon="💾")
     if case.objectives:
         with st.expander("Learning objectives"):
             st.markdown("\n".join(f"- {o}" for o in case.objectives))
@@ -155,7 +149,7 @@ def header(session: PlayerSession) -> None:
         "Restart case",
         key=f"restart:{case.id}",
         on_click=_restart,
-        args=(case.id,),
+        args=(case.id, session.loaded.path),
         icon=":material/restart_alt:",
     )
 
@@ -217,12 +211,11 @@ def _submit(case: Case, stage_index: int, kb: KnowledgeBase, version: tuple[str,
         st.session_state[MISSING] = (case.id, stage_index, tuple(missing))
         return
     st.session_state.pop(MISSING, None)
-    submitted = pp.submit_stage(progress, len(case.stages), stage_index, answers)
-    if submitted and persistence.DB_ATTEMPT in progress and (db := get_store()) is not None:
-        # Scored here once and memoised: the rerun that follows shows these same results.
+    if pp.submit_stage(progress, len(case.stages), stage_index, answers):
+        # Scored here once and memoised: the rerun that follows shows these same results, and the
+        # store saves them.
         plans = PLANS.get((case.id, version, id(kb)), lambda: stage_plans(case, kb))
-        score = pr.score_progress(case, progress, plans, kb, version)
-        _report(persistence.record_submit(progress, db, case, score))
+        saving.after_submit(progress, case, pr.score_progress(case, progress, plans, kb, version))
 
 
 def stage_form(session: PlayerSession, stage_index: int) -> None:
@@ -230,6 +223,7 @@ def stage_form(session: PlayerSession, stage_index: int) -> None:
     case = session.case
     stage = case.stages[stage_index]
     key = pa_answers.keys_for(case.id, session.progress["attempt"])
+    saving.stage_shown(session.progress, stage_index)  # its time taken starts now (if not already)
     with st.form(f"stage:{case.id}:{session.progress['attempt']}:{stage_index}", border=True):
         st.caption("❓ Questions" if stage.questions else "▶️ Continue")
         for q in stage.questions:
