@@ -243,6 +243,7 @@ class Condition(Strict):
     tried_any: tuple[str, ...] | None = None
     tried_none: tuple[str, ...] | None = None
     current_any: tuple[str, ...] | None = None
+    current_none: tuple[str, ...] | None = None
     current_months_at_least: float | None = None
     current_months_below: float | None = None
     graded_any: GradedAny | None = None
@@ -473,7 +474,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
         sources(where, rule.sources)
         refs(where + " targets", rule.targets, options)
         cond = rule.when
-        for field in ("failed_any", "tried_any", "tried_none", "current_any"):
+        for field in ("failed_any", "tried_any", "tried_none", "current_any", "current_none"):
             refs(f"{where} {field}", getattr(cond, field) or (), set(kb.agents))
         if cond.graded_any:
             refs(f"{where} graded_any", cond.graded_any.options, set(kb.agents))

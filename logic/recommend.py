@@ -164,6 +164,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.current_any is not None:
         current_any = kb.expand(cond.current_any)
         tests.append(lambda f: not current_any.isdisjoint(f.current))
+    if cond.current_none is not None:
+        current_none = kb.expand(cond.current_none)
+        tests.append(lambda f: current_none.isdisjoint(f.current))
     if cond.current_months_at_least is not None:
         at_least = cond.current_months_at_least
         tests.append(lambda f: any(m >= at_least for m in f.nonsteroid_months))

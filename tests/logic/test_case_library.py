@@ -220,7 +220,9 @@ def test_s4_biologic_by_manifestation_keeps_methotrexate_and_screens_first(libra
     assert key.best == ("rituximab",)
     assert key.graded["etanercept"].grade == "not_recommended"
     assert key.graded["tofacitinib"].grade == "not_recommended"
-    assert set(_key(case, "alongside").best) == {"methotrexate", "expert_centre_referral"}
+    alongside = _key(case, "alongside")
+    assert set(alongside.best) == {"expert_centre_referral"}
+    assert alongside.graded["methotrexate"].grade == "acceptable"  # "consider continuing" methotrexate
     assert _key(case, "before-rituximab").correct == {"tb_screening", "hepatitis_screening"}
 
 
@@ -236,7 +238,9 @@ def test_s0_upadacitinib_is_not_recommended(library: Any) -> None:
     assert key.graded["upadacitinib"].grade == "not_recommended"
     assert key.best == ("optimise_current_therapy",)
     assert _key(case, "after-ivig").graded["upadacitinib"].grade == "not_recommended"
-    assert "clinical_trial" in _key(case, "plan-after-ivig").best
+    assert set(_key(case, "plan-after-ivig").best) == {"rituximab", "cyclophosphamide"}  # equal alternatives
+    assert _key(case, "instead-of-jak").best == ("clinical_trial",)
+    assert _key(case, "instead-of-jak").graded["clinical_trial"].grade == "acceptable"  # "may benefit"
     monitoring = _key(case, "response-monitoring").correct
     assert {"muscle_strength", "ck_aldolase", "cdasi", "function"} <= monitoring
 
@@ -269,7 +273,8 @@ def test_s3_prednisone_dose_is_half_to_one_mg_per_kg(library: Any) -> None:
     weight = case.patients()[stage_index].weight_kg
     dose = _key(case, "prednisone-dose").dose
     assert dose is not None
-    assert (dose.low, dose.high, dose.unit) == (0.5 * weight, 1.0 * weight, "mg/day")
+    assert (dose.low, dose.unit) == (0.5 * weight, "mg/day")
+    assert dose.high == min(1.0 * weight, 60)  # "usually 40 to 60 mg daily"
     assert set(_key(case, "start-treatment").best) == {"prednisone", "methotrexate"}
     assert set(_key(case, "supportive-care").best) == {"physiotherapy", "sun_protection", "cancer_screening"}
     assert set(_key(case, "no-response").best) == {"reconsider_diagnosis", "ivig"}
@@ -287,7 +292,8 @@ def test_rapidly_progressive_ild_is_the_severe_step(library: Any) -> None:
     case = _case(library, "dm-with-interstitial-lung-disease")
     key = _key(case, "severe-step")
     assert key.recommendation.position == "severe"
-    assert set(key.best) == {"methylprednisolone", "cyclophosphamide"}
+    assert key.best == ("cyclophosphamide",)
+    assert key.graded["methylprednisolone"].grade == "acceptable"  # "may be considered"
 
 
 def test_new_jdm_no_cancer_screening_and_mtx_per_m2(library: Any) -> None:
