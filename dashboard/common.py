@@ -57,7 +57,7 @@ def get_library() -> Library:
 
 
 def source_links(source_ids: tuple[str, ...] | list[str]) -> str:
-    """Markdown for a list of sources: seed labels, and DOI links for citations."""
+    """Markdown for a list of sources: their plain labels, linked to a DOI where there is one."""
     return load_knowledge_base().citations(source_ids)
 
 
