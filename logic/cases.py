@@ -208,7 +208,9 @@ class DoseQuestion(QuestionBase):
         if self.regimen is not None:
             ids = [r.id for r in load_knowledge_base().agents[self.agent].regimens if r.id]
             if self.regimen not in ids:
-                raise ValueError(f"unknown regimen {self.regimen!r} for {self.agent}{did_you_mean(self.regimen, ids)}")
+                raise ValueError(
+                    f"unknown regimen {self.regimen!r} for {self.agent}{did_you_mean(self.regimen, ids)}"
+                )
         return self
 
 

@@ -219,7 +219,9 @@ def _dose_credit(ctx: _Context, spec: Mapping[str, Any]) -> list[str]:
     if "credit" in spec and judged.credit != float(spec["credit"]):
         out.append(f"{spec['value']} {dose.unit} earns {judged.credit:g}, expected {spec['credit']}")
     if "credit_below" in spec and not judged.credit < float(spec["credit_below"]):
-        out.append(f"{spec['value']} {dose.unit} earns {judged.credit:g}, expected below {spec['credit_below']}")
+        out.append(
+            f"{spec['value']} {dose.unit} earns {judged.credit:g}, expected below {spec['credit_below']}"
+        )
     if "unsafe" in spec and judged.unsafe != bool(spec["unsafe"]):
         out.append(f"{spec['value']} {dose.unit} unsafe is {judged.unsafe}, expected {spec['unsafe']}")
     return out
@@ -232,7 +234,9 @@ def _sourced_texts(ctx: _Context, spec: Mapping[str, Any], field: str) -> list[s
     says = spec.get("says", "")
     if any(cites <= set(t.sources) and says.lower() in t.text.lower() for t in texts):
         return []
-    return [f"{spec['option']} has no {field[:-1].replace('_', ' ')} citing {sorted(cites)} that says {says!r}"]
+    return [
+        f"{spec['option']} has no {field[:-1].replace('_', ' ')} citing {sorted(cites)} that says {says!r}"
+    ]
 
 
 def _listed(value: object) -> list[str]:
@@ -315,12 +319,12 @@ def implementer_label(ref: str, kb: KnowledgeBase) -> str:
     if kind == "tag-monitoring":
         return f"monitoring of every {rest.replace('_', ' ')} agent"
     if kind in ("agent-monitoring", "prerequisite"):
-        agent, _, item = rest.partition("/")
+        agent_id, _, item = rest.partition("/")
         what = "monitoring" if kind == "agent-monitoring" else "before starting"
-        return f"{kb.name(agent)} {what}: {kb.name(item)}"
+        return f"{kb.name(agent_id)} {what}: {kb.name(item)}"
     if kind == "preferred":
-        agent, _, manifestation = rest.partition("/")
-        return f"{kb.name(agent)} preferred for {manifestation.replace('_', ' ')}"
+        agent_id, _, manifestation = rest.partition("/")
+        return f"{kb.name(agent_id)} preferred for {manifestation.replace('_', ' ')}"
     if kind in ("caution", "note"):
         option, _, _ = rest.partition("/")
         return f"{kb.name(option)} {'caution' if kind == 'caution' else 'faculty note'}"
@@ -352,7 +356,9 @@ def register_rows(kb: KnowledgeBase, results: Iterable[ClaimResult]) -> list[dic
                 "Implemented by": "; ".join(
                     dict.fromkeys(implementer_label(r, kb) for r in claim.implemented_by)
                 ),
-                "Check": f"pass ({len(result.checks)})" if result.passed else f"FAIL ({len(result.failures)})",
+                "Check": f"pass ({len(result.checks)})"
+                if result.passed
+                else f"FAIL ({len(result.failures)})",
             }
         )
     return rows

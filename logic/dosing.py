@@ -137,9 +137,13 @@ def ideal_body_weight(sex: str | None, height_cm: float | None) -> float:
     """
     if sex not in ("female", "male") or height_cm is None:
         missing = " and ".join(
-            w for w, absent in (("sex", sex not in ("female", "male")), ("height", height_cm is None)) if absent
+            w
+            for w, absent in (("sex", sex not in ("female", "male")), ("height", height_cm is None))
+            if absent
         )
-        raise DoseUnavailable(f"this dose is computed on ideal body weight, which needs the patient's {missing}")
+        raise DoseUnavailable(
+            f"this dose is computed on ideal body weight, which needs the patient's {missing}"
+        )
     if height_cm < DEVINE_MIN_HEIGHT_CM:
         raise DoseUnavailable(
             "this dose is computed on ideal body weight, and Devine's formula starts at 152.4 cm (5 ft); "
@@ -149,9 +153,7 @@ def ideal_body_weight(sex: str | None, height_cm: float | None) -> float:
     return base + 2.3 * (height_cm * INCHES_PER_CM - 60)
 
 
-def compute_dose(
-    regimen: Regimen, weight_kg: float, height_cm: float | None, sex: str | None = None
-) -> Dose:
+def compute_dose(regimen: Regimen, weight_kg: float, height_cm: float | None, sex: str | None = None) -> Dose:
     low, high = regimen.amount
     unit = regimen.dose_unit
     weight_basis: Literal["actual", "ideal"] | None = None
@@ -168,7 +170,9 @@ def compute_dose(
                 how = f" × {_fmt(ideal)} kg ideal body weight (Devine; actual weight {_fmt(weight_kg)} kg)"
             else:
                 # The conservative reading where the sources are silent: never dose above actual weight.
-                how = f" × {_fmt(weight_kg)} kg actual weight (below the ideal body weight of {_fmt(ideal)} kg)"
+                how = (
+                    f" × {_fmt(weight_kg)} kg actual weight (below the ideal body weight of {_fmt(ideal)} kg)"
+                )
         factor = dosing_weight
     else:
         if height_cm is None:
@@ -216,11 +220,19 @@ def dose_for(agent: Agent, patient: Patient, regimen_id: str | None = None) -> t
     but the sources give no dose for such a child.
     """
     population = patient.population
-    if population == "adult" and patient.age < 18:
-        return None, NO_ADULT_DOSE_UNDER_18
     regimens = agent.regimens_for(population)
     if regimen_id is not None:
         regimens = tuple(r for r in regimens if r.id == regimen_id)
+    return dose_from(regimens, agent, patient)
+
+
+def dose_from(
+    regimens: tuple[Regimen, ...], agent: Agent, patient: Patient
+) -> tuple[Dose | None, str | None]:
+    """The dose from the first of ``regimens`` (those of the patient's population), or why there is none."""
+    population = patient.population
+    if population == "adult" and patient.age < 18:
+        return None, NO_ADULT_DOSE_UNDER_18
     if not regimens:
         who = "JDM" if population == "juvenile" else "adult"
         return None, f"The sources give no {who} dose for {agent.name}."
@@ -270,6 +282,7 @@ __all__ = [
     "DoseUnavailable",
     "compute_dose",
     "dose_for",
+    "dose_from",
     "dose_question_problems",
     "ideal_body_weight",
     "mosteller_bsa",

@@ -44,7 +44,14 @@ class Strict(BaseModel):
 
 
 SourceKind = Literal[
-    "reference_answer", "faculty_notes", "guideline", "trial", "study", "label", "formula", "conservative_choice"
+    "reference_answer",
+    "faculty_notes",
+    "guideline",
+    "trial",
+    "study",
+    "label",
+    "formula",
+    "conservative_choice",
 ]
 
 
@@ -421,7 +428,9 @@ def build_knowledge_base(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     return kb
 
 
-def _with_tag_monitoring(agents: dict[str, Agent], tag_monitoring: tuple[TagMonitoring, ...]) -> dict[str, Agent]:
+def _with_tag_monitoring(
+    agents: dict[str, Agent], tag_monitoring: tuple[TagMonitoring, ...]
+) -> dict[str, Agent]:
     """Each agent's own monitoring items followed by those of its tags (the class facts, stated once)."""
     out = {}
     for agent_id, agent in agents.items():

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from .cases import DoseQuestion, MonitoringQuestion, NextStepQuestion, PrerequisitesQuestion
 from .keys import answer_key, stage_plans
-from .knowledge import load_knowledge_base
 from .library import CaseError, Library, LoadedCase, format_loc, gc_paused
 
 
 def lint_case(loaded: LoadedCase) -> list[CaseError]:
     case, source = loaded.case, loaded.source
-    kb = load_knowledge_base()
     findings: list[tuple[list[str | int], str]] = []
 
     def names(ids: object) -> str:

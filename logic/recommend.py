@@ -11,8 +11,17 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .dosing import Dose, dose_for
-from .knowledge import Condition, Grade, KnowledgeBase, Population, Position, Rule, load_knowledge_base
+from .dosing import Dose, dose_from
+from .knowledge import (
+    Condition,
+    Grade,
+    KnowledgeBase,
+    Population,
+    Position,
+    Regimen,
+    Rule,
+    load_knowledge_base,
+)
 from .patient import Patient
 from .position import pathway_position
 
@@ -200,7 +209,9 @@ class _Engine:
     action_rules: dict[str, tuple[_CompiledRule, ...]]
     rule_count: int
     preferred_for: dict[str, frozenset[str]]
-    # Doses memoised per (agent, population, under 18, weight, height, sex): patients repeat them.
+    # Each agent's regimens by population (the first computes the dose).
+    regimens: dict[tuple[str, str], tuple[Regimen, ...]] = field(default_factory=dict)
+    # Doses memoised per (agent, population, under 18, and what the dose depends on): patients repeat them.
     doses: dict[tuple[object, ...], tuple[Dose | None, str | None]] = field(default_factory=dict)
 
 
@@ -243,6 +254,7 @@ def compile_rules(kb: KnowledgeBase) -> _Engine:
         action_rules={a: rules_for(a) for a in kb.actions},
         rule_count=len(compiled),
         preferred_for={a.id: frozenset(a.preferred_for) for a in kb.agents.values()},
+        regimens={(a.id, p): a.regimens_for(p) for a in kb.agents.values() for p in ("adult", "juvenile")},
     )
 
 
@@ -354,12 +366,18 @@ def _missing_prerequisites(
 
 
 def _dose_for(engine: _Engine, agent_id: str, patient: Patient) -> tuple[Dose | None, str | None]:
-    key = (agent_id, patient.population, patient.age < 18, patient.weight_kg, patient.height_cm, patient.sex)
+    population = patient.population
+    regimens = engine.regimens[agent_id, population]
+    basis = regimens[0].basis if regimens else "fixed"
+    # The key holds only what the dose depends on, so fixed doses are shared by every patient.
+    key: tuple[object, ...] = (agent_id, population, patient.age < 18)
+    if basis != "fixed":
+        key += (patient.weight_kg, patient.height_cm, patient.sex)
     found = engine.doses.get(key)
     if found is None:
         if len(engine.doses) > _DOSE_CACHE_LIMIT:
             engine.doses.clear()
-        found = engine.doses[key] = dose_for(engine.kb.agents[agent_id], patient)
+        found = engine.doses[key] = dose_from(regimens, engine.kb.agents[agent_id], patient)
     return found
 
 

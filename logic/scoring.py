@@ -246,7 +246,14 @@ def _score_dose(
         value = None
     if dose is None:
         # Validation refuses a dose question the logic cannot key; if one gets here, it is not scored.
-        best_text, why, credit, unsafe, verdict, weight = "no dose in the sources", key.why, 0.0, False, "acceptable", 0.0
+        best_text, why, credit, unsafe, verdict, weight = (
+            "no dose in the sources",
+            key.why,
+            0.0,
+            False,
+            "acceptable",
+            0.0,
+        )
     else:
         best_text = dose.text
         why = f"{kb.name(question.agent)}: {dose.text}; {dose.regimen.schedule}; {dose.ceiling_text}."

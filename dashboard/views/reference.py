@@ -38,7 +38,9 @@ st.caption(
     "The formulary, exactly as the app's sources give it. Where the sources give no dose, none is shown."
 )
 
-tab_formulary, tab_agent, tab_actions, tab_evidence = st.tabs(["Formulary", "Agent detail", "Actions", "Evidence"])
+tab_formulary, tab_agent, tab_actions, tab_evidence = st.tabs(
+    ["Formulary", "Agent detail", "Actions", "Evidence"]
+)
 
 with tab_formulary:
     rows = _rows()

@@ -78,7 +78,9 @@ def test_evidence_rows_every_claim_with_source_strength_implementer_and_check():
     rows = evidence_rows(KB)
     assert len(rows) == len(KB.claims) >= 90
     assert all(tuple(r) == EVIDENCE_COLUMNS for r in rows)
-    assert all(r["Check"].startswith("pass") for r in rows), [r for r in rows if not r["Check"].startswith("pass")]
+    assert all(r["Check"].startswith("pass") for r in rows), [
+        r for r in rows if not r["Check"].startswith("pass")
+    ]
     labels = {s.label for s in KB.sources.values()}
     assert all(any(r["Source"].startswith(label) for label in labels) for r in rows)
     ceiling = next(r for r in rows if "maximum of 40 mg/week" in r["Claim"])
@@ -87,7 +89,19 @@ def test_evidence_rows_every_claim_with_source_strength_implementer_and_check():
     assert "Reference answer: upadacitinib for DM already on IVIG" in ceiling["Source"]
     # A teacher reads plain words: no internal ids, file names or codes anywhere in the table.
     text = " ".join(" ".join(r.values()) for r in rows)
-    for word in ("seed", "answer_", "rule:", "regimen:", ".txt", "S0", "S1", "S2", "S3", "S4", "conservative_choice"):
+    for word in (
+        "seed",
+        "answer_",
+        "rule:",
+        "regimen:",
+        ".txt",
+        "S0",
+        "S1",
+        "S2",
+        "S3",
+        "S4",
+        "conservative_choice",
+    ):
         assert word not in text, word
 
 

@@ -344,12 +344,16 @@ def test_the_library_teaches_every_gap_the_review_found(library: Any) -> None:
             if not isinstance(question, NextStepQuestion):
                 continue
             rules = {o: g.rule for o, g in key.graded.items()}
-            if any(r in ("tb_positive_no_biologic", "hepatitis_positive_no_biologic") for r in rules.values()):
+            if any(
+                r in ("tb_positive_no_biologic", "hepatitis_positive_no_biologic") for r in rules.values()
+            ):
                 mark("positive TB or hepatitis stops a biologic", where)
             if "cytopenia_no_new_immunosuppression" in rules.values():
                 mark("cytopenias as a stop sign", where)
-            if {"tacrolimus", "cyclophosphamide"} & set(key.best) and patient.population == "adult" and (
-                {"ivig", "scig"} & set(patient.failed)
+            if (
+                {"tacrolimus", "cyclophosphamide"} & set(key.best)
+                and patient.population == "adult"
+                and ({"ivig", "scig"} & set(patient.failed))
             ):
                 mark("tacrolimus or cyclophosphamide after IVIG failure", where)
             if (

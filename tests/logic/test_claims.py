@@ -139,7 +139,9 @@ def test_a_citation_must_point_at_a_source_that_says_the_thing(tmp_path: Path) -
         data / "rules.yaml",
         lambda rules: _rule(rules, "etanercept_not_preferred")["sources"].append("answer_jdm_after_jak"),
     )
-    with pytest.raises(KnowledgeBaseError, match=r"rule:etanercept_not_preferred cites 'answer_jdm_after_jak'"):
+    with pytest.raises(
+        KnowledgeBaseError, match=r"rule:etanercept_not_preferred cites 'answer_jdm_after_jak'"
+    ):
         build_knowledge_base(data)
 
 
@@ -151,14 +153,21 @@ def test_a_regimen_citation_needs_a_claim_too(tmp_path: Path) -> None:
         azathioprine["regimens"][0]["sources"].append("answer_refractory_six_agents")
 
     _edit(data / "formulary.yaml", edit)
-    with pytest.raises(KnowledgeBaseError, match=r"regimen:azathioprine-adult cites 'answer_refractory_six_agents'"):
+    with pytest.raises(
+        KnowledgeBaseError, match=r"regimen:azathioprine-adult cites 'answer_refractory_six_agents'"
+    ):
         build_knowledge_base(data)
 
 
 def test_every_claim_is_implemented_by_something_that_exists(tmp_path: Path) -> None:
     data = _data(tmp_path)
-    _edit(data / "claims.yaml", lambda register: register["claims"][0].update(implemented_by=["rule:no_such_rule"]))
-    with pytest.raises(KnowledgeBaseError, match=r"implemented_by 'rule:no_such_rule' is not in the knowledge base"):
+    _edit(
+        data / "claims.yaml",
+        lambda register: register["claims"][0].update(implemented_by=["rule:no_such_rule"]),
+    )
+    with pytest.raises(
+        KnowledgeBaseError, match=r"implemented_by 'rule:no_such_rule' is not in the knowledge base"
+    ):
         build_knowledge_base(data)
     data = _data(tmp_path / "again")
     _edit(data / "claims.yaml", lambda register: register["claims"][0].update(implemented_by=[]))
@@ -183,8 +192,13 @@ def test_an_unsourced_fact_is_refused(tmp_path: Path) -> None:
 
 def test_recommended_needs_a_recommendation_not_a_may_consider(tmp_path: Path) -> None:
     data = _data(tmp_path)
-    _edit(data / "rules.yaml", lambda rules: _rule(rules, "adult_severe_methylprednisolone").update(grade="recommended"))
-    with pytest.raises(KnowledgeBaseError, match=r"rule adult_severe_methylprednisolone: graded recommended.*consider"):
+    _edit(
+        data / "rules.yaml",
+        lambda rules: _rule(rules, "adult_severe_methylprednisolone").update(grade="recommended"),
+    )
+    with pytest.raises(
+        KnowledgeBaseError, match=r"rule adult_severe_methylprednisolone: graded recommended.*consider"
+    ):
         build_knowledge_base(data)
 
 
@@ -224,14 +238,25 @@ def test_cli_claims_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["claims"] == len(KB.claims) and data["failed"] == []
     assert data["checks"] == sum(len(c.checks) for c in KB.claims)
     first = data["register"][0]
-    assert set(first) >= {"id", "source", "where", "claim", "strength", "implemented_by", "passed", "failures"}
+    assert set(first) >= {
+        "id",
+        "source",
+        "where",
+        "claim",
+        "strength",
+        "implemented_by",
+        "passed",
+        "failures",
+    }
 
 
 def test_cli_claims_exits_1_on_a_failing_claim(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     claim = KB.claims[0]
-    failing = ClaimResult(claim, (CheckResult(claim.id, 1, ("upadacitinib is recommended, expected not_recommended",)),))
+    failing = ClaimResult(
+        claim, (CheckResult(claim.id, 1, ("upadacitinib is recommended, expected not_recommended",)),)
+    )
 
     def run(kb: Any) -> tuple[ClaimResult, ...]:
         return (failing, *run_register(kb)[1:])
@@ -251,4 +276,6 @@ def test_readme_states_the_register_size() -> None:
     assert f"{len(KB.claims)} claims in all with {checks} executable" in readme
     sourced = sum(1 for c in KB.claims if c.source in (*REFERENCE_ANSWERS, "content_notes"))
     silent = sum(1 for c in KB.claims if c.source == "conservative_choice")
-    assert f"{sourced} from the five answers and the notes, plus {silent} stated conservative choices" in readme
+    assert (
+        f"{sourced} from the five answers and the notes, plus {silent} stated conservative choices" in readme
+    )

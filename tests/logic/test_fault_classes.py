@@ -35,7 +35,10 @@ SIX = ["ivig", "rituximab", "tocilizumab", "prednisone", "hydroxychloroquine", "
 STATES: dict[str, dict[str, Any]] = {
     "new adult": {},
     "adult on prednisone": {"current": [{"agent": "prednisone", "months": 3}]},
-    "adult failed methotrexate": {"current": [{"agent": "prednisone", "months": 5}], "failed": ["methotrexate"]},
+    "adult failed methotrexate": {
+        "current": [{"agent": "prednisone", "months": 5}],
+        "failed": ["methotrexate"],
+    },
     "adult failed IVIG": {"failed": ["methotrexate", "ivig"], "labs": {"iga": "normal"}},
     "adult severe untreated": {"severity": "severe"},
     "adult on six agents": {"severity": "severe", "current": [{"agent": a, "months": 6} for a in SIX]},
@@ -67,7 +70,9 @@ def test_no_computed_dose_exceeds_a_sourced_ceiling(regimen: Any) -> None:
     age = 40 if regimen.population == "adult" else 12
     diagnosis = "dermatomyositis"
     for weight, height in SIZES:
-        dose, _ = dose_for(agent, patient(age=age, weight_kg=weight, height_cm=height, diagnosis=diagnosis), regimen.id)
+        dose, _ = dose_for(
+            agent, patient(age=age, weight_kg=weight, height_cm=height, diagnosis=diagnosis), regimen.id
+        )
         assert dose is not None
         assert dose.high <= regimen.ceiling.amount and dose.low <= regimen.ceiling.amount
         assert dose.capped == (dose.uncapped_high > regimen.ceiling.amount)
@@ -132,7 +137,9 @@ def test_ideal_body_weight_is_devine() -> None:
         ideal_body_weight("female", 150)
 
 
-@pytest.mark.parametrize(("sex", "weight", "height"), list(itertools.product(("female", "male"), (50, 80, 125), (155, 170, 190))))
+@pytest.mark.parametrize(
+    ("sex", "weight", "height"), list(itertools.product(("female", "male"), (50, 80, 125), (155, 170, 190)))
+)
 def test_ivig_adult_dose_uses_ideal_weight_and_says_which(sex: str, weight: float, height: float) -> None:
     p = patient(sex=sex, weight_kg=weight, height_cm=height, failed=["methotrexate"])
     dose = recommend(p).option("ivig").dose
@@ -199,7 +206,9 @@ def test_the_six_agent_patient_as_written_gets_cyclophosphamide_recommended() ->
     assert rec.option("methylprednisolone").grade == "acceptable"
 
 
-@pytest.mark.parametrize("manifestations", [["skin"], ["muscle"], ["skin", "muscle"], ["muscle", "dysphagia"]])
+@pytest.mark.parametrize(
+    "manifestations", [["skin"], ["muscle"], ["skin", "muscle"], ["muscle", "dysphagia"]]
+)
 def test_untreated_patients_never_get_reasons_that_presume_treatment(manifestations: list[str]) -> None:
     for severity in ("mild", "moderate", "severe"):
         rec = recommend(patient(manifestations=manifestations, severity=severity))
@@ -270,7 +279,9 @@ def test_jdm_combination_is_for_refractory_disease_not_presentation() -> None:
 @pytest.mark.parametrize(
     "manifestations", [["skin"], ["muscle"], ["ild"], ["calcinosis"], ["major_organ"], ["dysphagia"], []]
 )
-def test_jdm_after_jak_failure_a_biologic_is_always_recommended_with_screening(manifestations: list[str]) -> None:
+def test_jdm_after_jak_failure_a_biologic_is_always_recommended_with_screening(
+    manifestations: list[str],
+) -> None:
     rec = recommend(patient(**{**STATES["JDM after JAK failure"], "manifestations": manifestations}))
     biologics = {"rituximab", "infliximab", "adalimumab", "tocilizumab", "abatacept"}
     assert biologics & set(rec.with_grade("recommended")), manifestations
@@ -368,11 +379,31 @@ stages:
 @pytest.mark.parametrize(
     ("population", "patient_block", "agent", "message"),
     [
-        ("adult", "{age: 50, weight_kg: 70, height_cm: 165, diagnosis: dermatomyositis}", "tacrolimus", "no adult dose"),
-        ("juvenile", "{age: 8, weight_kg: 26, height_cm: 128, diagnosis: juvenile_dermatomyositis}", "prednisone", "no JDM dose"),
+        (
+            "adult",
+            "{age: 50, weight_kg: 70, height_cm: 165, diagnosis: dermatomyositis}",
+            "tacrolimus",
+            "no adult dose",
+        ),
+        (
+            "juvenile",
+            "{age: 8, weight_kg: 26, height_cm: 128, diagnosis: juvenile_dermatomyositis}",
+            "prednisone",
+            "no JDM dose",
+        ),
         ("adult", "{age: 50, weight_kg: 70, diagnosis: dermatomyositis}", "cyclophosphamide", "height"),
-        ("adult", "{age: 50, weight_kg: 70, height_cm: 165, diagnosis: dermatomyositis, failed: [methotrexate]}", "ivig", "sex"),
-        ("adult", "{age: 16, sex: male, weight_kg: 60, height_cm: 170, diagnosis: polymyositis}", "prednisone", "under 18"),
+        (
+            "adult",
+            "{age: 50, weight_kg: 70, height_cm: 165, diagnosis: dermatomyositis, failed: [methotrexate]}",
+            "ivig",
+            "sex",
+        ),
+        (
+            "adult",
+            "{age: 16, sex: male, weight_kg: 60, height_cm: 170, diagnosis: polymyositis}",
+            "prednisone",
+            "under 18",
+        ),
     ],
 )
 def test_a_dose_question_without_a_sourced_dose_is_a_validation_error(
@@ -393,7 +424,9 @@ def test_a_dose_question_names_a_regimen_of_its_agent(tmp_path: Path) -> None:
     text = BAD_DOSE.format(
         population="adult", patient="{age: 50, weight_kg: 70, diagnosis: dermatomyositis}", agent="rituximab"
     )
-    path.write_text(text.replace("        prompt: How much?", "        regimen: ivig-adult\n        prompt: How much?"))
+    path.write_text(
+        text.replace("        prompt: How much?", "        regimen: ivig-adult\n        prompt: How much?")
+    )
     loaded, errors = load_case(path)
     assert loaded is None and "unknown regimen 'ivig-adult' for rituximab" in errors[0].message
 

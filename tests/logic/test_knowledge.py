@@ -67,7 +67,10 @@ def test_doses_are_the_seeds_doses() -> None:
     assert (mtx.amount, mtx.unit, mtx.max) == ((15, 20), "mg/m²/week", 40)
     assert kb.agents["methotrexate"].regimens_for("juvenile")[0].max == 40
     prednisone = kb.agents["prednisone"].regimens_for("adult")[0]
-    assert prednisone.ceiling is not None and (prednisone.ceiling.amount, prednisone.ceiling.kind) == (60, "usual")
+    assert prednisone.ceiling is not None and (prednisone.ceiling.amount, prednisone.ceiling.kind) == (
+        60,
+        "usual",
+    )
     ivig = kb.agents["ivig"].regimens_for("adult")[0]
     assert (ivig.amount, ivig.weight) == ((1, 2), "ideal")  # on ideal body weight, as its source says
     assert ivig.ceiling_text == "no maximum in the sources"

@@ -1,8 +1,8 @@
 """Project-level checks: the core stays pure, the committed schema and the docs match the code."""
 
 import ast
-import re
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +43,9 @@ def test_readme_documents_every_cli_command() -> None:
 
 # What a learner can see never uses the project's internal words: no "seed", no S0-S4 codes, no file
 # names of the source documents, nothing pointing outside the repository.
-INTERNAL = re.compile(r"\bseeds?\b|\bS[0-4]\b|\.\./shared|shared/|content-notes\.md|\b\d{3}_[0-9a-f]{16}\.txt\b", re.I)
+INTERNAL = re.compile(
+    r"\bseeds?\b|\bS[0-4]\b|\.\./shared|shared/|content-notes\.md|\b\d{3}_[0-9a-f]{16}\.txt\b", re.I
+)
 
 
 def _learner_facing_files() -> list[Path]:
