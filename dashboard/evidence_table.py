@@ -7,12 +7,15 @@ from collections.abc import Iterable, Sequence
 from logic.claims import STRENGTH_LABELS, register_rows, run_register
 from logic.knowledge import KnowledgeBase
 
-EVIDENCE_COLUMNS = ("Claim", "Source", "Where", "Strength", "Implemented by", "Check")
+# Check and strength first: a teacher scans those, then reads the claim and where it comes from.
+EVIDENCE_COLUMNS = ("Check", "Strength", "Claim", "Source", "Where", "Implemented by")
 
 
 def evidence_rows(kb: KnowledgeBase) -> list[dict[str, str]]:
-    """One row per claim of the register, in register order, its checks run now."""
-    return register_rows(kb, run_register(kb))
+    """One row per claim of the register, in register order, its checks run now (columns as EVIDENCE_COLUMNS)."""
+    return [
+        {column: row[column] for column in EVIDENCE_COLUMNS} for row in register_rows(kb, run_register(kb))
+    ]
 
 
 def filter_evidence(
@@ -35,8 +38,20 @@ def summary(rows: Sequence[dict[str, str]]) -> str:
     failing = sum(1 for r in rows if r["Check"].startswith("FAIL"))
     checks = sum(int(r["Check"].split("(")[1].rstrip(")")) for r in rows if r["Check"].startswith("pass"))
     if failing:
-        return f"{len(rows)} claims: {failing} with a failing check"
-    return f"{len(rows)} claims, {checks} checks: every check passes"
+        return f"{failing} claim(s) with a failing check"
+    return f"{checks} checks, every one passes"
+
+
+def claim_detail(row: dict[str, str]) -> str:
+    """One claim in full, as Markdown (the table cuts long text; a phone shows few columns)."""
+    implementers = "\n".join(f"  - {part}" for part in row["Implemented by"].split("; "))
+    return (
+        f"**{row['Claim']}**\n\n"
+        f"- Source: {row['Source']}, {row['Where'].lower()}\n"
+        f"- Strength: *{row['Strength']}*\n"
+        f"- Check: {row['Check']}\n"
+        f"- Implemented by:\n{implementers}"
+    )
 
 
 STRENGTHS = tuple(STRENGTH_LABELS.values())

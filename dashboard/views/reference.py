@@ -7,7 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.common import source_links
-from dashboard.evidence_table import EVIDENCE_COLUMNS, STRENGTHS, evidence_rows, filter_evidence, summary
+from dashboard.evidence_table import (
+    EVIDENCE_COLUMNS,
+    STRENGTHS,
+    claim_detail,
+    evidence_rows,
+    filter_evidence,
+    summary,
+)
 from dashboard.formulary_table import COLUMNS, NO_DOSE, POPULATION_LABELS, filter_rows, formulary_rows
 from logic import load_knowledge_base
 
@@ -122,13 +129,20 @@ with tab_evidence:
     with right:
         strengths = st.multiselect("Strength", STRENGTHS, key="evidence_strength", placeholder="any strength")
     shown_evidence = filter_evidence(evidence, evidence_query, strengths)
-    st.caption(f"{len(shown_evidence)} of {len(evidence)} claims · {summary(evidence)}")
+    st.caption(f"Showing {len(shown_evidence)} of {len(evidence)} claims · {summary(evidence)}")
     st.dataframe(
         pd.DataFrame(shown_evidence, columns=list(EVIDENCE_COLUMNS)),
         hide_index=True,
         key="evidence_table",
         column_config={
+            "Check": st.column_config.TextColumn(width="small"),
+            "Strength": st.column_config.TextColumn(width=115),
             "Claim": st.column_config.TextColumn(width="large"),
+            "Source": st.column_config.TextColumn(width="medium"),
             "Implemented by": st.column_config.TextColumn(width="large"),
         },
     )
+    if shown_evidence:
+        by_claim = {row["Claim"]: row for row in shown_evidence}
+        chosen = st.selectbox("Read one claim in full", list(by_claim), key="evidence_claim")
+        st.markdown(claim_detail(by_claim.get(chosen or "", shown_evidence[0])))
