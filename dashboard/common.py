@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.store import Store, database_url
 from logic import DISCLAIMER, Library, load_knowledge_base, load_library
 
 REPO = Path(__file__).resolve().parent.parent
-LEARNER_KEY = "learner_name"  # the sidebar's name field
 GRADE_COLOURS = {
     "recommended": "#1a7f37",
     "acceptable": "#9a6700",
@@ -67,32 +65,23 @@ def footer() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> Store | None:
-    try:
-        return Store(url)
-    except (SQLAlchemyError, OSError) as exc:  # the app still works, session-only
-        logging.getLogger(__name__).warning("store unavailable at %s: %s", url, exc)
-        return None
+def _store(url: str) -> Store:
+    return Store(url, connect=False)  # opens (and migrates) on first use, retried after failures
 
 
 def get_store() -> Store | None:
-    """The progress store ($MYOTUTOR_DATABASE_URL, or the embedded SQLite file), or None if unavailable."""
-    return _open_store(database_url())
+    """The progress store ($MYOTUTOR_DATABASE_URL, or the embedded SQLite file), or None while it is
+    unavailable: not reachable yet, or backing off after a failure (see dashboard/store_base.py). A
+    database down at start is tried again on the back-off, never given up on."""
+    store = _store(database_url())
+    return store if store.available() else None
 
 
-def current_learner() -> int | None:
-    """The learner named in the sidebar, or None (then progress lives in this browser session only)."""
-    name = str(st.session_state.get(LEARNER_KEY) or "").strip()
-    if not name:
-        return None
-    store = get_store()
-    if store is None:
-        return None
-    ids: dict[str, int] = st.session_state.setdefault("_learner_ids", {})
-    if name not in ids:
-        try:
-            ids[name] = store.learner(name)
-        except (ValueError, SQLAlchemyError) as exc:
-            st.sidebar.warning(f"Progress is not saved: {exc}")
-            return None
-    return ids[name]
+def plain(text: object) -> str:
+    """Text typed by someone (a learner's name, a cohort's name, an e-mail from a provider) made safe to
+    put in Markdown: every character Markdown or Streamlit would act on is escaped, so it shows as typed
+    (no links, images, emphasis, icons or LaTeX)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&@])")
