@@ -8,6 +8,14 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from dashboard.evidence_table import (
+    EVIDENCE_COLUMNS,
+    STRENGTHS,
+    claim_detail,
+    evidence_rows,
+    filter_evidence,
+    summary,
+)
 from dashboard.formulary_table import COLUMNS, filter_rows, formulary_rows
 from logic import KnowledgeBase
 from logic.knowledge import SourcedText
@@ -23,6 +31,11 @@ from logic.vocabulary import (
 @st.cache_data(show_spinner=False)
 def _rows(_kb: KnowledgeBase) -> list[dict[str, str]]:
     return formulary_rows(_kb)  # (one knowledge base per process: not part of the cache key)
+
+
+@st.cache_data(show_spinner=False)
+def _evidence(_kb: KnowledgeBase) -> list[dict[str, str]]:
+    return evidence_rows(_kb)
 
 
 def _sourced(items: Sequence[SourcedText], label: str, kb: KnowledgeBase) -> None:
@@ -71,10 +84,12 @@ def agent_detail(kb: KnowledgeBase) -> None:
         if not regimens:
             st.markdown(f"- *{who}*: {NO_DOSE}")
         for r in regimens:
-            cap = f"; maximum {r.max:g} {r.dose_unit}" if r.max is not None else ""
             amount = "–".join(dict.fromkeys(f"{v:g}" for v in r.amount))
+            weight = " of ideal body weight" if r.weight == "ideal" else ""
+            ceiling_sources = f" ({kb.citations(r.ceiling.sources)})" if r.ceiling is not None else ""
             st.markdown(
-                f"- *{who}*: **{amount} {r.unit}**, schedule: {r.schedule}{cap} — *{kb.citations(r.sources)}*"
+                f"- *{who}*: **{amount} {r.unit}**{weight}, schedule: {r.schedule}; {r.ceiling_text}"
+                f"{ceiling_sources} — *{kb.citations(r.sources)}*"
             )
     st.markdown(
         "**Prerequisites:** " + (", ".join(kb.name(p) for p in agent.prerequisites) or "none in the sources")
@@ -98,3 +113,42 @@ def actions(kb: KnowledgeBase) -> None:
     st.markdown("#### Monitoring items")
     for item in kb.monitoring.values():
         st.markdown(f"- **{item.label}** — *{kb.citations(item.sources)}*")
+
+
+def evidence(kb: KnowledgeBase) -> None:
+    """The claim register: each claim in our words, where its source says it, how strongly, what implements
+    it, and whether its executable check passes now; searchable, one claim read in full below."""
+    st.markdown(
+        "Every clinical claim the app grades with, from its sources: the claim in our words, where the source "
+        "says it, how strongly (*recommend* is not *may consider*), what in the app implements it, and whether "
+        "its executable check passes right now. *Sources silent* marks the app's own conservative choices."
+    )
+    rows = _evidence(kb)
+    left, right = st.columns([3, 2])
+    with left:
+        query = st.text_input(
+            "Search the evidence",
+            key="evidence_search",
+            placeholder="e.g. IVIG, ideal body weight, tuberculosis…",
+            help="Every word must match.",
+        )
+    with right:
+        strengths = st.multiselect("Strength", STRENGTHS, key="evidence_strength", placeholder="any strength")
+    shown = filter_evidence(rows, query, strengths)
+    st.caption(f"Showing {len(shown)} of {len(rows)} claims · {summary(rows)}")
+    st.dataframe(
+        pd.DataFrame(shown, columns=list(EVIDENCE_COLUMNS)),
+        hide_index=True,
+        key="evidence_table",
+        column_config={
+            "Check": st.column_config.TextColumn(width="small"),
+            "Strength": st.column_config.TextColumn(width=115),
+            "Claim": st.column_config.TextColumn(width="large"),
+            "Source": st.column_config.TextColumn(width="medium"),
+            "Implemented by": st.column_config.TextColumn(width="large"),
+        },
+    )
+    if shown:
+        by_claim = {row["Claim"]: row for row in shown}
+        chosen = st.selectbox("Read one claim in full", list(by_claim), key="evidence_claim")
+        st.markdown(claim_detail(by_claim.get(chosen or "", shown[0])))

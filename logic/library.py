@@ -120,10 +120,24 @@ def load_case(path: Path, kb: KnowledgeBase) -> tuple[LoadedCase | None, list[Ca
         case = Case.model_validate(source.data, context=validation_context(kb))
     except ValidationError as exc:
         return None, validation_errors(exc, source)
-    errors = check_story(case, source, kb)
+    errors = check_story(case, source, kb) or check_questions(case, source, kb)
     if errors:
         return None, errors
     return LoadedCase(case, path, source), []
+
+
+def check_questions(case: Case, source: YamlSource, kb: KnowledgeBase) -> list[CaseError]:
+    """Questions that cannot be asked of the patient at their stage (e.g. a dose question without a
+    sourced dose, which would score any number): each kind says (``QuestionBase.load_problems``)."""
+    errors = []
+    patients = case.patients(kb)
+    for stage_index, stage in enumerate(case.stages):
+        for q_index, question in enumerate(stage.questions):
+            for loc, message in question.load_problems(patients[stage_index], kb):
+                where: list[str | int] = ["stages", stage_index, "questions", q_index, *loc]
+                line, column = source.position(where)
+                errors.append(CaseError(source.path, line, column, message, format_loc(where)))
+    return errors
 
 
 def check_story(case: Case, source: YamlSource, kb: KnowledgeBase) -> list[CaseError]:

@@ -48,7 +48,11 @@ class GradedOption:
                 "high": self.dose.high,
                 "unit": self.dose.unit,
                 "text": self.dose.text,
+                "capped": self.dose.capped,
+                "ceiling": self.dose.ceiling_text,
+                "weight_basis": self.dose.weight_basis,
             },
+            "dose_note": self.dose_note,
         }
 
 
@@ -145,6 +149,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.cytopenias is not None:
         cytopenias = cond.cytopenias
         tests.append(lambda f: f.patient.cytopenias == cytopenias)
+    if cond.no_option_preferred is not None:
+        preferred = tuple(frozenset(kb.agents[o].preferred_for) for o in kb.expand(cond.no_option_preferred))
+        tests.append(lambda f: all(p.isdisjoint(f.manifestations) for p in preferred))
     if cond.failed_any is not None:
         failed_any = kb.expand(cond.failed_any)
         tests.append(lambda f: not failed_any.isdisjoint(f.failed))
@@ -157,6 +164,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.current_any is not None:
         current_any = kb.expand(cond.current_any)
         tests.append(lambda f: not current_any.isdisjoint(f.current))
+    if cond.current_none is not None:
+        current_none = kb.expand(cond.current_none)
+        tests.append(lambda f: current_none.isdisjoint(f.current))
     if cond.current_months_at_least is not None:
         at_least = cond.current_months_at_least
         tests.append(lambda f: any(m >= at_least for m in f.nonsteroid_months))
@@ -277,7 +287,7 @@ def recommend(patient: Patient, kb: KnowledgeBase) -> Recommendation:
     for agent_id, rules in engine.agent_rules.items():
         agent = kb.agents[agent_id]
         rule = first_match(agent_id, rules)
-        dose, dose_note = doses.dose(agent_id, patient.population, patient.weight_kg, patient.height_cm)
+        dose, dose_note = doses.dose(agent_id, patient)
         prerequisites = _missing_prerequisites(agent.prerequisites, patient, kb)
         graded = _graded(agent_id, "agent", agent.name, rule, position, prerequisites, dose, dose_note)
         facts.grades[agent_id] = graded.grade
@@ -328,7 +338,7 @@ def _missing_prerequisites(
 
 
 def monitoring_for(agent_ids: Iterable[str], kb: KnowledgeBase) -> tuple[MonitoringAdvice, ...]:
-    """What to monitor for a patient on these agents: each agent's items plus response (S0, S3)."""
+    """What to monitor for a patient on these agents: each agent's (and its class's) items, plus response."""
     agent_ids = tuple(agent_ids)
     reasons: dict[str, list[str]] = {}
     for agent_id in agent_ids:

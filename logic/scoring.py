@@ -140,8 +140,9 @@ def score_question(
     key = question.answer_key(plan, kb)
     value = answer_value(answer)
     marking = question.mark(key, value, kb)
-    weight = question.points if question.scored else 0.0
-    credit = marking.credit if question.scored else 0.0
+    scored = question.scored and marking.scored
+    weight = question.points if scored else 0.0
+    credit = marking.credit if scored else 0.0
     return QuestionResult(
         question_id=question.id,
         stage_index=stage_index,

@@ -149,14 +149,16 @@ CONFIDENT_UNSAFE_WARNING = (
     "harm this patient. Certainty is what stops anyone from double-checking."
 )
 
-# Where the sources give no dose, the app says so in these words (never a guess).
+# Where the sources give no dose, or no ceiling, the app says so in these words (never a guess).
 NO_DOSE = "no dose in the sources"
-_NO_DOSE_FOR: dict[Population, str] = {"adult": "adults", "juvenile": "JDM"}
+NO_MAXIMUM = "no maximum in the sources"
 
 
-def no_dose_note(population: Population) -> str:
+def no_dose_note(population: Population, agent_name: str) -> str:
     """Why an agent has no computed dose for a population: the sources give none."""
-    return f"The sources give no {_NO_DOSE_FOR[population]} dose for this agent."
+    label = POPULATION_LABELS[population]
+    who = label if label.isupper() else label.lower()  # "adult", "JDM"
+    return f"The sources give no {who} dose for {agent_name}."
 
 
 _GRADE_OF: dict[str, Grade] = {g: g for g in GRADES}

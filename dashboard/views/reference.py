@@ -1,4 +1,5 @@
-"""Reference: the formulary as a searchable table, each agent's detail, and the actions with why and sources.
+"""Reference: the formulary as a searchable table, each agent's detail, the actions with why and sources,
+and the evidence: the claim register, so a teacher can see where every graded answer comes from.
 
 The sections are in dashboard/reference.py."""
 
@@ -14,10 +15,14 @@ st.title("Reference")
 st.caption(
     "The formulary, exactly as the app's sources give it. Where the sources give no dose, none is shown."
 )
-tab_formulary, tab_agent, tab_actions = st.tabs(["Formulary", "Agent detail", "Actions"])
+tab_formulary, tab_agent, tab_actions, tab_evidence = st.tabs(
+    ["Formulary", "Agent detail", "Actions", "Evidence"]
+)
 with tab_formulary:
     reference.formulary(kb)
 with tab_agent:
     reference.agent_detail(kb)
 with tab_actions:
     reference.actions(kb)
+with tab_evidence:
+    reference.evidence(kb)

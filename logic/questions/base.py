@@ -59,6 +59,7 @@ class GradedChoice:
     why: str
     sources: tuple[str, ...] = ()
     rank: int | None = None
+    rule: str | None = None  # next step: the rule of rules.yaml that graded the option
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class Marking:
     why: str
     note_options: tuple[str, ...] = ()  # agents/actions whose faculty notes the feedback shows
     discussion: str | None = None
+    scored: bool = True  # False: the answer cannot be marked (it counts for no points)
 
 
 # A lint finding of one question: the path below the question (e.g. ["expect"]) and the message.
@@ -195,6 +197,10 @@ class QuestionBase(CaseModel):
     def offered(self) -> tuple[str, ...]:
         """The agents, actions or monitoring items the question shows the learner (none by default)."""
         return ()
+
+    def load_problems(self, patient: Patient, kb: KnowledgeBase) -> list[Finding]:
+        """Why the question cannot be asked of the patient at its stage: errors that refuse the case."""
+        return []
 
     def answer_key(self, plan: StagePlan, kb: KnowledgeBase) -> AnswerKey:
         raise NotImplementedError

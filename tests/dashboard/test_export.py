@@ -47,7 +47,7 @@ def test_notebook_is_valid_v4_with_narrative_answers_and_feedback(played) -> Non
     assert ivig.why in text and "Intravenous immunoglobulin (IVIG)" in ivig.best_text
     assert f"**Best answer:** {ivig.best_text}" in text
     assert score.result("before-ivig").why in text
-    assert "Later evidence (ProDERM)" in text  # the reflection's discussion
+    assert "Later evidence (the ProDERM trial)" in text  # the reflection's discussion
     assert f"Total: {score.total:g} / 100" in text
     assert "CK" in text and "2850" in text  # the data cell
 
@@ -91,7 +91,7 @@ def test_ordering_and_certainty_are_exported_through_the_feedback_the_page_uses(
         **answers,
         "after-ivig": with_certainty("ivig", 4),
         "pathway-order": with_certainty(
-            ["cyclophosphamide", "prednisone", "methotrexate", "mycophenolate_mofetil"], 3
+            ["methylprednisolone", "prednisone", "methotrexate", "abatacept"], 3
         ),
     }
     score = score_case(case, answers, KB)
@@ -100,8 +100,8 @@ def test_ordering_and_certainty_are_exported_through_the_feedback_the_page_uses(
     result = score.result("pathway-order")
     assert feedback_markdown(view_of(order), order, result, export_style(KB)) in md  # the same function
     assert "(Put in order, 1 point(s))" in md
-    assert "**Your answer:** Cyclophosphamide (IV) → Prednisone → Methotrexate → Mycophenolate mofetil" in md
-    assert "*Out of order* **Cyclophosphamide (IV)**" in md and "Your position 1" in md
+    assert "**Your answer:** Methylprednisolone (IV) → Prednisone → Methotrexate → Abatacept" in md
+    assert "*Out of order* **Methylprednisolone (IV)**" in md and "Your position 1" in md
     assert "**Your certainty:** 3 · fairly sure — confident and wrong" in md
     assert "**Your certainty:** 4 · certain — confident and unsafe" not in md  # IVIG failed: not unsafe here
     assert "Select all that apply, 1 point(s)" in md  # a select-all question says so
@@ -129,6 +129,6 @@ def test_a_case_without_a_height_exports(tmp_path) -> None:  # type: ignore[no-u
     case = case_without_height(tmp_path)
     answers = best_answers(case, KB)
     md = export.to_markdown(case, answers, score_case(case, answers, KB), KB)
-    assert "- **Patient:** 48 years, female, 68 kg; polymyositis, moderate" in md
+    assert "- **Patient:** 39 years, female, 64 kg; dermatomyositis, moderate" in md
     nb = export.to_notebook(case, answers, score_case(case, answers, KB), KB)
     nbformat.validate(nb)

@@ -76,7 +76,7 @@ def test_collect_answers_needs_the_order_and_the_certainty_where_asked(s2) -> No
     answers, missing = pa.collect_answers(questions, state, key)
     assert missing == ["after-ivig", "pathway-order"]
     assert answers["after-ivig"] == {"answer": "rituximab", "certainty": None}
-    order = ["prednisone", "methotrexate", "mycophenolate_mofetil", "cyclophosphamide"]
+    order = ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
     state.update({key("pathway-order", o): n for n, o in enumerate(order, start=1)})
     state.update({key("after-ivig", "~certainty"): 4, key("pathway-order", "~certainty"): 2})
     answers, missing = pa.collect_answers(questions, state, key)
@@ -168,7 +168,7 @@ def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type
         **best_answers(s2, KB),
         "after-ivig": with_certainty("upadacitinib", 4),
         "pathway-order": with_certainty(
-            ["prednisone", "methotrexate", "mycophenolate_mofetil", "cyclophosphamide"], 1
+            ["prednisone", "methotrexate", "abatacept", "methylprednisolone"], 1
         ),
     }
     score = score_case(s2, answers, KB)
@@ -177,7 +177,7 @@ def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type
     after = by_question[s2.question("after-ivig")[1].prompt]
     assert after["Certainty"] == "4 · certain" and after["Sure and…"] == "Confident and wrong"
     order = by_question[s2.question("pathway-order")[1].prompt]
-    assert order["Your choice"] == "Prednisone → Methotrexate → Mycophenolate mofetil → Cyclophosphamide (IV)"
+    assert order["Your choice"] == "Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)"
     assert order["Sure and…"] == "Unsure and right"
     assert by_question[s2.question("next-agent")[1].prompt]["Certainty"] == ""  # not asked there
     summary = pr.certainty_summary(score)
@@ -191,7 +191,9 @@ def test_library_filters() -> None:
     assert len(catalogue.filter_cases(cases)) == len(cases)
     found = catalogue.filter_cases(cases, "IMMUNOSUPPRESSION")
     assert S2 in {lc.case.id for lc in found}
-    assert {lc.case.id for lc in catalogue.filter_cases(cases, tags=["seed-S2"])} == {S2}
+    tagged = catalogue.filter_cases(cases, tags=["ideal-body-weight"])
+    assert S2 in {lc.case.id for lc in tagged}
+    assert all("ideal-body-weight" in lc.case.tags for lc in tagged) and len(tagged) < len(cases)
     assert all(
         lc.case.population == "juvenile" for lc in catalogue.filter_cases(cases, populations=["juvenile"])
     )
@@ -199,7 +201,8 @@ def test_library_filters() -> None:
     assert catalogue.filter_cases(cases, "zzz-no-such-word") == []
     order = [lc.case.difficulty for lc in catalogue.filter_cases(cases)]
     assert order == sorted(order, key=catalogue.DIFFICULTY_ORDER.index)
-    assert "seed-S2" in catalogue.all_tags(cases)
+    assert "ideal-body-weight" in catalogue.all_tags(cases)
+    assert not [t for t in catalogue.all_tags(cases) if "seed" in t.lower()]  # no internal words
 
 
 def test_error_text_relative_to_the_repository(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ MIXED: dict[str, Answer] = {
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": {"answer": "upadacitinib", "certainty": 4},
     "pathway-order": {
-        "answer": ["methotrexate", "prednisone", "cyclophosphamide", "mycophenolate_mofetil"],
+        "answer": ["methotrexate", "prednisone", "methylprednisolone", "abatacept"],
         "certainty": 2,
     },
     "reflect": "Thrombosis matters.",
@@ -292,13 +292,17 @@ def test_choosing_another_case_keeps_each_case_progress(app: Callable[[], AppTes
     assert any(h.value.startswith("Stage 2 of") for h in at.subheader)
 
 
+NO_HEIGHT = "iga-deficient-before-ivig"  # its doses need no height, and it asks for a certainty
+
+
 def case_without_height(folder: Path):  # type: ignore[no-untyped-def]
-    """The S2 case without the patient's height: still a valid case (it asks for no mg/m² dose)."""
-    text = S2_FILE.read_text()
-    assert "  height_cm: 164\n" in text
-    (folder / S2_FILE.name).write_text(text.replace("  height_cm: 164\n", ""))
+    """A library case without the patient's height: still a valid case (it asks for no mg/m² dose)."""
+    source = REPO / "cases" / f"{NO_HEIGHT}.yaml"
+    text = source.read_text()
+    assert "  height_cm: 168\n" in text
+    (folder / source.name).write_text(text.replace("  height_cm: 168\n", ""))
     library = load_library([folder], KB)
-    loaded = library.cases.get(S2)
+    loaded = library.cases.get(NO_HEIGHT)
     assert loaded is not None and not library.errors, library.errors
     assert loaded.case.patient.height_cm is None
     return loaded.case
@@ -311,11 +315,13 @@ def test_a_case_without_a_height_plays_and_exports(
 
     case = case_without_height(tmp_path)
     monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
-    at = open_player(app)
+    at = open_player(app, NO_HEIGHT)
     assert not at.exception, at.exception
     caption = next(c.value for c in at.caption if "patient:" in c.value)
-    assert "patient: 48 years, female, 68 kg · by" in caption and "None" not in caption
-    answers = with_certainties(case, {**best_answers(case, KB), "reflect": "No height needed."})
+    assert "patient: 39 years, female, 64 kg · by" in caption and "None" not in caption
+    answers = best_answers(case, KB)
+    answers = {q.id: ("No height needed." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()}
+    answers = with_certainties(case, answers)
     for i in range(len(case.stages)):
         answer_stage(at, case, i, answers)
     assert any(s.value == "Case complete" for s in at.subheader)
@@ -342,8 +348,8 @@ def test_a_page_section_runs_alone(tmp_path: Path) -> None:
 
     at = AppTest.from_function(header_alone, args=(str(tmp_path),), default_timeout=30).run()
     assert not at.exception, at.exception
-    assert at.header[0].value == "Myositis after failed initial immunosuppression"
-    assert any("48 years, female, 68 kg" in c.value for c in at.caption)
+    assert at.header[0].value == "IgA deficiency before IVIG"
+    assert any("39 years, female, 64 kg" in c.value for c in at.caption)
     assert at.metric[0].value == "—"
 
 

@@ -45,7 +45,7 @@ ANSWERS = {
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": with_certainty("rituximab", 3),
     "pathway-order": with_certainty(
-        ["methotrexate", "prednisone", "cyclophosphamide", "mycophenolate_mofetil"], 4
+        ["methotrexate", "prednisone", "methylprednisolone", "abatacept"], 4
     ),
     "reflect": "Thrombosis matters.",
 }
@@ -161,4 +161,4 @@ def test_ordering_feedback_explains_each_option_and_the_certainty(s2) -> None:  
     assert "In order" in md and "Out of order" in md
     assert md.count("Your position") == len(q.options)
     assert "**Your certainty:** 4 · certain — confident and wrong" in md  # 4 of 5 pairs: not all right
-    assert "**Best answer:** Prednisone → Methotrexate → Mycophenolate mofetil → Cyclophosphamide (IV)" in md
+    assert "**Best answer:** Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)" in md

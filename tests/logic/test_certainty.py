@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from logic import load_case, score_case
+from logic import load_case, score_case, score_question, stage_plans
 from logic.questions import answer_certainty, answer_value, with_certainty
 from tests.context import KB
 
@@ -61,15 +61,16 @@ def test_certainty_is_classified_against_the_outcome(
 def test_right_is_full_credit_except_an_acceptable_next_step(iga_case) -> None:  # type: ignore[no-untyped-def]
     loaded, _ = load_case(S2, KB)
     assert loaded is not None
-    order = ["prednisone", "methotrexate", "cyclophosphamide", "mycophenolate_mofetil"]  # 4 of 5 pairs
+    order = ["prednisone", "methotrexate", "methylprednisolone", "abatacept"]  # 4 of 5 pairs
     result = score_case(loaded.case, {"pathway-order": with_certainty(order, 4)}, KB).result("pathway-order")
     assert result.credit == 0.8 and result.calibration == "confident_wrong"
-    acceptable = score_case(iga_case, {"iga-deficient": with_certainty("scig", 4)}, KB).result(
-        "iga-deficient"
-    )
+    acceptable = score_case(iga_case, {"iga-deficient": with_certainty("scig", 4)}, KB).result("iga-deficient")
     assert acceptable.unsafe  # SCIG, like IVIG, is unsafe with IgA deficiency
-    s2 = score_case(loaded.case, {"after-ivig": with_certainty("scig", 3)}, KB).result("after-ivig")
-    assert s2.credit == 0.5 and s2.calibration == "confident_right"  # an acceptable alternative
+    stage, next_agent = loaded.case.question("next-agent")
+    asking = next_agent.model_copy(update={"certainty": True})
+    plan = stage_plans(loaded.case, KB)[stage]
+    result = score_question(asking, stage, plan, with_certainty("rituximab", 3), KB)
+    assert result.credit == 0.5 and result.calibration == "confident_right"  # an acceptable alternative
 
 
 def test_a_question_that_does_not_ask_ignores_a_certainty(iga_case) -> None:  # type: ignore[no-untyped-def]

@@ -94,15 +94,15 @@ def test_compiled_rules_and_dose_memo_belong_to_their_knowledge_base() -> None:
 
 @pytest.fixture(scope="module")
 def modified(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The knowledge base with IVIG at 1 g/kg per adult course (not 2), and the rule that recommends IVIG
-    after failed initial immunosuppression grading it only acceptable."""
+    """The knowledge base with the adult IVIG course (its first regimen, which computes the dose) at half
+    the amount, and the rule that recommends IVIG after failed initial immunosuppression grading it only
+    acceptable."""
     data = tmp_path_factory.mktemp("kb") / "data"
     shutil.copytree(DATA_DIR, data)
     formulary = yaml.safe_load((data / "formulary.yaml").read_text())
     ivig = next(a for a in formulary["agents"] if a["id"] == "ivig")
     adult = next(r for r in ivig["regimens"] if r["population"] == "adult")
-    assert adult["amount"] == [2, 2]
-    adult["amount"] = [1, 1]
+    adult["amount"] = [amount / 2 for amount in adult["amount"]]
     (data / "formulary.yaml").write_text(yaml.safe_dump(formulary, allow_unicode=True, sort_keys=False))
     rules = yaml.safe_load((data / "rules.yaml").read_text())
     rule = next(r for r in rules if r["id"] == "adult_refractory_ivig_next")
@@ -119,7 +119,9 @@ def test_a_second_knowledge_base_changes_doses_grades_keys_and_scores(modified: 
     plan = stage_plans(case, modified)[0]
     ivig = plan.recommendation.option("ivig")
     assert ivig.grade == "acceptable" and ivig.rule == "adult_refractory_ivig_next"
-    assert ivig.dose is not None and (ivig.dose.low, ivig.dose.high) == (68, 68)  # 1 g/kg × 68 kg
+    packaged = stage_plans(case, KB)[0].recommendation.option("ivig").dose
+    assert packaged is not None and ivig.dose is not None
+    assert (ivig.dose.low, ivig.dose.high) == pytest.approx((packaged.low / 2, packaged.high / 2))
 
     _, next_agent = case.question("next-agent")
     _, dose_question = case.question("ivig-dose")
@@ -127,26 +129,35 @@ def test_a_second_knowledge_base_changes_doses_grades_keys_and_scores(modified: 
     # Nothing offered is recommended any more: the acceptable options are the best.
     assert set(answer_key(next_agent, plan, modified).best) == {"ivig", "rituximab"}
     dose_key = answer_key(dose_question, plan, modified)
-    assert dose_key.dose is not None and dose_key.dose.high == 68
+    assert dose_key.dose is not None and dose_key.dose.high == pytest.approx(packaged.high / 2)
 
-    on_first = score_case(case, {"next-agent": "rituximab", "ivig-dose": 136}, KB)
-    on_second = score_case(case, {"next-agent": "rituximab", "ivig-dose": 136}, modified)
+    full = packaged.high  # the packaged top of the range: twice the modified one
+    on_first = score_case(case, {"next-agent": "rituximab", "ivig-dose": full}, KB)
+    on_second = score_case(case, {"next-agent": "rituximab", "ivig-dose": full}, modified)
     assert on_first.result("next-agent").credit == 0.5 and on_second.result("next-agent").credit == 1
     assert on_first.result("ivig-dose").credit == 1
-    assert on_second.result("ivig-dose").unsafe  # 136 g is twice the modified course
+    assert on_second.result("ivig-dose").unsafe  # twice the modified course
     assert score_case(case, best_answers(case, modified), modified).total == 100
 
     # The packaged knowledge base is untouched by the other one's compiled rules and doses.
     first_plan = stage_plans(case, KB)[0].recommendation.option("ivig")
-    assert first_plan.grade == "recommended" and first_plan.dose is not None and first_plan.dose.high == 136
+    assert first_plan.grade == "recommended" and first_plan.dose == packaged
 
 
 def test_recommend_takes_its_doses_from_the_knowledge_base_it_is_given(modified: KnowledgeBase) -> None:
     patient = Patient.model_validate(
-        {"age": 48, "weight_kg": 68, "diagnosis": "polymyositis", "failed": ["methotrexate"]}, context=CONTEXT
+        {
+            "age": 48,
+            "sex": "female",
+            "weight_kg": 68,
+            "height_cm": 164,
+            "diagnosis": "polymyositis",
+            "failed": ["methotrexate"],
+        },
+        context=CONTEXT,
     )
     packaged = recommend(patient, KB).option("ivig").dose
     other = recommend(patient, modified).option("ivig").dose
     assert packaged is not None and other is not None
-    assert (packaged.high, other.high) == (136, 68)
+    assert other.high == pytest.approx(packaged.high / 2)
     assert recommend(patient, KB).option("ivig").dose == packaged  # memo per knowledge base, not shared

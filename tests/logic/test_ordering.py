@@ -34,21 +34,21 @@ def question(options: list[str], **extra: Any) -> OrderingQuestion:
     return OrderingQuestion.model_validate(data, context=CONTEXT)
 
 
-ADULT = ["cyclophosphamide", "prednisone", "mycophenolate_mofetil", "methotrexate"]
+ADULT = ["methylprednisolone", "prednisone", "abatacept", "methotrexate"]
 
 
 def test_the_key_is_the_adult_pathway_order_with_same_step_ties() -> None:
     q = question(ADULT)
     key = q.answer_key(plan_for(), KB)
     ranks = {o: key.graded[o].rank for o in ADULT}
-    # First line (prednisone, methotrexate) < refractory (mycophenolate) < severe (cyclophosphamide).
+    # First line (prednisone, methotrexate) < refractory (abatacept) < severe (methylprednisolone).
     assert ranks["prednisone"] == ranks["methotrexate"] == 0
-    assert ranks["prednisone"] < ranks["mycophenolate_mofetil"] < ranks["cyclophosphamide"]
-    assert key.best == ("prednisone", "methotrexate", "mycophenolate_mofetil", "cyclophosphamide")
+    assert ranks["prednisone"] < ranks["abatacept"] < ranks["methylprednisolone"]
+    assert key.best == ("prednisone", "methotrexate", "abatacept", "methylprednisolone")
     assert "Prednisone / Methotrexate →" in key.why
     assert len(ordered_pairs(key)) == 5  # 6 pairs, less the first-line tie
-    assert "Refractory" in key.graded["mycophenolate_mofetil"].why
-    assert key.graded["cyclophosphamide"].sources  # the step's sources
+    assert "Refractory" in key.graded["abatacept"].why
+    assert key.graded["methylprednisolone"].sources  # the step's sources
 
 
 def test_the_key_follows_the_patients_population() -> None:
@@ -66,14 +66,14 @@ def score(q: OrderingQuestion, answer: Any) -> Any:
 
 def test_kendall_partial_credit_over_the_ordered_pairs() -> None:
     q = question(ADULT)
-    best = ["prednisone", "methotrexate", "mycophenolate_mofetil", "cyclophosphamide"]
+    best = ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
     assert score(q, best).credit == 1
-    assert score(q, ["methotrexate", "prednisone", "mycophenolate_mofetil", "cyclophosphamide"]).credit == 1
+    assert score(q, ["methotrexate", "prednisone", "abatacept", "methylprednisolone"]).credit == 1
     assert score(q, list(reversed(best))).credit == 0
-    swapped = score(q, ["prednisone", "methotrexate", "cyclophosphamide", "mycophenolate_mofetil"])
+    swapped = score(q, ["prednisone", "methotrexate", "methylprednisolone", "abatacept"])
     assert swapped.credit == pytest.approx(4 / 5)
     assert not swapped.unsafe
-    missing = score(q, ["prednisone", "cyclophosphamide"])  # two options not placed: their pairs are lost
+    missing = score(q, ["prednisone", "methylprednisolone"])  # two options not placed: their pairs are lost
     assert missing.credit == pytest.approx(1 / 5)
     assert score(q, None).credit == 0
     assert score(q, ["prednisone", "prednisone", "nonsense"]).credit == 0
@@ -81,22 +81,22 @@ def test_kendall_partial_credit_over_the_ordered_pairs() -> None:
 
 def test_each_option_is_explained() -> None:
     q = question(ADULT)
-    marking = score(q, ["prednisone", "methotrexate", "cyclophosphamide", "mycophenolate_mofetil"])
+    marking = score(q, ["prednisone", "methotrexate", "methylprednisolone", "abatacept"])
     verdicts = {v.id: v for v in marking.verdicts}
     assert [v.id for v in marking.verdicts] == [
         "prednisone",
         "methotrexate",
-        "cyclophosphamide",
-        "mycophenolate_mofetil",
+        "methylprednisolone",
+        "abatacept",
     ], "in the learner's order"
     assert verdicts["prednisone"].grade == "in_order"
-    assert verdicts["cyclophosphamide"].grade == "out_of_order"
-    assert "Your position 3" in verdicts["cyclophosphamide"].why
-    assert "Severe" in verdicts["cyclophosphamide"].why
-    assert "against 2 of 3" in verdicts["mycophenolate_mofetil"].why
+    assert verdicts["methylprednisolone"].grade == "out_of_order"
+    assert "Your position 3" in verdicts["methylprednisolone"].why
+    assert "Severe" in verdicts["methylprednisolone"].why
+    assert "against 2 of 3" in verdicts["abatacept"].why
     assert marking.best_text.startswith("Prednisone → Methotrexate")
     placed_two = score(q, ["prednisone", "methotrexate"])
-    assert {v.id: v.grade for v in placed_two.verdicts}["cyclophosphamide"] == "missed"
+    assert {v.id: v.grade for v in placed_two.verdicts}["methylprednisolone"] == "missed"
 
 
 def test_lint_flags_options_the_pathway_cannot_order() -> None:
@@ -111,11 +111,11 @@ def test_lint_flags_options_the_pathway_cannot_order() -> None:
     messages = [m for _, m in tied.lint(tied.answer_key(plan, KB), plan, KB)]
     assert any("nothing to order" in m for m in messages)
     wrong = question(
-        ADULT, expect=["cyclophosphamide", "prednisone", "methotrexate", "mycophenolate_mofetil"]
+        ADULT, expect=["methylprednisolone", "prednisone", "methotrexate", "abatacept"]
     )
     [(where, message)] = wrong.lint(wrong.answer_key(plan, KB), plan, KB)
     assert where == ["expect"] and "the pathway's order is" in message
-    good = question(ADULT, expect=["methotrexate", "prednisone", "mycophenolate_mofetil", "cyclophosphamide"])
+    good = question(ADULT, expect=["methotrexate", "prednisone", "abatacept", "methylprednisolone"])
     assert good.lint(good.answer_key(plan, KB), plan, KB) == []
 
 
@@ -127,7 +127,7 @@ def test_an_ordering_question_plays_in_the_s2_case_and_the_cli(tmp_path: Path) -
     stage, q = case.question("pathway-order")
     assert q.kind == "ordering"
     best = best_answers(case, KB)["pathway-order"]
-    assert best == ["prednisone", "methotrexate", "mycophenolate_mofetil", "cyclophosphamide"]
+    assert best == ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
     answers = {"pathway-order": {"answer": list(reversed(best)), "certainty": 2}}
     result = score_case(case, answers, KB).result("pathway-order")
     assert result.credit == 0 and result.certainty == 2 and result.category == "escalation"

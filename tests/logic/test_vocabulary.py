@@ -78,8 +78,9 @@ def test_the_models_use_the_vocabulary_literals() -> None:
 
 
 def test_no_dose_text_is_one_sentence_per_population() -> None:
-    assert v.no_dose_note("adult") != v.no_dose_note("juvenile")
-    assert "no" in v.NO_DOSE
+    assert v.no_dose_note("adult", "Prednisone") == "The sources give no adult dose for Prednisone."
+    assert v.no_dose_note("juvenile", "Prednisone") == "The sources give no JDM dose for Prednisone."
+    assert "no" in v.NO_DOSE and "no" in v.NO_MAXIMUM
 
 
 # Words that are also headings of their own (a table column, a page section), not an enumerated value.
@@ -88,7 +89,7 @@ HEADINGS = {"Agent", "Monitoring"}
 
 def _labels() -> set[str]:
     labels = {label for _, table, _ in TABLES for label in table.values()}
-    labels |= set(v.LAB_VALUE_LABELS.values()) | {v.NO_DOSE}
+    labels |= set(v.LAB_VALUE_LABELS.values()) | {v.NO_DOSE, v.NO_MAXIMUM}
     return {label for label in labels if len(label) > 3} - HEADINGS
 
 
