@@ -65,7 +65,9 @@ class NextStepQuestion(ChoiceQuestion):
         graded: dict[str, GradedChoice] = {}
         for o in self.options:
             option = rec.option(o)
-            graded[o] = GradedChoice(o, option.name, option.grade, option.why, option.sources, rule=option.rule)
+            graded[o] = GradedChoice(
+                o, option.name, option.grade, option.why, option.sources, rule=option.rule
+            )
         best = _best(graded)
         why = " ".join(f"{graded[b].name}: {graded[b].why}" for b in best)
         sources = tuple(dict.fromkeys(s for b in best for s in graded[b].sources))

@@ -90,9 +90,7 @@ def test_ordering_and_certainty_are_exported_through_the_feedback_the_page_uses(
     answers = {
         **answers,
         "after-ivig": with_certainty("ivig", 4),
-        "pathway-order": with_certainty(
-            ["methylprednisolone", "prednisone", "methotrexate", "abatacept"], 3
-        ),
+        "pathway-order": with_certainty(["methylprednisolone", "prednisone", "methotrexate", "abatacept"], 3),
     }
     score = score_case(case, answers, KB)
     md = export.to_markdown(case, answers, score, KB)

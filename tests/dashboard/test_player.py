@@ -167,9 +167,7 @@ def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type
     answers = {
         **best_answers(s2, KB),
         "after-ivig": with_certainty("upadacitinib", 4),
-        "pathway-order": with_certainty(
-            ["prednisone", "methotrexate", "abatacept", "methylprednisolone"], 1
-        ),
+        "pathway-order": with_certainty(["prednisone", "methotrexate", "abatacept", "methylprednisolone"], 1),
     }
     score = score_case(s2, answers, KB)
     rows = pr.answer_table(s2, score, ViewContext(KB, "adult"))

@@ -320,7 +320,9 @@ def test_a_case_without_a_height_plays_and_exports(
     caption = next(c.value for c in at.caption if "patient:" in c.value)
     assert "patient: 39 years, female, 64 kg · by" in caption and "None" not in caption
     answers = best_answers(case, KB)
-    answers = {q.id: ("No height needed." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()}
+    answers = {
+        q.id: ("No height needed." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()
+    }
     answers = with_certainties(case, answers)
     for i in range(len(case.stages)):
         answer_stage(at, case, i, answers)

@@ -44,9 +44,7 @@ ANSWERS = {
     "ivig-monitoring": ["headache", "thrombosis"],
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": with_certainty("rituximab", 3),
-    "pathway-order": with_certainty(
-        ["methotrexate", "prednisone", "methylprednisolone", "abatacept"], 4
-    ),
+    "pathway-order": with_certainty(["methotrexate", "prednisone", "methylprednisolone", "abatacept"], 4),
     "reflect": "Thrombosis matters.",
 }
 

@@ -64,7 +64,9 @@ def test_right_is_full_credit_except_an_acceptable_next_step(iga_case) -> None: 
     order = ["prednisone", "methotrexate", "methylprednisolone", "abatacept"]  # 4 of 5 pairs
     result = score_case(loaded.case, {"pathway-order": with_certainty(order, 4)}, KB).result("pathway-order")
     assert result.credit == 0.8 and result.calibration == "confident_wrong"
-    acceptable = score_case(iga_case, {"iga-deficient": with_certainty("scig", 4)}, KB).result("iga-deficient")
+    acceptable = score_case(iga_case, {"iga-deficient": with_certainty("scig", 4)}, KB).result(
+        "iga-deficient"
+    )
     assert acceptable.unsafe  # SCIG, like IVIG, is unsafe with IgA deficiency
     stage, next_agent = loaded.case.question("next-agent")
     asking = next_agent.model_copy(update={"certainty": True})

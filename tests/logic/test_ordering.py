@@ -110,9 +110,7 @@ def test_lint_flags_options_the_pathway_cannot_order() -> None:
     tied = question(["prednisone", "methotrexate", "azathioprine"])
     messages = [m for _, m in tied.lint(tied.answer_key(plan, KB), plan, KB)]
     assert any("nothing to order" in m for m in messages)
-    wrong = question(
-        ADULT, expect=["methylprednisolone", "prednisone", "methotrexate", "abatacept"]
-    )
+    wrong = question(ADULT, expect=["methylprednisolone", "prednisone", "methotrexate", "abatacept"])
     [(where, message)] = wrong.lint(wrong.answer_key(plan, KB), plan, KB)
     assert where == ["expect"] and "the pathway's order is" in message
     good = question(ADULT, expect=["methotrexate", "prednisone", "abatacept", "methylprednisolone"])
