@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -317,7 +317,7 @@ class Rule(Strict):
 #   not_established  "not recommended as established", "investigational", "not preferred"
 #   silent           the sources are silent; the app's stated conservative choice (source: conservative_choice)
 Strength = Literal["recommend", "alternative", "consider", "may", "not_established", "silent"]
-STRENGTHS: tuple[str, ...] = Strength.__args__  # type: ignore[attr-defined]
+STRENGTHS: tuple[str, ...] = get_args(Strength)
 ClaimKind = Literal[
     "recommendation",
     "dose",
