@@ -433,3 +433,11 @@ def test_the_command_line_gives_the_same_grades(
     assert cli_main(["recommend", str(path), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert {o["id"]: o["grade"] for o in printed["options"]} == rec_for(name).grades()
+
+
+def test_adult_ciclosporin_says_what_the_source_says() -> None:
+    """FIDELITY: the treating-DM answer's systematic review (ciclosporin among agents with better outcomes) was
+    unregistered, and ciclosporin in adults was only 'not indicated at this step'."""
+    option = rec_for("p59_adult_failed_rtx_ivig").option("ciclosporin")
+    assert (option.grade, option.rule) == ("not_recommended", "adult_ciclosporin_not_on_pathway")
+    assert "trials are needed" in option.why
