@@ -282,7 +282,7 @@ class Condition(Strict):
     labs: dict[LabName, tuple[str, ...]] | None = None
     infections: bool | None = None
     cytopenias: bool | None = None
-    target: Literal["untried", "current", "failed", "tried"] | None = None
+    target: Literal["untried", "current", "failed", "tried", "not_current"] | None = None
     target_preferred: bool | None = None
     no_option_preferred: tuple[str, ...] | None = None
     failed_any: tuple[str, ...] | None = None

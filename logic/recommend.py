@@ -116,7 +116,7 @@ class _CompiledRule:
     rule: Rule
     index: int
     patient_test: _PatientTest
-    target: str | None  # untried | current | failed | tried: the graded option's status
+    target: str | None  # untried | current | failed | tried | not_current: the graded option's status
     target_preferred: bool | None
 
 
@@ -267,6 +267,10 @@ def recommend(patient: Patient, kb: KnowledgeBase) -> Recommendation:
                         continue
                 elif target == "failed":
                     if option not in failed:
+                        continue
+                elif target == "not_current":
+                    # A start or a restart: untried, or failed and stopped.
+                    if option in current:
                         continue
                 elif option not in tried:
                     continue
