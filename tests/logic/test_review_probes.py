@@ -18,6 +18,7 @@ import yaml
 from logic import Patient, Recommendation, load_knowledge_base, recommend
 from logic.cli import main as cli_main
 from logic.library import load_case
+from tests.context import CONTEXT
 
 KB = load_knowledge_base()
 PROBES: dict[str, dict[str, Any]] = yaml.safe_load(
@@ -28,7 +29,7 @@ POSITIVE = ("recommended", "acceptable")
 
 
 def rec_for(name: str) -> Recommendation:
-    return recommend(Patient.model_validate(PROBES[name]), KB)
+    return recommend(Patient.model_validate(PROBES[name], context=CONTEXT), KB)
 
 
 def tags(agent_id: str) -> frozenset[str]:
@@ -43,7 +44,7 @@ def agents_with(tag: str) -> list[str]:
 
 
 def test_the_probe_set_is_wide() -> None:
-    patients = [Patient.model_validate(p) for p in PROBES.values()]
+    patients = [Patient.model_validate(p, context=CONTEXT) for p in PROBES.values()]
     positions = {recommend(p, KB).position for p in patients}
     assert len(patients) >= 60
     assert {p.diagnosis for p in patients} == {
@@ -95,7 +96,7 @@ _HOLD_ON_SCREEN = (
 
 
 def violations(name: str) -> list[str]:
-    patient = Patient.model_validate(PROBES[name])
+    patient = Patient.model_validate(PROBES[name], context=CONTEXT)
     rec = recommend(patient, KB)
     grades = rec.grades()
     current, failed = set(patient.current_ids), set(patient.failed)
@@ -213,7 +214,7 @@ def test_the_invariants_can_fail() -> None:
         for r in KB.rules
     )
     loose = KB.model_copy(update={"rules": rules})
-    patient = Patient.model_validate(PROBES["p86_jdm_failed_mtx_infection"])
+    patient = Patient.model_validate(PROBES["p86_jdm_failed_mtx_infection"], context=CONTEXT)
     assert recommend(patient, loose).option("methotrexate").grade == "acceptable"
     assert recommend(patient, KB).option("methotrexate").grade == "unsafe"
 
@@ -373,7 +374,7 @@ def test_whys_say_nothing_the_sources_do_not() -> None:
 
 def test_the_cytopenia_case_says_the_sources_are_silent_on_the_current_methotrexate() -> None:
     """FIDELITY (case text): 'continue and reassess' with new cytopenias on methotrexate, without a word on it."""
-    loaded, errors = load_case(REPO / "cases" / "dose-ceilings-in-a-heavy-patient.yaml")
+    loaded, errors = load_case(REPO / "cases" / "dose-ceilings-in-a-heavy-patient.yaml", KB)
     assert loaded is not None, errors
     stage = loaded.case.stages[1]
     questions = {q.id: q for q in stage.questions}
