@@ -116,7 +116,9 @@ def answered(votes: Iterable[Vote], round_: int) -> int:
 def changed(votes: Sequence[Vote], round_: int) -> int:
     """Seats whose answer in this round differs from their answer in the round before."""
     before = {v.seat_id: v.answer for v in votes if v.round == round_ - 1}
-    return sum(1 for v in votes if v.round == round_ and v.seat_id in before and before[v.seat_id] != v.answer)
+    return sum(
+        1 for v in votes if v.round == round_ and v.seat_id in before and before[v.seat_id] != v.answer
+    )
 
 
 def room_bars(question: QuestionBase, votes: Sequence[Vote], grader: CaseGrader) -> list[Bar]:
@@ -134,10 +136,8 @@ def room_bars(question: QuestionBase, votes: Sequence[Vote], grader: CaseGrader)
         bars = []
         for option in question.offered():
             counts = tuple(sum(1 for a in answers if option in as_list(a)) for answers in by_round)
-            grade = graded[option].grade if option in graded else None
-            bars.append(
-                Bar(option, grader.kb.name(option), counts, ITEM_GRADES.get(grade, None) or _grade(grade))
-            )
+            grade = graded[option].grade if option in graded else ""
+            bars.append(Bar(option, grader.kb.name(option), counts, ITEM_GRADES.get(grade) or _grade(grade)))
         return bars
     return _grouped(question, by_round, grader)
 
@@ -227,3 +227,39 @@ def qr_svg(url: str) -> str:
     """The URL as a QR code, an SVG document (dark modules on white, a quiet zone of 4 modules)."""
     qr = segno.make(url, error="m", micro=False)
     return str(qr.svg_inline(scale=10, border=4, dark="#1f2328", light="#ffffff"))
+
+
+# ----------------------------------------------------------------------------- on the pathway
+@dataclass(frozen=True)
+class RoomSteps:
+    """Where the room's last vote on a next-step question sits on the pathway."""
+
+    position: str  # the patient's step at this stage
+    counts: Mapping[str, int]  # step id -> seats whose choice that step teaches
+    answered: int
+    elsewhere: int  # seats whose choice no step of the pathway teaches
+    recommended: tuple[str, ...]  # the steps of the logic's best answers
+    summary: str
+
+
+def room_steps(question: QuestionBase, votes: Sequence[Vote], grader: CaseGrader, pathway: Any) -> RoomSteps:
+    stage = grader.stage_of(question.id)
+    assert stage is not None
+    position = grader.plans[stage].recommendation.position
+    last = rounds_of(votes)
+    counts: Counter[str] = Counter()
+    elsewhere = 0
+    seats = [v for v in votes if v.round == last]
+    for vote in seats:
+        steps = {step for option in as_list(vote.answer) for step in pathway.steps_with([option])}
+        counts.update(steps)
+        elsewhere += not steps
+    best = best_result(question, grader).best
+    recommended = tuple(pathway.steps_with(list(best)))
+    on = sum(1 for v in seats if set(as_list(v.answer)) & set(best))
+    summary = (
+        f"{on} of {len(seats)} chose a recommended answer ({on / len(seats):.0%})."
+        if seats
+        else "No answers."
+    )
+    return RoomSteps(position, dict(counts), len(seats), elsewhere, recommended, summary)
