@@ -202,16 +202,16 @@ def question_cell(
     ctx = ViewContext(sc.kb, sc.loaded.case.population)
     with st.container(border=True):
         if phase == "open":
-            st.markdown(("🔁 **Vote again** · " if round_ > 1 else "❓ ") + question.prompt)
+            st.markdown((":material/replay: **Vote again** · " if round_ > 1 else "") + question.prompt)
             _open_question(state, sc, question, mine, previous)
         elif phase == "locked":
-            st.markdown("🔒 **Locked**\n\n" + question.prompt)
+            st.markdown(":material/lock: **Locked**\n\n" + question.prompt)
             if mine is None:
                 st.info("You did not answer this question.")
             else:
                 st.markdown(submitted_markdown(view, question, mine, ctx).split("\n", 1)[-1])
         else:  # revealed: the learner's own feedback
-            st.markdown("✅ **Answer revealed**\n\n" + question.prompt)
+            st.markdown(":material/visibility: **Answer revealed**\n\n" + question.prompt)
             if mine is None:
                 st.info("You did not answer this question.")
                 best = sc.grader.result(question.id, None)
@@ -219,7 +219,7 @@ def question_cell(
             else:
                 result = sc.grader.result(question.id, mine)
                 if result.unsafe:
-                    st.error("Unsafe: this answer would put the patient at risk.", icon="⚠️")
+                    st.error("Unsafe: this answer would put the patient at risk.", icon=":material/warning:")
                 st.markdown(feedback_markdown(view, question, result, page_style(sc.kb)))
         _notice(question.id)
 
@@ -249,5 +249,5 @@ def seat_view(store: Store, seat: SeatInfo) -> None:
     for question in opened:
         question_cell(state, sc, question, answers)
     if not any(state.phase(q.id) == "open" for q in opened):
-        st.caption("⏳ Waiting for the presenter to open a question…")
+        st.caption(":material/hourglass_top: Waiting for the presenter to open a question…")
     watch(state.id, state.state_version, presenter=False)

@@ -150,7 +150,7 @@ def start_or_resume(store: Store, created_by: str | None) -> None:
 def _notice() -> None:
     notice = st.session_state.get(NOTICE_KEY)
     if notice:
-        st.warning(notice, icon="✋")
+        st.warning(notice, icon=":material/front_hand:")
 
 
 def chosen_session(store: Store) -> LiveState | None:
@@ -180,7 +180,7 @@ def join_panel(state: LiveState, seats: int, names: list[str], *, large: bool) -
         st.container(key="live-join-code").markdown(state.join_code)
     else:
         st.markdown(f"Join: **{plain(url.split('?')[0])}** · code **{state.join_code}**")
-    st.container(key="live-joined").markdown(f"👥 **{seats}** joined")
+    st.container(key="live-joined").markdown(f"**{seats}** joined")
     if state.show_names and names:
         st.caption(", ".join(plain(n) for n in names))
 
@@ -204,7 +204,8 @@ def stage_panel(state: LiveState, sc: SessionCase) -> None:
         series = stage.data.series
         version = file_fingerprint(sc.loaded.path)
         figure = FIGURES.get(
-            ("live-trend", case.id, version, state.stage_index), lambda: trend_figure(series)
+            ("live-trend", case.id, version, state.stage_index),
+            lambda: trend_figure(series).update_layout(font_size=20, height=380),
         )
         st.plotly_chart(figure, key=f"live-trend:{state.stage_index}", config={"displayModeBar": False})
 
@@ -247,21 +248,27 @@ def question_panel(
 
 
 def reveal(question: QuestionBase, sc: SessionCase) -> None:
-    """The answer key as the room reads it: each option's grade and reason, best answer, why, sources,
-    faculty notes (the same lines as a learner's feedback)."""
+    """The answer as the room reads it: best answer, why, sources, faculty notes (the same lines as a
+    learner's feedback), or a reflection's discussion."""
     best = room.best_result(question, sc.grader)
-    style = page_style(sc.kb)
-    rows = view_of(question).feedback_rows(question, best)
+    if not best.scored:
+        st.markdown(
+            "**Discussion**\n\n" + (best.discussion or "*No discussion was written for this question.*")
+        )
+        return
+    st.markdown("\n".join(explanation_lines(best, page_style(sc.kb))))
+
+
+def option_grades(question: QuestionBase, sc: SessionCase) -> None:
+    """Every option with the logic's grade and its reason (the kind's own feedback lines)."""
+    rows = room.reveal_rows(question, sc.grader)
     lines = [
         f"- {grade_span(r.colour, r.label)} **{r.name}**"
         + (f" — {r.why}" if r.why and r.why != r.name else "")
         for r in rows
     ]
-    if not best.scored:
-        lines = ["**Discussion**", "", best.discussion or "*No discussion was written for this question.*"]
-    else:
-        lines += explanation_lines(best, style)
-    st.markdown("\n".join(lines))
+    if lines:
+        st.markdown("\n".join(lines))
 
 
 def room_on_pathway(state: LiveState, sc: SessionCase, question: QuestionBase, votes: list[Vote]) -> None:
@@ -277,7 +284,8 @@ def room_on_pathway(state: LiveState, sc: SessionCase, question: QuestionBase, v
         learner_steps=tuple(steps.counts),
         recommended_steps=steps.recommended,
     )
-    figure.update_layout(height=560, margin=dict(l=0, r=0, t=10, b=0))
+    figure.update_layout(height=620, margin=dict(l=0, r=0, t=10, b=0), font_size=18)
+    figure.update_traces(textfont_size=16, selector=dict(name="steps"))
     st.markdown(f"**The room on the pathway** · {steps.summary}")
     st.plotly_chart(figure, key=f"live-path:{question.id}", config={"displayModeBar": False})
 
@@ -289,7 +297,14 @@ def controls(state: LiveState, sc: SessionCase, question: QuestionBase | None) -
     sid = state.id
     cols = st.columns(len(stage.questions) + 1)
     with cols[0]:
-        _button("The stage", sid, ShowQuestion(None), "live_show_stage", primary=question is None, icon="📝")
+        _button(
+            "The stage",
+            sid,
+            ShowQuestion(None),
+            "live_show_stage",
+            primary=question is None,
+            icon=":material/article:",
+        )
     for i, (col, q) in enumerate(zip(cols[1:], stage.questions, strict=True), start=1):
         with col:
             mark = {"closed": "", "open": " · open", "locked": " · locked", "revealed": " ✓"}[
@@ -308,20 +323,36 @@ def controls(state: LiveState, sc: SessionCase, question: QuestionBase | None) -
         qid = question.id
         with action_cols[0]:
             if phase == "closed":
-                _button("Open the question", sid, OpenQuestion(qid), "live_open", primary=True, icon="▶️")
+                _button(
+                    "Open the question",
+                    sid,
+                    OpenQuestion(qid),
+                    "live_open",
+                    primary=True,
+                    icon=":material/play_arrow:",
+                )
             elif phase == "open":
-                _button("Lock answers", sid, LockQuestion(qid), "live_lock", primary=True, icon="🔒")
+                _button(
+                    "Lock answers", sid, LockQuestion(qid), "live_lock", primary=True, icon=":material/lock:"
+                )
             elif phase == "locked":
-                _button("Reveal the answer", sid, RevealQuestion(qid), "live_reveal", primary=True, icon="✅")
+                _button(
+                    "Reveal the answer",
+                    sid,
+                    RevealQuestion(qid),
+                    "live_reveal",
+                    primary=True,
+                    icon=":material/visibility:",
+                )
         with action_cols[1]:
             if phase == "locked":
-                _button("Vote again", sid, Revote(qid), "live_revote", icon="🔁")
+                _button("Vote again", sid, Revote(qid), "live_revote", icon=":material/replay:")
     with action_cols[2]:
         if state.stage_index + 1 < len(case.stages):
-            _button("Next stage", sid, NextStage(), "live_next_stage", icon="⏭️")
+            _button("Next stage", sid, NextStage(), "live_next_stage", icon=":material/skip_next:")
     with action_cols[3]:
-        _button("End the session", sid, EndSession(), "live_end", icon="⏹️")
-    with st.popover("Settings", icon="⚙️"):
+        _button("End the session", sid, EndSession(), "live_end", icon=":material/stop_circle:")
+    with st.popover("Settings", icon=":material/settings:"):
         st.toggle(
             "Live histogram while open (no grades)",
             value=state.live_histogram,
@@ -395,8 +426,9 @@ def projector(store: Store, state: LiveState) -> None:
     left, right = st.columns([3, 2], gap="large")
     votes = store.live_votes(state.id, question.id) if question is not None else []
     with left:
-        if question is not None and state.phase(question.id) == "revealed" and question.kind == "next_step":
+        if question is not None and state.phase(question.id) == "revealed":
             room_on_pathway(state, sc, question, votes)
+            option_grades(question, sc)
         else:
             stage_panel(state, sc)
     with right:
