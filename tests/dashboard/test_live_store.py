@@ -62,7 +62,9 @@ def test_only_faculty_start_and_every_change_is_checked(store: Store) -> None:
     assert state.phase(Q1.id) == "open" and state.question_id == Q1.id
     assert state.version > version[0] and state.state_version > version[1]
     answered = store.act(session_id, Actor("guest", token), GiveAnswer(Q1.id, "ivig"), GRADER)
-    assert answered.version == state.version + 1 and answered.state_version == state.state_version  # phones stay
+    assert (
+        answered.version == state.version + 1 and answered.state_version == state.state_version
+    )  # phones stay
     with pytest.raises(Refused, match="Lock the question"):
         store.act(session_id, FACULTY, RevealQuestion(Q1.id), GRADER)
     with pytest.raises(Refused, match="opened already"):
@@ -152,7 +154,9 @@ def test_many_answers_at_once_from_two_stores_are_each_kept_once(url: str) -> No
         assert not errors, errors
         votes = stores[1].live_votes(session_id, Q1.id)
         assert sorted(v.seat_id for v in votes) == sorted(s.id for s, _ in seats)
-        assert {v.seat_id: v.answer for v in votes} == {s.id: options[i % 5] for i, (s, _) in enumerate(seats)}
+        assert {v.seat_id: v.answer for v in votes} == {
+            s.id: options[i % 5] for i, (s, _) in enumerate(seats)
+        }
         assert stores[0].live_version(session_id)[0] == 1 + 40 + 1 + 80  # start, joins, open, answers
     finally:
         for s in stores:
