@@ -395,7 +395,7 @@ def leaderboard(store: Store, state: LiveState) -> None:
     lines = [
         f"{i}. Seat {p.seat_number}"
         + (f" · {plain(p.display_name)}" if state.show_names and p.display_name else "")
-        + f" — {p.points:g} points"
+        + f" — {p.points:g} point{'' if p.points == 1 else 's'}"
         for i, p in enumerate(top, start=1)
     ]
     st.markdown("**Leaderboard**\n\n" + "\n".join(lines))

@@ -180,6 +180,15 @@ def test_a_room_plays_a_session(app: Callable[[], AppTest], passcode: None) -> N
     assert "Best answer" in app_text(host) and "Sources" in app_text(host)
     assert "The room on the pathway" in app_text(host)
 
+    # Names and a leaderboard only when switched on.
+    assert not [m for m in host.markdown if "Leaderboard" in m.value]
+    version = store().live_session(session_id).state_version
+    host.toggle(key=f"live_sw_names:{version}").set_value(True)
+    host.toggle(key=f"live_sw_board:{version}").set_value(True)
+    click(host, "Apply")
+    assert [m for m in host.markdown if "**Leaderboard**" in m.value] and "Ada" in app_text(host)
+    assert "Seat 1 · Ada — 1 point" in app_text(host)
+
     # Each phone shows its own feedback.
     for phone in phones:
         phone.run()
@@ -263,8 +272,8 @@ def test_a_restart_mid_question_resumes_where_it_was(app: Callable[[], AppTest],
     st.cache_data.clear()
 
     again = presenter(app)
-    again.query_params["session"] = str(session_id)
-    open_page(again, "present")
+    click(again, "Resume")  # the running session, from the list
+    assert param(again, "session") == str(session_id)
     assert "**2** of 3 answered" in count_text(again)
     assert any(b.label == "Lock answers" for b in again.button)  # still open, same question
     reloaded = app()
@@ -276,3 +285,20 @@ def test_a_restart_mid_question_resumes_where_it_was(app: Callable[[], AppTest],
     again.run()
     assert "**3** of 3 answered" in count_text(again)
     assert store().live_seat_count(session_id) == 3
+
+
+def test_a_signed_in_learner_joins_as_themselves(app: Callable[[], AppTest], passcode: None) -> None:
+    host = presenter(app)
+    session_id = start_session(host)
+    code = store().live_session(session_id).join_code
+    phone = app()
+    phone.run()
+    sign_up(phone, "Grace Hopper")
+    phone.query_params["code"] = code
+    open_page(phone, "live")
+    assert "You join as **Grace Hopper**" in app_text(phone)
+    click(phone, "Join")
+    [seat] = store().live_seats(session_id)
+    assert seat.display_name == "Grace Hopper"
+    assert seat.learner_id == phone.session_state["_auth_user"][1].learner_id
+    assert "Seat 1 · Grace Hopper" in app_text(phone)
