@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import auth
 from dashboard.common import get_store, plain
 from dashboard.live.context import UNAVAILABLE, SessionCase, actor, read_state, session_case, watch
+from dashboard.player.results import lab_rows
 from dashboard.questions import ViewContext, view_of
 from dashboard.questions.render import (
     certainty_widget,
@@ -245,6 +246,8 @@ def seat_view(store: Store, seat: SeatInfo) -> None:
     opened = [q for q in stage.questions if state.phase(q.id) != "closed"]
     with st.expander("The patient at this stage", expanded=not opened):
         st.markdown(stage.narrative)
+        if stage.data is not None and stage.data.labs:
+            st.table(lab_rows(case, state.stage_index), hide_index=True)
     answers = store.seat_answers(seat.id)
     for question in opened:
         question_cell(state, sc, question, answers)

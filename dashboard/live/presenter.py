@@ -10,6 +10,7 @@ process or a restart draws exactly the same page (the session's id is in the URL
 
 from __future__ import annotations
 
+import os
 from datetime import UTC
 
 import pyarrow as pa
@@ -107,6 +108,11 @@ def _resume(session_id: int) -> None:
     st.query_params[SESSION_PARAM] = str(session_id)
 
 
+def _leave() -> None:
+    """Back to the list of sessions (the session goes on; resume it from there)."""
+    st.query_params.pop(SESSION_PARAM, None)
+
+
 def start_or_resume(store: Store, created_by: str | None) -> None:
     """Start a session from any case (optionally for a cohort), or resume one still running."""
     library = get_library()
@@ -165,6 +171,12 @@ def chosen_session(store: Store) -> LiveState | None:
 
 
 # ------------------------------------------------------------------------------------- projector
+def public_url() -> str:
+    """The app's address for the room: $MYOTUTOR_PUBLIC_URL when set (the presenter's browser may use
+    another address than the room can reach, e.g. localhost), else the address the presenter's page has."""
+    return os.environ.get("MYOTUTOR_PUBLIC_URL", "").strip() or app_url("present")
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _qr(url: str) -> str:
     return room.qr_svg(url)
@@ -173,7 +185,7 @@ def _qr(url: str) -> str:
 def join_panel(state: LiveState, seats: int, names: list[str], *, large: bool) -> None:
     """The way in: the QR code of the join link, the code, the link; how many joined (and who, only
     when names are switched on)."""
-    url = room.join_url(app_url("present"), state.join_code)
+    url = room.join_url(public_url(), state.join_code)
     if large:
         st.image(_qr(url), width=420)
         st.markdown(f"Join at **{plain(url.split('?')[0])}** with the code")
@@ -371,6 +383,9 @@ def controls(state: LiveState, sc: SessionCase, question: QuestionBase | None) -
             help="Off by default: teaching, not a quiz show.",
         )
         st.button("Apply", key="live_sw_apply", on_click=_switches, args=(sid, state.state_version))
+        st.button(
+            "All sessions", key="live_leave", on_click=_leave, help="The session goes on; resume it there."
+        )
     _notice()
 
 
@@ -418,7 +433,11 @@ def projector(store: Store, state: LiveState) -> None:
         f"## {plain(case.title)}\nStage {state.stage_index + 1} of {len(case.stages)}: **{plain(stage.title)}**"
     )
     if state.ended:
-        st.success("The session has ended; its answers are in the store with the cohort's results.")
+        st.success(
+            "The session has ended. Its answers are in the store like any attempt's: the Progress page "
+            "and the cohort's results count them."
+        )
+        st.button("All sessions", key="live_all_sessions", on_click=_leave, icon=":material/list:")
         return
     with join:
         if question is not None:
