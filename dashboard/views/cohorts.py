@@ -6,13 +6,13 @@ Learners: give a learner a new resume code, or delete everything kept about them
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlsplit
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import auth
 from dashboard.common import get_store, plain
+from dashboard.links import app_url
 from dashboard.secrets_hash import format_code
 from dashboard.store import CohortInfo, LearnerInfo, Store
 
@@ -21,19 +21,8 @@ ISSUED = "cohorts_issued"  # (learner name, resume code) just issued, shown once
 CONFIRMING = "cohorts_confirming"  # ("cohort" | "learner", id): the delete dialog open, until dismissed
 
 
-def app_url() -> str:
-    """The app's base URL as the browser sees it (for join links)."""
-    url = st.context.url or ""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    page = st.session_state["_pages"]["cohorts"].url_path
-    if path.endswith("/" + page):
-        path = path[: -len(page) - 1]
-    return f"{parts.scheme}://{parts.netloc}{path}" if parts.netloc else ""
-
-
 def join_link(cohort: CohortInfo) -> str:
-    return f"{app_url()}/account?join={cohort.join_code}"
+    return f"{app_url('cohorts')}/account?join={cohort.join_code}"
 
 
 def _dates(cohort: CohortInfo) -> str:

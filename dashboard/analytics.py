@@ -1,0 +1,510 @@
+"""The faculty's analytics, from what the store counted and what the logic says: pure, no streamlit.
+
+The store (store_analytics.py) counts answers and attempts; this module puts them next to the cases
+as they are in the library: which options each question offered and the logic's grade of each (so an
+option nobody chose still shows), where each choice sits on the escalation pathway, which questions
+a group gets wrong or unsafe most often, and how long stages take.
+
+Grades shown for an option are those the learners were scored against (kept in each answer record's
+verdicts); an option nobody chose shows the logic's grade for the case as it is now. A question whose
+answers were given on an earlier version of the case file says so (`edited`).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from dashboard.common import GRADE_LABELS
+from dashboard.store_analytics import CONFIDENT_FROM, AnswerChoice, CaseActivity, QuestionActivity, StageTime
+from logic import Case, LoadedCase, answer_key, load_knowledge_base, stage_plans
+from logic.cases import QuestionBase
+from logic.keys import StagePlan
+from logic.knowledge import Pathway
+
+# How a question's answers are shown: the options chosen (single or multiple choice), the items
+# selected (select-all), the grades of the answers (dose, and any kind without options), or nothing
+# (an unscored reflection).
+Distribution = Literal["options", "select", "grades", "none"]
+SELECT_ALL_KINDS = frozenset({"prerequisites", "monitoring"})
+# Labels of what a bar stands for: the grade vocabulary's, plus select-all items and answer verdicts.
+NEEDED, NOT_NEEDED = "needed", "not_needed"
+BAR_LABELS: dict[str, str] = {
+    **GRADE_LABELS,
+    NEEDED: "Needed",
+    NOT_NEEDED: "Not needed",
+    "correct": "Correct",
+    "partial": "Partly correct",
+    "incorrect": "Incorrect",
+}
+GRADE_ORDER = ("recommended", "acceptable", "not_recommended", "unsafe", "correct", "partial", "incorrect")
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a question's distribution: an option (or a grade) and how many answers chose it."""
+
+    key: str  # option id, or a grade for a distribution of grades
+    label: str
+    grade: str  # a grade of the vocabulary, NEEDED / NOT_NEEDED, or an answer verdict
+    count: int
+    of: int  # answers to the question
+    best: bool = False  # the logic's best answer (choice), or an item to select (select-all)
+
+    @property
+    def share(self) -> float:
+        return self.count / self.of if self.of else 0.0
+
+
+@dataclass(frozen=True)
+class QuestionReport:
+    case_id: str
+    stage_index: int
+    stage_title: str
+    question_id: str
+    kind: str
+    prompt: str  # plain text, one line
+    activity: QuestionActivity
+    distribution: Distribution
+    bars: tuple[Bar, ...]
+    median_seconds: float | None  # of the question's stage
+    edited: bool  # some answers were given on another version of the case file
+
+    @property
+    def top_wrong(self) -> Bar | None:
+        """The wrong choice most often made (choice questions), or the needed item most often missed."""
+        if self.distribution == "options":
+            wrong = [b for b in self.bars if not b.best and b.count]
+            return max(wrong, key=lambda b: (b.grade == "unsafe", b.count), default=None)
+        if self.distribution == "select":
+            missed = [
+                Bar(b.key, b.label, b.grade, b.of - b.count, b.of, True)
+                for b in self.bars
+                if b.best and b.count < b.of
+            ]
+            return max(missed, key=lambda b: b.count, default=None)
+        return None
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A question a group answers unsafely or wrongly, for the ranking on the first screen."""
+
+    case_id: str
+    case_title: str
+    stage_index: int
+    stage_title: str
+    question_id: str
+    prompt: str
+    answers: int
+    unsafe: int
+    wrong: int
+    mean_score: float | None
+    confident_wrong: int
+    with_certainty: int
+
+    @property
+    def unsafe_share(self) -> float:
+        return self.unsafe / self.answers if self.answers else 0.0
+
+    @property
+    def wrong_share(self) -> float:
+        return self.wrong / self.answers if self.answers else 0.0
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case_id: str
+    title: str
+    stages: int
+    activity: CaseActivity | None
+    answers: int
+    unsafe: int
+    confident_wrong: int
+    with_certainty: int
+    median_minutes: float | None  # per completed attempt
+
+
+@dataclass(frozen=True)
+class StageFlow:
+    """Where a group went on the pathway at one stage: learners per step against the recommended step."""
+
+    stage_index: int
+    title: str
+    position: str  # the patient's step on the pathway at this stage
+    answered: int  # learners who answered a next-step question at this stage
+    counts: Mapping[str, int]  # step id -> learners who chose an option taught there
+    recommended: tuple[str, ...]  # the steps of the logic's best options
+    on_recommended: int  # learners who chose a recommended step
+    off_pathway: int  # learners whose choice is on no step of the pathway
+
+    @property
+    def off_share(self) -> float:
+        return 1 - self.on_recommended / self.answered if self.answered else 0.0
+
+
+# ---------------------------------------------------------------------------------------- helpers
+_MARKUP = re.compile(r"[*_`#>\[\]]|\(http[^)]*\)")
+
+
+def plain_prompt(markdown: str, width: int = 110) -> str:
+    """A question's prompt as one line of plain text (for tables and chart titles)."""
+    text = " ".join(_MARKUP.sub("", markdown).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def stage_title(case: Case, stage_index: int) -> str:
+    if 0 <= stage_index < len(case.stages):
+        return f"Stage {stage_index + 1}: {case.stages[stage_index].title}"
+    return f"Stage {stage_index + 1}"
+
+
+def chosen_options(choice: AnswerChoice) -> list[tuple[str, str]]:
+    """(option id, grade) of what an answer chose, from its verdicts (a missed item was not chosen)."""
+    return [(v["id"], v["grade"]) for v in choice.verdicts if v.get("grade") != "missed" and "id" in v]
+
+
+def _offered(question: Any) -> tuple[str, ...]:
+    return tuple(getattr(question, "options", ()) or ())
+
+
+def distribution_of(question: QuestionBase) -> Distribution:
+    kind = kind_of(question)
+    if kind == "next_step":
+        return "options"
+    if kind in SELECT_ALL_KINDS:
+        return "select"
+    if kind == "reflection":
+        return "none"
+    return "grades"
+
+
+def stage_medians(times: Iterable[StageTime]) -> dict[tuple[str, int], float]:
+    """The median seconds per case and stage."""
+    by_stage: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for t in times:
+        by_stage[(t.case_id, t.stage_index)].append(t.seconds)
+    return {k: statistics.median(v) for k, v in by_stage.items()}
+
+
+def attempt_minutes(times: Iterable[StageTime], stages: Mapping[str, int]) -> dict[str, float]:
+    """Per case, the median minutes of the attempts that have a time for every stage of the case."""
+    per_attempt: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    for t in times:
+        per_attempt[(t.case_id, t.attempt_id)][t.stage_index] = t.seconds
+    totals: dict[str, list[float]] = defaultdict(list)
+    for (case_id, _), by_stage in per_attempt.items():
+        if stages.get(case_id) and len(by_stage) >= stages[case_id]:
+            totals[case_id].append(sum(by_stage.values()) / 60)
+    return {c: statistics.median(v) for c, v in totals.items()}
+
+
+# ------------------------------------------------------------------------------ question reports
+def question_report(
+    case: Case,
+    plans: Sequence[StagePlan],
+    activity: QuestionActivity,
+    choices: Sequence[AnswerChoice],
+    median_seconds: float | None = None,
+    case_hash: str | None = None,
+    hashes: Iterable[str | None] = (),
+) -> QuestionReport:
+    """One question's answers next to its options: how many chose each, with each option's grade."""
+    kb = load_knowledge_base()
+    question = find_question(case, activity.question_id)
+    answers = [c for c in choices if c.question_id == activity.question_id]
+    of = len(answers)
+    distribution: Distribution = distribution_of(question) if question is not None else "grades"
+    bars: list[Bar] = []
+    if question is not None and distribution in ("options", "select"):
+        stage = activity.stage_index if activity.stage_index < len(plans) else len(plans) - 1
+        key = answer_key(question, plans[stage])
+        counts: Counter[str] = Counter()
+        scored_grades: dict[str, Counter[str]] = defaultdict(Counter)
+        for answer in answers:
+            for option, grade in dict(chosen_options(answer)).items():
+                counts[option] += 1
+                scored_grades[option][grade] += 1
+        offered = list(_offered(question)) + [o for o in counts if o not in _offered(question)]
+        for option in offered:
+            if distribution == "options":
+                grade = (
+                    scored_grades[option].most_common(1)[0][0]
+                    if scored_grades[option]
+                    else (key.graded[option].grade if option in key.graded else "not_recommended")
+                )
+                best = option in key.best
+            else:
+                best = option in key.correct
+                grade = NEEDED if best else NOT_NEEDED
+            bars.append(Bar(option, kb.name(option), grade, counts[option], of, best))
+    elif distribution == "grades":
+        grades = Counter(a.grade for a in answers if a.grade)
+        bars = [
+            Bar(g, BAR_LABELS.get(g, g), g, grades[g], of, g in ("recommended", "correct"))
+            for g in sorted(grades, key=lambda g: GRADE_ORDER.index(g) if g in GRADE_ORDER else 99)
+        ]
+    stage_index = activity.stage_index
+    return QuestionReport(
+        case_id=case.id,
+        stage_index=stage_index,
+        stage_title=stage_title(case, stage_index),
+        question_id=activity.question_id,
+        kind=activity.kind,
+        prompt=plain_prompt(question.prompt) if question is not None else activity.question_id,
+        activity=activity,
+        distribution=distribution,
+        bars=tuple(bars),
+        median_seconds=median_seconds,
+        edited=any(h is not None and h != case_hash for h in hashes),
+    )
+
+
+def find_question(case: Case, question_id: str) -> QuestionBase | None:
+    """The question of that id in the case as it is now (None if it is no longer there)."""
+    return next((q for _, q in case.questions() if q.id == question_id), None)
+
+
+def kind_of(question: QuestionBase) -> str:
+    return str(getattr(question, "kind", ""))
+
+
+def case_reports(
+    case: Case,
+    activities: Sequence[QuestionActivity],
+    choices: Sequence[AnswerChoice],
+    times: Sequence[StageTime] = (),
+    case_hash: str | None = None,
+    hashes: Iterable[str | None] = (),
+) -> list[QuestionReport]:
+    """A report per question of the case that has answers, in stage and case order."""
+    plans = stage_plans(case)
+    medians = stage_medians(t for t in times if t.case_id == case.id)
+    order = {q.id: n for n, (_, q) in enumerate(case.questions())}
+    hashes = tuple(hashes)
+    mine = sorted(
+        (a for a in activities if a.case_id == case.id),
+        key=lambda a: (a.stage_index, order.get(a.question_id, len(order)), a.question_id),
+    )
+    return [
+        question_report(case, plans, a, choices, medians.get((case.id, a.stage_index)), case_hash, hashes)
+        for a in mine
+    ]
+
+
+# ------------------------------------------------------------------------------------- rankings
+def troubles(activities: Iterable[QuestionActivity], cases: Mapping[str, LoadedCase]) -> list[Trouble]:
+    """Scored questions with answers, those most often answered unsafely first, then most often wrong
+    (by share of answers), then the lowest mean score."""
+    found = []
+    for a in activities:
+        if not a.scored:
+            continue
+        loaded = cases.get(a.case_id)
+        case = loaded.case if loaded is not None else None
+        question = find_question(case, a.question_id) if case else None
+        found.append(
+            Trouble(
+                case_id=a.case_id,
+                case_title=case.title if case else f"{a.case_id} (no longer in the library)",
+                stage_index=a.stage_index,
+                stage_title=stage_title(case, a.stage_index) if case else f"Stage {a.stage_index + 1}",
+                question_id=a.question_id,
+                prompt=plain_prompt(question.prompt) if question else a.question_id,
+                answers=a.scored,
+                unsafe=a.unsafe,
+                wrong=a.wrong,
+                mean_score=a.mean_score,
+                confident_wrong=a.confident_wrong,
+                with_certainty=a.with_certainty,
+            )
+        )
+    return sorted(
+        found,
+        key=lambda t: (-t.unsafe, -t.unsafe_share, -t.wrong_share, t.mean_score or 0.0, t.case_id),
+    )
+
+
+def case_summaries(
+    cases: Mapping[str, LoadedCase],
+    activity: Iterable[CaseActivity],
+    questions: Iterable[QuestionActivity],
+    times: Iterable[StageTime] = (),
+) -> list[CaseSummary]:
+    """A row per case that has attempts in scope (cases no longer in the library included), the
+    lowest mean score first."""
+    by_case = {a.case_id: a for a in activity}
+    answers: Counter[str] = Counter()
+    unsafe: Counter[str] = Counter()
+    confident_wrong: Counter[str] = Counter()
+    with_certainty: Counter[str] = Counter()
+    for q in questions:
+        answers[q.case_id] += q.answers
+        unsafe[q.case_id] += q.unsafe
+        confident_wrong[q.case_id] += q.confident_wrong
+        with_certainty[q.case_id] += q.with_certainty
+    stages = {c: len(lc.case.stages) for c, lc in cases.items()}
+    minutes = attempt_minutes(times, stages)
+    rows = []
+    for case_id in sorted(set(by_case) | set(answers)):
+        loaded = cases.get(case_id)
+        rows.append(
+            CaseSummary(
+                case_id=case_id,
+                title=loaded.case.title if loaded else f"{case_id} (no longer in the library)",
+                stages=stages.get(case_id, 0),
+                activity=by_case.get(case_id),
+                answers=answers[case_id],
+                unsafe=unsafe[case_id],
+                confident_wrong=confident_wrong[case_id],
+                with_certainty=with_certainty[case_id],
+                median_minutes=minutes.get(case_id),
+            )
+        )
+
+    def mean(row: CaseSummary) -> float:
+        total = row.activity.mean_total if row.activity else None
+        return 101.0 if total is None else total
+
+    return sorted(rows, key=lambda r: (mean(r), r.title.lower()))
+
+
+# ------------------------------------------------------------------------------------ flowchart
+def step_of(pathway: Pathway, option: str, position: str) -> str | None:
+    """The pathway step a choice stands for at a patient's position: the position itself if it teaches
+    the option, else the step teaching it nearest to the position (layers apart; the earlier step in
+    the pathway on a tie). None for an option no step teaches."""
+    steps = pathway.steps_with([option])
+    if not steps:
+        return None
+    if position in steps:
+        return position
+    layers = _layers(pathway)
+    here = layers.get(position, 0)
+    order = {s.id: i for i, s in enumerate(pathway.steps)}
+    return min(steps, key=lambda s: (abs(layers.get(s, 0) - here), order[s]))
+
+
+def _layers(pathway: Pathway) -> dict[str, int]:
+    from dashboard.figures import layout_pathway  # the flowchart's own layers
+
+    return layout_pathway(pathway).layers
+
+
+def stage_flows(
+    case: Case, choices: Sequence[AnswerChoice], plans: Sequence[StagePlan] | None = None
+) -> list[StageFlow]:
+    """Per stage with a next-step question: how many learners chose each pathway step, against the
+    steps of the logic's best answers. A learner counts once per step (several attempts, or several
+    next-step questions at a stage, can put a learner on more than one step)."""
+    kb = load_knowledge_base()
+    plans = plans or stage_plans(case)
+    pathway = kb.pathways.get(case.population)
+    if pathway is None:
+        return []
+    questions = {q.id: (i, q) for i, q in case.questions() if kind_of(q) == "next_step"}
+    flows = []
+    for stage_index, plan in enumerate(plans):
+        here = [q for i, q in questions.values() if i == stage_index]
+        if not here:
+            continue
+        position = plan.recommendation.position
+        best = [b for q in here for b in answer_key(q, plan).best]
+        recommended = tuple(dict.fromkeys(s for b in best if (s := step_of(pathway, b, position))))
+        steps_by_learner: dict[int, set[str | None]] = defaultdict(set)
+        for choice in choices:
+            if choice.question_id in questions and questions[choice.question_id][0] == stage_index:
+                for option, _ in chosen_options(choice):
+                    steps_by_learner[choice.learner_id].add(step_of(pathway, option, position))
+        counts: Counter[str] = Counter()
+        for steps in steps_by_learner.values():
+            counts.update(s for s in steps if s is not None)
+        flows.append(
+            StageFlow(
+                stage_index=stage_index,
+                title=stage_title(case, stage_index),
+                position=position,
+                answered=len(steps_by_learner),
+                counts=dict(counts),
+                recommended=recommended,
+                on_recommended=sum(1 for s in steps_by_learner.values() if s & set(recommended)),
+                off_pathway=sum(1 for s in steps_by_learner.values() if s == {None}),
+            )
+        )
+    return flows
+
+
+def worst_flow(flows: Sequence[StageFlow]) -> StageFlow | None:
+    """The stage where most of the group left the recommended step (the first such stage on a tie)."""
+    answered = [f for f in flows if f.answered]
+    return max(answered, key=lambda f: (f.off_share, -f.stage_index), default=None)
+
+
+def certainty_known(activities: Iterable[QuestionActivity]) -> bool:
+    """Whether any answer in scope came with a certainty (then the confident-and-wrong analysis shows)."""
+    return any(a.with_certainty for a in activities)
+
+
+def confident(certainty: int | None) -> bool:
+    return certainty is not None and certainty >= CONFIDENT_FROM
+
+
+def flow_summary(flow: StageFlow, pathway: Pathway) -> str:
+    """One sentence a teacher reads under the flowchart: how many took the recommended step, and where
+    the others went."""
+    if not flow.answered:
+        return f"{flow.title}: no answers yet."
+    names = [pathway.step(s).title for s in flow.recommended]
+    recommended = " or ".join(names) if names else "none"
+    share = flow.on_recommended / flow.answered
+    text = (
+        f"{flow.title}: {flow.on_recommended} of {flow.answered} learners ({share:.0%}) chose the "
+        f"recommended step ({recommended})."
+    )
+    others = sorted(
+        ((n, s) for s, n in flow.counts.items() if s not in flow.recommended and n),
+        key=lambda x: (-x[0], x[1]),
+    )
+    if others:
+        n, step = others[0]
+        text += f" Most often instead: {pathway.step(step).title} ({n}, {n / flow.answered:.0%})."
+    if flow.off_pathway:
+        text += f" {flow.off_pathway} chose an option on no step of the pathway."
+    return text
+
+
+def minutes_text(seconds: float | None) -> str:
+    """A duration as people say it: "45 s", "3 min", "1 h 5 min"."""
+    if seconds is None:
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def report_facts(report: QuestionReport) -> list[str]:
+    """The numbers beside a question's chart, as short Markdown lines."""
+    a = report.activity
+    lines = [f"**{a.answers}** answers from **{a.learners}** learners"]
+    if a.scored:
+        lines.append(
+            f"Mean score **{a.mean_score:.0f}**/100 · fully right **{a.right}** ({a.right / a.scored:.0%})"
+        )
+        lines.append(f"Unsafe **{a.unsafe}** ({a.unsafe / a.scored:.0%})" if a.unsafe else "Unsafe: none")
+    if a.with_certainty:
+        lines.append(
+            f"Confident and wrong **{a.confident_wrong}** of {a.with_certainty} who said how sure they were"
+            + (f" ({a.confident_unsafe} of them unsafe)" if a.confident_unsafe else "")
+        )
+    if (top := report.top_wrong) is not None and top.count:
+        what = "Most often missed" if report.distribution == "select" else "Most chosen instead of the best"
+        lines.append(f"{what}: **{top.label}** ({top.count}, {top.share:.0%})")
+    lines.append(f"Stage time (median): {minutes_text(report.median_seconds)}")
+    if report.edited:
+        lines.append("Some answers were given on an earlier version of this case.")
+    return lines

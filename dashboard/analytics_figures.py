@@ -1,0 +1,80 @@
+"""Figures of the faculty's analytics (pure plotly, no streamlit): how a group answered one question.
+
+The flowchart overlay is pathway_figure's (dashboard/figures.py, StepCounts); this module has the
+distribution of a question's answers, each bar coloured by the grade of what it stands for.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionReport
+from dashboard.common import GRADE_COLOURS
+
+# A bar's colour: the grade vocabulary's colours; select-all items and answer verdicts borrow them.
+BAR_COLOURS: dict[str, str] = {
+    **GRADE_COLOURS,
+    NEEDED: GRADE_COLOURS["recommended"],
+    NOT_NEEDED: GRADE_COLOURS["not_recommended"],
+    "correct": GRADE_COLOURS["recommended"],
+    "partial": GRADE_COLOURS["acceptable"],
+    "incorrect": GRADE_COLOURS["not_recommended"],
+}
+OTHER_COLOUR = "#8c959f"
+BEST_MARK = "★ "
+
+
+def bar_colour(grade: str) -> str:
+    return BAR_COLOURS.get(grade, OTHER_COLOUR)
+
+
+def _text(bar: Bar, select: bool) -> str:
+    text = f"{bar.count} ({bar.share:.0%})"
+    if select and bar.best and bar.count < bar.of:
+        text += f" · missed by {bar.of - bar.count}"
+    return text
+
+
+def distribution_figure(report: QuestionReport) -> go.Figure:
+    """Horizontal bars, one per option (or grade), in the order offered, top to bottom: how many of the
+    answers chose it. Colour: the option's grade (choice), needed / not needed (select-all), the
+    answer's grade (dose). The logic's best answer is marked ★. One legend entry per colour used."""
+    select = report.distribution == "select"
+    bars = list(report.bars)
+    fig = go.Figure()
+    shown: set[str] = set()
+    for bar in bars:
+        legend = BAR_LABELS.get(bar.grade, bar.grade)
+        fig.add_trace(
+            go.Bar(
+                x=[100 * bar.share],
+                y=[(BEST_MARK if bar.best and not select else "") + bar.label],
+                orientation="h",
+                marker=dict(color=bar_colour(bar.grade)),
+                text=[_text(bar, select)],
+                textposition="outside",
+                cliponaxis=False,
+                name=legend,
+                legendgroup=bar.grade,
+                showlegend=bar.grade not in shown,
+                customdata=[bar.key],
+                hovertemplate=f"{bar.label}: {bar.count} of {bar.of} ({bar.share:.0%}) · {legend}<extra></extra>",
+            )
+        )
+        shown.add(bar.grade)
+    title = "Selected it" if select else "Chose it"
+    fig.update_layout(
+        height=max(150, 70 + 30 * len(bars)),
+        margin=dict(l=10, r=10, t=10, b=10),
+        barmode="overlay",
+        bargap=0.3,
+        xaxis=dict(
+            range=[0, 125], title=dict(text=f"{title} (% of answers)"), ticksuffix="%", fixedrange=True
+        ),
+        yaxis=dict(autorange="reversed", fixedrange=True, automargin=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),
+        plot_bgcolor="white",
+        dragmode=False,
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#eaeef2", tickvals=[0, 25, 50, 75, 100])
+    return fig

@@ -1,0 +1,347 @@
+"""Analytics (faculty): where a cohort goes wrong. The questions most often answered unsafely or wrongly
+(each a link into the player), every case's completion and scores, and for one case: the group on the
+flowchart stage by stage against the recommended step, and each question's chosen options coloured by
+their grade. Filter by cohort, dates and first attempts; export what is shown as CSV or xAPI.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import analytics as an
+from dashboard import auth
+from dashboard.analytics_figures import distribution_figure
+from dashboard.cohort_export import answers_csv, attempts_csv, xapi_jsonl
+from dashboard.common import get_library, get_store
+from dashboard.figures import StepCounts, pathway_figure
+from dashboard.links import app_url
+from dashboard.persistence import case_hash
+from dashboard.store import CohortInfo, Store
+from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope
+from logic import LoadedCase, load_knowledge_base
+
+EVERYONE = 0  # the cohort choice "all learners"
+TOP = 10  # questions in the "where the group goes wrong" table
+PAGES = st.session_state["_pages"]
+CHART = {"displayModeBar": False}
+
+
+def cohort_names(cohorts: list[CohortInfo]) -> dict[int, str]:
+    ordered = sorted(cohorts, key=lambda c: c.archived_at is not None)  # open cohorts first, newest first
+    names = {c.id: c.name + (" (archived)" if c.archived_at else "") for c in ordered}
+    return names | {EVERYONE: "All learners (every cohort, and self-paced)"}
+
+
+def choose_scope(names: dict[int, str]) -> Scope:
+    """The cohort (also ?cohort=<id>, for links from the Cohorts page), dates and first attempts."""
+    if "an_cohort" not in st.session_state or st.session_state["an_cohort"] not in names:
+        wanted = st.query_params.get("cohort", "")
+        st.session_state["an_cohort"] = (
+            int(wanted) if wanted.isdigit() and int(wanted) in names else next(iter(names))
+        )
+    cohort, start, end, first = st.columns([3, 1.4, 1.4, 1.6], vertical_alignment="bottom")
+    cohort_id = cohort.selectbox("Cohort", list(names), format_func=names.__getitem__, key="an_cohort")
+    st.query_params["cohort"] = str(cohort_id)
+    since: date | None = start.date_input("From", value=None, key="an_from", format="DD/MM/YYYY")
+    until: date | None = end.date_input("To", value=None, key="an_to", format="DD/MM/YYYY")
+    only_first = first.toggle(
+        "First attempts only",
+        key="an_first",
+        help="Each learner's first attempt at each case: what they knew before the feedback taught them.",
+    )
+    if since and until and until < since:
+        st.warning("The end date is before the start date: showing the dates the other way round.")
+        since, until = until, since
+    return Scope.between(None if cohort_id == EVERYONE else cohort_id, since, until, only_first)
+
+
+def headline(
+    learners: int, members: int | None, cases: list[an.CaseSummary], questions: list[QuestionActivity]
+) -> None:
+    attempts = sum(c.activity.attempts for c in cases if c.activity)
+    completed = sum(c.activity.completed for c in cases if c.activity)
+    scored = [
+        (c.activity.mean_total, c.activity.completed)
+        for c in cases
+        if c.activity and c.activity.mean_total is not None
+    ]
+    mean = sum(m * n for m, n in scored) / sum(n for _, n in scored) if scored else None
+    answers = sum(q.scored for q in questions)
+    unsafe = sum(q.unsafe for q in questions)
+    certain = sum(q.with_certainty for q in questions)
+    confident_wrong = sum(q.confident_wrong for q in questions)
+    columns = st.columns(5 if certain else 4)
+    columns[0].metric(
+        "Learners who played", learners, f"of {members} members" if members is not None else None,
+        delta_color="off", delta_arrow="off", border=True,
+    )  # fmt: skip
+    columns[1].metric(
+        "Attempts completed", f"{completed / attempts:.0%}" if attempts else "–",
+        f"{completed} of {attempts}", delta_color="off", delta_arrow="off", border=True,
+    )  # fmt: skip
+    columns[2].metric(
+        "Mean score",
+        f"{mean:.0f}" if mean is not None else "–",
+        "of 100, completed attempts",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    columns[3].metric(
+        "Unsafe answers", f"{unsafe / answers:.0%}" if answers else "–", f"{unsafe} of {answers}",
+        delta_color="off", delta_arrow="off", border=True,
+    )  # fmt: skip
+    if certain:
+        columns[4].metric(
+            "Confident and wrong", f"{confident_wrong / certain:.0%}",
+            f"{confident_wrong} of {certain} with a certainty", delta_color="off", delta_arrow="off", border=True,
+        )  # fmt: skip
+
+
+def player_link(base: str, case_id: str) -> str:
+    return f"{base}/player?case={case_id}" if base else f"player?case={case_id}"
+
+
+def where_it_goes_wrong(
+    store: Store, scope: Scope, troubles: list[an.Trouble], library: dict[str, LoadedCase], base: str
+) -> None:
+    st.subheader("Where the group goes wrong", anchor=False)
+    st.caption(
+        "The questions most often answered unsafely, then most often not fully right. Open one in the player to go through it with the group."
+    )
+    top = troubles[:TOP]
+    if not top:
+        st.info("No scored answers in this selection yet.")
+        return
+    wrong_choice: dict[tuple[str, str], str] = {}
+    for case_id in dict.fromkeys(t.case_id for t in top):
+        loaded = library.get(case_id)
+        if loaded is None:
+            continue
+        ids = [t.question_id for t in top if t.case_id == case_id]
+        choices = store.answer_choices(scope, case_id, ids)
+        activities = store.question_activity(scope, [case_id])
+        for report in an.case_reports(loaded.case, [a for a in activities if a.question_id in ids], choices):
+            if (bar := report.top_wrong) is not None and bar.count:
+                verb = "missed" if report.distribution == "select" else "chose"
+                wrong_choice[(case_id, report.question_id)] = f"{bar.label} ({verb}: {bar.count})"
+    certainty = any(t.with_certainty for t in top)
+    rows = [
+        {
+            "Case": t.case_title,
+            "Stage": t.stage_title,
+            "Question": t.prompt,
+            "Answers": t.answers,
+            "Unsafe": 100 * t.unsafe_share,
+            "Not fully right": 100 * t.wrong_share,
+            **(
+                {
+                    "Confident and wrong": f"{t.confident_wrong} of {t.with_certainty}"
+                    if t.with_certainty
+                    else ""
+                }
+                if certainty
+                else {}
+            ),
+            "Most chosen instead of the best": wrong_choice.get((t.case_id, t.question_id), ""),
+            "Open": player_link(base, t.case_id),
+        }
+        for t in top
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="an_troubles",
+        column_config={
+            "Question": st.column_config.TextColumn(width="large"),
+            "Unsafe": st.column_config.ProgressColumn("Unsafe", min_value=0, max_value=100, format="%.0f%%"),
+            "Not fully right": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%"),
+            "Open": st.column_config.LinkColumn(
+                "Open",
+                display_text="Open in player",
+                help="Opens the case in the player (it starts at stage 1).",
+            ),
+        },
+    )
+
+
+def cases_table(cases: list[an.CaseSummary]) -> None:
+    certainty = any(c.with_certainty for c in cases)
+    rows = []
+    for c in cases:
+        a = c.activity
+        rows.append(
+            {
+                "Case": c.title,
+                "Learners": a.learners if a else 0,
+                "Completed": 100 * a.learners_completed / a.learners if a and a.learners else 0.0,
+                "Mean score": a.mean_total if a else None,
+                "Unsafe answers": c.unsafe,
+                **({"Confident and wrong": c.confident_wrong} if certainty else {}),
+                "Median time (min)": c.median_minutes,
+            }
+        )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="an_cases",
+        column_config={
+            "Completed": st.column_config.ProgressColumn(
+                "Completed (learners)", min_value=0, max_value=100, format="%.0f%%"
+            ),
+            "Mean score": st.column_config.NumberColumn(format="%.0f"),
+            "Median time (min)": st.column_config.NumberColumn(format="%.0f"),
+        },
+    )
+
+
+def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], key: str) -> None:
+    kb = load_knowledge_base()
+    case = loaded.case
+    flows = an.stage_flows(case, choices)
+    pathway = kb.pathways.get(case.population)
+    if not flows or pathway is None:
+        st.caption("This case has no next-step question, so there is nothing to show on the flowchart.")
+        return
+    worst = an.worst_flow(flows)
+    by_stage = {f.stage_index: f for f in flows}
+    stage = st.segmented_control(
+        "Stage",
+        list(by_stage),
+        format_func=lambda i: (
+            f"Stage {i + 1}" + (" ⚠" if worst and i == worst.stage_index and worst.off_share >= 0.3 else "")
+        ),
+        default=worst.stage_index if worst else flows[0].stage_index,
+        key=f"an_stage:{key}",
+        required=True,
+    )
+    flow = by_stage.get(stage if stage is not None else flows[0].stage_index, flows[0])
+    st.markdown(an.flow_summary(flow, pathway))
+    figure = pathway_figure(
+        pathway,
+        current_step=flow.position,
+        recommended_steps=flow.recommended,
+        overlay=StepCounts(flow.counts, flow.answered),
+    )
+    st.plotly_chart(figure, config=CHART, key=f"an_flow:{key}")
+
+
+def questions_of(reports: list[an.QuestionReport], key: str) -> None:
+    for report in reports:
+        with st.container(border=True):
+            st.markdown(f"**{report.stage_title}** · {report.prompt}")
+            chart, facts = st.columns([3, 2])
+            if report.bars:
+                chart.plotly_chart(
+                    distribution_figure(report), config=CHART, key=f"an_q:{key}:{report.question_id}"
+                )
+            elif report.distribution == "none":
+                chart.caption("Free text, not scored: read the answers in the export.")
+            facts.markdown("\n\n".join(an.report_facts(report)))
+
+
+def one_case(
+    store: Store,
+    scope: Scope,
+    cases: list[an.CaseSummary],
+    library: dict[str, LoadedCase],
+    default: str | None,
+) -> None:
+    st.subheader("Case by case", anchor=False)
+    playable = [c for c in cases if c.case_id in library]
+    if not playable:
+        st.info("None of the cases played is in the library now.")
+        return
+    titles = {c.case_id: c.title for c in playable}
+    ids = list(titles)
+    if st.session_state.get("an_case") not in titles:
+        st.session_state["an_case"] = default if default in titles else ids[0]
+    case_id = st.selectbox("Case", ids, format_func=titles.__getitem__, key="an_case")
+    loaded = library[case_id]
+    choices = store.answer_choices(scope, case_id)
+    activities = store.question_activity(scope, [case_id])
+    times = store.stage_times(scope, case_id)
+    reports = an.case_reports(
+        loaded.case, activities, choices, times, case_hash(loaded.path), store.case_hashes(scope, case_id)
+    )
+    st.markdown("##### The group on the flowchart")
+    st.caption(
+        "How many learners chose each step, stage by stage: the darker the step, the more learners; "
+        "★ marks the step of the best answer, the thick outline the patient's position. The stage "
+        "where most of the group left the recommended step is shown first (⚠)."
+    )
+    on_the_flowchart(loaded, choices, case_id)
+    st.markdown("##### Question by question")
+    st.caption(
+        "Each option with how many chose it, coloured by its grade (★ the best answer); select-all questions show how many selected each item."
+    )
+    questions_of(reports, case_id)
+
+
+def exports(store: Store, scope: Scope, label: str, library: dict[str, LoadedCase], base: str) -> None:
+    st.subheader("Export", anchor=False)
+    st.caption(
+        f"What this page shows ({label}, the dates and attempts chosen above): every answer, every "
+        "attempt, or the answers as xAPI statements (JSON lines) for a learning record store."
+    )
+    stem = "myotutor-" + "-".join(label.lower().split())[:40]
+    first, second, third = st.columns(3)
+    first.download_button(
+        "Answers (CSV)", lambda: answers_csv(store.export_answers(scope), library),
+        file_name=f"{stem}-answers.csv", mime="text/csv", key="an_export_answers", on_click="ignore", icon="⬇️",
+    )  # fmt: skip
+    second.download_button(
+        "Attempts (CSV)", lambda: attempts_csv(store.export_attempts(scope), library),
+        file_name=f"{stem}-attempts.csv", mime="text/csv", key="an_export_attempts", on_click="ignore", icon="⬇️",
+    )  # fmt: skip
+    third.download_button(
+        "xAPI statements (JSON lines)", lambda: xapi_jsonl(store.export_answers(scope), base or "http://localhost", library),
+        file_name=f"{stem}-xapi.jsonl", mime="application/x-ndjson", key="an_export_xapi", on_click="ignore", icon="⬇️",
+    )  # fmt: skip
+
+
+def page(store: Store) -> None:
+    cohorts = store.cohorts(include_archived=True)
+    names = cohort_names(cohorts)
+    scope = choose_scope(names)
+    library = dict(get_library().cases)
+    base = app_url("analytics")
+    activity = store.case_activity(scope)
+    if not activity:
+        st.info(
+            "Nobody has played a case in this selection yet. Learners' attempts show here as they submit stages."
+        )
+        return
+    questions = store.question_activity(scope)
+    times = store.stage_times(scope)
+    cases = an.case_summaries(library, activity, questions, times)
+    members = next((c.members for c in cohorts if c.id == scope.cohort_id), None)
+    headline(store.active_learners(scope), members, cases, questions)
+    troubles = an.troubles(questions, library)
+    where_it_goes_wrong(store, scope, troubles, library, base)
+    st.subheader("All cases", anchor=False)
+    st.caption(
+        "The lowest mean score first. Completed: the share of the learners who started a case that finished it."
+    )
+    cases_table(cases)
+    one_case(store, scope, cases, library, troubles[0].case_id if troubles else None)
+    exports(store, scope, names[scope.cohort_id or EVERYONE], library, base)
+
+
+# ---------------------------------------------------------------------------------------------- page
+st.title("Analytics")
+faculty = auth.require_faculty()
+if faculty is not None:
+    found = get_store()
+    if found is None:
+        st.warning(
+            "The database is not answering right now, so the analytics cannot be shown. Try again in a minute."
+        )
+    else:
+        try:
+            page(found)
+        except SQLAlchemyError:
+            st.warning("The database stopped answering. Try again in a minute.")
