@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dashboard.common import GRADE_LABELS
@@ -40,6 +40,14 @@ BAR_LABELS: dict[str, str] = {
     "correct": "Correct",
     "partial": "Partly correct",
     "incorrect": "Incorrect",
+}
+# A dose answer's grade, said as what it means (see logic.scoring: the range ± tolerance is full
+# credit, within twice the tolerance half, above the maximum or 1.5× the range unsafe).
+DOSE_LABELS: dict[str, str] = {
+    "recommended": "In the range",
+    "acceptable": "Near the range",
+    "not_recommended": "Outside the range",
+    "unsafe": "Unsafe: too high",
 }
 GRADE_ORDER = ("recommended", "acceptable", "not_recommended", "unsafe", "correct", "partial", "incorrect")
 
@@ -73,6 +81,8 @@ class QuestionReport:
     bars: tuple[Bar, ...]
     median_seconds: float | None  # of the question's stage
     edited: bool  # some answers were given on another version of the case file
+    numbers: tuple[float, ...] = ()  # the numbers entered (dose questions), sorted
+    unit: str = ""
 
     @property
     def top_wrong(self) -> Bar | None:
@@ -140,7 +150,8 @@ class StageFlow:
     counts: Mapping[str, int]  # step id -> learners who chose an option taught there
     recommended: tuple[str, ...]  # the steps of the logic's best options
     on_recommended: int  # learners who chose a recommended step
-    off_pathway: int  # learners whose choice is on no step of the pathway
+    off_pathway: int  # learners who chose an option that no step of the pathway teaches
+    off_options: Mapping[str, int] = field(default_factory=dict)  # those options -> learners
 
     @property
     def off_share(self) -> float:
@@ -244,8 +255,9 @@ def question_report(
             bars.append(Bar(option, kb.name(option), grade, counts[option], of, best))
     elif distribution == "grades":
         grades = Counter(a.grade for a in answers if a.grade)
+        labels = DOSE_LABELS if activity.kind == "dose" else BAR_LABELS
         bars = [
-            Bar(g, BAR_LABELS.get(g, g), g, grades[g], of, g in ("recommended", "correct"))
+            Bar(g, labels.get(g, BAR_LABELS.get(g, g)), g, grades[g], of, g in ("recommended", "correct"))
             for g in sorted(grades, key=lambda g: GRADE_ORDER.index(g) if g in GRADE_ORDER else 99)
         ]
     stage_index = activity.stage_index
@@ -261,7 +273,16 @@ def question_report(
         bars=tuple(bars),
         median_seconds=median_seconds,
         edited=any(h is not None and h != case_hash for h in hashes),
+        numbers=tuple(sorted(v for a in answers if (v := _number(a.answer)) is not None)),
+        unit=str(getattr(question, "unit", "") or ""),
     )
+
+
+def _number(answer: Any) -> float | None:
+    value = answer.get("answer") if isinstance(answer, dict) else answer
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def find_question(case: Case, question_id: str) -> QuestionBase | None:
@@ -416,13 +437,20 @@ def stage_flows(
         best = [b for q in here for b in answer_key(q, plan).best]
         recommended = tuple(dict.fromkeys(s for b in best if (s := step_of(pathway, b, position))))
         steps_by_learner: dict[int, set[str | None]] = defaultdict(set)
+        off_by_learner: dict[int, set[str]] = defaultdict(set)
         for choice in choices:
             if choice.question_id in questions and questions[choice.question_id][0] == stage_index:
                 for option, _ in chosen_options(choice):
-                    steps_by_learner[choice.learner_id].add(step_of(pathway, option, position))
+                    step = step_of(pathway, option, position)
+                    steps_by_learner[choice.learner_id].add(step)
+                    if step is None:
+                        off_by_learner[choice.learner_id].add(option)
         counts: Counter[str] = Counter()
         for steps in steps_by_learner.values():
             counts.update(s for s in steps if s is not None)
+        off_options: Counter[str] = Counter()
+        for options in off_by_learner.values():
+            off_options.update(options)
         flows.append(
             StageFlow(
                 stage_index=stage_index,
@@ -432,7 +460,8 @@ def stage_flows(
                 counts=dict(counts),
                 recommended=recommended,
                 on_recommended=sum(1 for s in steps_by_learner.values() if s & set(recommended)),
-                off_pathway=sum(1 for s in steps_by_learner.values() if s == {None}),
+                off_pathway=len(off_by_learner),
+                off_options=dict(off_options),
             )
         )
     return flows
@@ -473,7 +502,11 @@ def flow_summary(flow: StageFlow, pathway: Pathway) -> str:
         n, step = others[0]
         text += f" Most often instead: {pathway.step(step).title} ({n}, {n / flow.answered:.0%})."
     if flow.off_pathway:
-        text += f" {flow.off_pathway} chose an option on no step of the pathway."
+        kb = load_knowledge_base()
+        named = ", ".join(
+            f"{kb.name(o)} {n}" for o, n in sorted(flow.off_options.items(), key=lambda x: (-x[1], x[0]))
+        )
+        text += f" {flow.off_pathway} chose an option that no step of the pathway lists ({named})."
     return text
 
 
@@ -490,7 +523,7 @@ def minutes_text(seconds: float | None) -> str:
 def report_facts(report: QuestionReport) -> list[str]:
     """The numbers beside a question's chart, as short Markdown lines."""
     a = report.activity
-    lines = [f"**{a.answers}** answers from **{a.learners}** learners"]
+    lines = [f"**{a.answers}** answers from **{a.learners}** learners"]  # joined by line breaks
     if a.scored:
         lines.append(
             f"Mean score **{a.mean_score:.0f}**/100 · fully right **{a.right}** ({a.right / a.scored:.0%})"
@@ -504,7 +537,41 @@ def report_facts(report: QuestionReport) -> list[str]:
     if (top := report.top_wrong) is not None and top.count:
         what = "Most often missed" if report.distribution == "select" else "Most chosen instead of the best"
         lines.append(f"{what}: **{top.label}** ({top.count}, {top.share:.0%})")
+    if len(report.numbers) >= 2:
+        low, mid, high = statistics.quantiles(report.numbers, n=4, method="inclusive")
+        unit = f" {report.unit}" if report.unit else ""
+        lines.append(f"Entered: median **{mid:g}**{unit} (middle half {low:g}–{high:g})")
     lines.append(f"Stage time (median): {minutes_text(report.median_seconds)}")
     if report.edited:
         lines.append("Some answers were given on an earlier version of this case.")
     return lines
+
+
+def instead_text(instead: tuple[bool, Bar] | None) -> str:
+    """A table cell: the wrong option chosen most often, or the needed item missed most often."""
+    if instead is None:
+        return ""
+    missed, bar = instead
+    return f"{bar.label} ({'missed' if missed else 'chosen'} {bar.count}×)"
+
+
+def trouble_sentence(
+    trouble: Trouble, instead: tuple[bool, Bar] | None, escape: Callable[[str], str] = str
+) -> str:
+    """The first screen's answer, in one sentence (Markdown; escape makes names safe to show)."""
+    where = f"“{escape(trouble.prompt)}” in *{escape(trouble.case_title)}*, stage {trouble.stage_index + 1}"
+    if trouble.unsafe:
+        text = (
+            f"**Most often answered unsafely:** {where}: {trouble.unsafe} of {trouble.answers} answers "
+            f"({trouble.unsafe_share:.0%}) were unsafe"
+        )
+    else:
+        text = (
+            f"**No unsafe answers. Most often not fully right:** {where}: {trouble.wrong} of "
+            f"{trouble.answers} answers ({trouble.wrong_share:.0%})"
+        )
+    if instead is None:
+        return text + "."
+    missed, bar = instead
+    what = "the item most often missed" if missed else "the answer most often chosen instead of the best"
+    return text + f"; {what}: {escape(bar.label)} ({bar.count} of {bar.of})."

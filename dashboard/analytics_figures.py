@@ -1,14 +1,17 @@
 """Figures of the faculty's analytics (pure plotly, no streamlit): how a group answered one question.
 
 The flowchart overlay is pathway_figure's (dashboard/figures.py, StepCounts); this module has the
-distribution of a question's answers, each bar coloured by the grade of what it stands for.
+distribution of a question's answers, each bar coloured by the grade of what it stands for, and the
+questions a group gets wrong, as unsafe / not fully right / right shares.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 
-from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionReport
+from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionReport, Trouble
 from dashboard.common import GRADE_COLOURS
 
 # A bar's colour: the grade vocabulary's colours; select-all items and answer verdicts borrow them.
@@ -28,11 +31,11 @@ def bar_colour(grade: str) -> str:
     return BAR_COLOURS.get(grade, OTHER_COLOUR)
 
 
-def _text(bar: Bar, select: bool) -> str:
-    text = f"{bar.count} ({bar.share:.0%})"
+def _hover(bar: Bar, select: bool, legend: str) -> str:
+    text = f"{bar.label}: {bar.count} of {bar.of} ({bar.share:.0%}) · {legend}"
     if select and bar.best and bar.count < bar.of:
         text += f" · missed by {bar.of - bar.count}"
-    return text
+    return text + "<extra></extra>"
 
 
 def distribution_figure(report: QuestionReport) -> go.Figure:
@@ -51,14 +54,14 @@ def distribution_figure(report: QuestionReport) -> go.Figure:
                 y=[(BEST_MARK if bar.best and not select else "") + bar.label],
                 orientation="h",
                 marker=dict(color=bar_colour(bar.grade)),
-                text=[_text(bar, select)],
+                text=[f"{bar.count} ({bar.share:.0%})"],
                 textposition="outside",
                 cliponaxis=False,
                 name=legend,
                 legendgroup=bar.grade,
                 showlegend=bar.grade not in shown,
                 customdata=[bar.key],
-                hovertemplate=f"{bar.label}: {bar.count} of {bar.of} ({bar.share:.0%}) · {legend}<extra></extra>",
+                hovertemplate=_hover(bar, select, legend),
             )
         )
         shown.add(bar.grade)
@@ -77,4 +80,64 @@ def distribution_figure(report: QuestionReport) -> go.Figure:
         dragmode=False,
     )
     fig.update_xaxes(showgrid=True, gridcolor="#eaeef2", tickvals=[0, 25, 50, 75, 100])
+    return fig
+
+
+TROUBLE_PARTS = (
+    ("Unsafe", "unsafe"),
+    ("Not fully right", "acceptable"),
+    ("Fully right", "recommended"),
+)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def trouble_figure(troubles: Sequence[Trouble]) -> go.Figure:
+    """One stacked bar per question (the first at the top): the share of its answers that were unsafe,
+    not fully right (but safe) and fully right. The label names the case, the stage and the question."""
+    labels = [
+        f"<b>{_short(t.case_title, 42)}</b> · stage {t.stage_index + 1}<br>{_short(t.prompt, 64)}"
+        for t in troubles
+    ]
+    parts = {
+        "Unsafe": [t.unsafe_share for t in troubles],
+        "Not fully right": [t.wrong_share - t.unsafe_share for t in troubles],
+        "Fully right": [1 - t.wrong_share for t in troubles],
+    }
+    counts = {
+        "Unsafe": [t.unsafe for t in troubles],
+        "Not fully right": [t.wrong - t.unsafe for t in troubles],
+        "Fully right": [t.answers - t.wrong for t in troubles],
+    }
+    fig = go.Figure()
+    for name, grade in TROUBLE_PARTS:
+        shares = parts[name]
+        fig.add_trace(
+            go.Bar(
+                x=[100 * s for s in shares],
+                y=labels,
+                orientation="h",
+                name=name,
+                marker=dict(color=GRADE_COLOURS[grade]),
+                text=[f"{100 * s:.0f}%" if s >= 0.06 else "" for s in shares],
+                textposition="inside",
+                insidetextanchor="middle",
+                textfont=dict(color="white", size=12),
+                customdata=counts[name],
+                hovertemplate=f"{name}: %{{customdata}} answers (%{{x:.0f}}%)<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=80 + 46 * len(troubles),
+        margin=dict(l=10, r=10, t=30, b=10),
+        bargap=0.28,
+        xaxis=dict(range=[0, 100], ticksuffix="%", fixedrange=True, title=dict(text="Share of answers")),
+        yaxis=dict(autorange="reversed", fixedrange=True, automargin=True, tickfont=dict(size=12)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, traceorder="normal"),
+        plot_bgcolor="white",
+        dragmode=False,
+    )
     return fig

@@ -64,11 +64,13 @@ class StepCounts:
     """How many people chose each step of a pathway, drawn over the flowchart as a heat overlay: one
     stage of a cohort's attempts at a case, or the room's answers to one question in a live session.
     Plain numbers: counts maps step ids to people (steps not listed: nobody); of is how many answered
-    (the denominator of each step's share); label names them in the key and the hover text."""
+    (the denominator of each step's share); label names them in the key and the hover text; elsewhere
+    is how many chose something on no step (shown as a note in the chart's corner when not 0)."""
 
     counts: Mapping[str, int]
     of: int
     label: str = "learners"
+    elsewhere: int = 0  # chose an option that no step of the pathway teaches (noted beside the chart)
 
     def share(self, step_id: str) -> float:
         return self.counts.get(step_id, 0) / self.of if self.of > 0 else 0.0
@@ -395,9 +397,11 @@ def pathway_figure(
                 mode="markers",
                 name=KIND_LABELS.get(kind, kind),
                 marker=dict(
-                    symbol="square",
+                    symbol="square" if overlay is None else "square-open",  # the overlay owns the fills
                     size=16,
-                    color=KIND_COLOURS.get(kind, "#ffffff"),
+                    color=KIND_COLOURS.get(kind, "#ffffff")
+                    if overlay is None
+                    else KIND_BORDERS.get(kind, "#333"),
                     line=dict(color=KIND_BORDERS.get(kind, "#333"), width=1.5),
                 ),
                 legendgroup="kinds",
@@ -470,6 +474,27 @@ def pathway_figure(
                     borderpad=2,
                 )
             )
+    if overlay is not None and overlay.elsewhere:
+        share = overlay.elsewhere / overlay.of if overlay.of > 0 else 0.0
+        annotations.append(
+            dict(
+                name="count:elsewhere",
+                x=1,
+                y=1,
+                xref="paper",
+                yref="paper",
+                xanchor="right",
+                yanchor="top",
+                text=f"<b>{overlay.elsewhere}</b> · {share:.0%} chose an option<br>on no step of this pathway",
+                showarrow=False,
+                align="right",
+                font=dict(size=12, color="#1f2328"),
+                bgcolor="#fff8c5",
+                bordercolor="#9a6700",
+                borderwidth=1.5,
+                borderpad=4,
+            )
+        )
     all_x = [lay.positions[s][0] for s in ids] + [p[0] for r in lay.routes for p in r]
     depth = max(lay.layers.values(), default=0)
     fig.update_layout(

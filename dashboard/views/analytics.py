@@ -6,16 +6,16 @@ their grade. Filter by cohort, dates and first attempts; export what is shown as
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import analytics as an
 from dashboard import auth
-from dashboard.analytics_figures import distribution_figure
+from dashboard.analytics_figures import distribution_figure, trouble_figure
 from dashboard.cohort_export import answers_csv, attempts_csv, xapi_jsonl
-from dashboard.common import get_library, get_store
+from dashboard.common import get_library, get_store, plain
 from dashboard.figures import StepCounts, pathway_figure
 from dashboard.links import app_url
 from dashboard.persistence import case_hash
@@ -25,6 +25,7 @@ from logic import LoadedCase, load_knowledge_base
 
 EVERYONE = 0  # the cohort choice "all learners"
 TOP = 10  # questions in the "where the group goes wrong" table
+CHARTED = 6  # of which the chart shows the first
 PAGES = st.session_state["_pages"]
 CHART = {"displayModeBar": False}
 
@@ -39,19 +40,30 @@ def choose_scope(names: dict[int, str]) -> Scope:
     """The cohort (also ?cohort=<id>, for links from the Cohorts page), dates and first attempts."""
     if "an_cohort" not in st.session_state or st.session_state["an_cohort"] not in names:
         wanted = st.query_params.get("cohort", "")
-        st.session_state["an_cohort"] = (
-            int(wanted) if wanted.isdigit() and int(wanted) in names else next(iter(names))
-        )
-    cohort, start, end, first = st.columns([3, 1.4, 1.4, 1.6], vertical_alignment="bottom")
-    cohort_id = cohort.selectbox("Cohort", list(names), format_func=names.__getitem__, key="an_cohort")
+        chosen = int(wanted) if wanted.isdigit() and int(wanted) in names else next(iter(names))
+        st.session_state["an_cohort"] = chosen
+    cohort_id = st.selectbox("Cohort", list(names), format_func=names.__getitem__, key="an_cohort")
     st.query_params["cohort"] = str(cohort_id)
-    since: date | None = start.date_input("From", value=None, key="an_from", format="DD/MM/YYYY")
-    until: date | None = end.date_input("To", value=None, key="an_to", format="DD/MM/YYYY")
-    only_first = first.toggle(
-        "First attempts only",
-        key="an_first",
-        help="Each learner's first attempt at each case: what they knew before the feedback taught them.",
+    since, until = st.session_state.get("an_from"), st.session_state.get("an_to")
+    dates = (
+        f"{since:%d %b %Y} – {until:%d %b %Y}"
+        if since and until
+        else f"from {since:%d %b %Y}"
+        if since
+        else f"until {until:%d %b %Y}"
+        if until
+        else "all dates"
     )
+    attempts = "first attempts only" if st.session_state.get("an_first") else "every attempt"
+    with st.expander(f"Dates and attempts: {dates} · {attempts}"):
+        start, end = st.columns(2)
+        since = start.date_input("From", value=None, key="an_from", format="DD/MM/YYYY")
+        until = end.date_input("To", value=None, key="an_to", format="DD/MM/YYYY")
+        only_first = st.toggle(
+            "First attempts only",
+            key="an_first",
+            help="Each learner's first attempt at each case: what they knew before the feedback taught them.",
+        )
     if since and until and until < since:
         st.warning("The end date is before the start date: showing the dates the other way round.")
         since, until = until, since
@@ -73,31 +85,33 @@ def headline(
     unsafe = sum(q.unsafe for q in questions)
     certain = sum(q.with_certainty for q in questions)
     confident_wrong = sum(q.confident_wrong for q in questions)
-    columns = st.columns(5 if certain else 4)
+    row = st.container(horizontal=True, gap="small")
+    columns = [row] * 5
     columns[0].metric(
         "Learners who played", learners, f"of {members} members" if members is not None else None,
-        delta_color="off", delta_arrow="off", border=True,
+        delta_color="off", delta_arrow="off", border=True, width=170,
     )  # fmt: skip
     columns[1].metric(
         "Attempts completed", f"{completed / attempts:.0%}" if attempts else "–",
-        f"{completed} of {attempts}", delta_color="off", delta_arrow="off", border=True,
+        f"{completed} of {attempts}", delta_color="off", delta_arrow="off", border=True, width=170,
     )  # fmt: skip
     columns[2].metric(
         "Mean score",
         f"{mean:.0f}" if mean is not None else "–",
-        "of 100, completed attempts",
+        "of 100",
         delta_color="off",
         delta_arrow="off",
         border=True,
+        width=170,
     )
     columns[3].metric(
         "Unsafe answers", f"{unsafe / answers:.0%}" if answers else "–", f"{unsafe} of {answers}",
-        delta_color="off", delta_arrow="off", border=True,
+        delta_color="off", delta_arrow="off", border=True, width=170,
     )  # fmt: skip
     if certain:
         columns[4].metric(
             "Confident and wrong", f"{confident_wrong / certain:.0%}",
-            f"{confident_wrong} of {certain} with a certainty", delta_color="off", delta_arrow="off", border=True,
+            f"{confident_wrong} of {certain} answers", delta_color="off", delta_arrow="off", border=True, width=170,
         )  # fmt: skip
 
 
@@ -106,33 +120,31 @@ def player_link(base: str, case_id: str) -> str:
 
 
 def where_it_goes_wrong(
-    store: Store, scope: Scope, troubles: list[an.Trouble], library: dict[str, LoadedCase], base: str
+    store: Store,
+    scope: Scope,
+    troubles: list[an.Trouble],
+    library: dict[str, LoadedCase],
+    base: str,
+    overview: Callable[[], None],
 ) -> None:
     st.subheader("Where the group goes wrong", anchor=False)
-    st.caption(
-        "The questions most often answered unsafely, then most often not fully right. Open one in the player to go through it with the group."
-    )
     top = troubles[:TOP]
     if not top:
         st.info("No scored answers in this selection yet.")
+        overview()
         return
-    wrong_choice: dict[tuple[str, str], str] = {}
-    for case_id in dict.fromkeys(t.case_id for t in top):
-        loaded = library.get(case_id)
-        if loaded is None:
-            continue
-        ids = [t.question_id for t in top if t.case_id == case_id]
-        choices = store.answer_choices(scope, case_id, ids)
-        activities = store.question_activity(scope, [case_id])
-        for report in an.case_reports(loaded.case, [a for a in activities if a.question_id in ids], choices):
-            if (bar := report.top_wrong) is not None and bar.count:
-                verb = "missed" if report.distribution == "select" else "chose"
-                wrong_choice[(case_id, report.question_id)] = f"{bar.label} ({verb}: {bar.count})"
+    instead = most_chosen_instead(store, scope, top, library)
+    st.markdown(an.trouble_sentence(top[0], instead.get((top[0].case_id, top[0].question_id)), plain))
+    overview()
+    st.plotly_chart(trouble_figure(top[:CHARTED]), config=CHART, key="an_trouble_chart")
+    st.caption(
+        "The questions most often answered unsafely, then most often not fully right. Open one in the "
+        "player to go through it with the group."
+    )
     certainty = any(t.with_certainty for t in top)
     rows = [
         {
-            "Case": t.case_title,
-            "Stage": t.stage_title,
+            "Where": f"{t.case_title} · stage {t.stage_index + 1}",
             "Question": t.prompt,
             "Answers": t.answers,
             "Unsafe": 100 * t.unsafe_share,
@@ -146,7 +158,7 @@ def where_it_goes_wrong(
                 if certainty
                 else {}
             ),
-            "Most chosen instead of the best": wrong_choice.get((t.case_id, t.question_id), ""),
+            "Most chosen instead of the best": an.instead_text(instead.get((t.case_id, t.question_id))),
             "Open": player_link(base, t.case_id),
         }
         for t in top
@@ -156,16 +168,33 @@ def where_it_goes_wrong(
         hide_index=True,
         key="an_troubles",
         column_config={
-            "Question": st.column_config.TextColumn(width="large"),
+            "Where": st.column_config.TextColumn(width="medium", pinned=True),
+            "Question": st.column_config.TextColumn(width="medium"),
             "Unsafe": st.column_config.ProgressColumn("Unsafe", min_value=0, max_value=100, format="%.0f%%"),
             "Not fully right": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%"),
             "Open": st.column_config.LinkColumn(
-                "Open",
-                display_text="Open in player",
-                help="Opens the case in the player (it starts at stage 1).",
+                "Open", display_text="Open in player", help="Opens the case in the player, at stage 1."
             ),
         },
     )
+
+
+def most_chosen_instead(
+    store: Store, scope: Scope, top: list[an.Trouble], library: dict[str, LoadedCase]
+) -> dict[tuple[str, str], tuple[bool, an.Bar]]:
+    """For each question of the table: the wrong option chosen most often, or the item most often missed."""
+    found: dict[tuple[str, str], tuple[bool, an.Bar]] = {}
+    for case_id in dict.fromkeys(t.case_id for t in top):
+        loaded = library.get(case_id)
+        if loaded is None:
+            continue
+        ids = [t.question_id for t in top if t.case_id == case_id]
+        choices = store.answer_choices(scope, case_id, ids)
+        activities = [a for a in store.question_activity(scope, [case_id]) if a.question_id in ids]
+        for report in an.case_reports(loaded.case, activities, choices):
+            if (bar := report.top_wrong) is not None and bar.count:
+                found[(case_id, report.question_id)] = (report.distribution == "select", bar)
+    return found
 
 
 def cases_table(cases: list[an.CaseSummary]) -> None:
@@ -224,15 +253,19 @@ def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], key: str) 
         pathway,
         current_step=flow.position,
         recommended_steps=flow.recommended,
-        overlay=StepCounts(flow.counts, flow.answered),
+        overlay=StepCounts(flow.counts, flow.answered, elsewhere=flow.off_pathway),
     )
     st.plotly_chart(figure, config=CHART, key=f"an_flow:{key}")
 
 
 def questions_of(reports: list[an.QuestionReport], key: str) -> None:
+    stage = None
     for report in reports:
+        if report.stage_index != stage:
+            stage = report.stage_index
+            st.markdown(f"**{plain(report.stage_title)}**")
         with st.container(border=True):
-            st.markdown(f"**{report.stage_title}** · {report.prompt}")
+            st.markdown(plain(report.prompt))
             chart, facts = st.columns([3, 2])
             if report.bars:
                 chart.plotly_chart(
@@ -240,7 +273,7 @@ def questions_of(reports: list[an.QuestionReport], key: str) -> None:
                 )
             elif report.distribution == "none":
                 chart.caption("Free text, not scored: read the answers in the export.")
-            facts.markdown("\n\n".join(an.report_facts(report)))
+            facts.markdown("  \n".join(an.report_facts(report)))
 
 
 def one_case(
@@ -319,9 +352,11 @@ def page(store: Store) -> None:
     times = store.stage_times(scope)
     cases = an.case_summaries(library, activity, questions, times)
     members = next((c.members for c in cohorts if c.id == scope.cohort_id), None)
-    headline(store.active_learners(scope), members, cases, questions)
     troubles = an.troubles(questions, library)
-    where_it_goes_wrong(store, scope, troubles, library, base)
+    learners = store.active_learners(scope)
+    where_it_goes_wrong(
+        store, scope, troubles, library, base, lambda: headline(learners, members, cases, questions)
+    )
     st.subheader("All cases", anchor=False)
     st.caption(
         "The lowest mean score first. Completed: the share of the learners who started a case that finished it."
