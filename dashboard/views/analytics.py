@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import analytics as an
 from dashboard import auth
 from dashboard.analytics_figures import distribution_figure, trouble_figure
-from dashboard.cohort_export import answers_csv, attempts_csv, xapi_jsonl
 from dashboard.common import get_library, get_store, plain
+from dashboard.export_buttons import export_buttons
 from dashboard.figures import StepCounts, pathway_figure
 from dashboard.links import app_url
 from dashboard.persistence import case_hash
@@ -317,23 +317,10 @@ def one_case(
 def exports(store: Store, scope: Scope, label: str, library: dict[str, LoadedCase], base: str) -> None:
     st.subheader("Export", anchor=False)
     st.caption(
-        f"What this page shows ({label}, the dates and attempts chosen above): every answer, every "
-        "attempt, or the answers as xAPI statements (JSON lines) for a learning record store."
+        f"What this page shows ({plain(label)}, the dates and attempts chosen above): every answer, every "
+        "attempt, or the answers as xAPI statements for a learning record store."
     )
-    stem = "myotutor-" + "-".join(label.lower().split())[:40]
-    first, second, third = st.columns(3)
-    first.download_button(
-        "Answers (CSV)", lambda: answers_csv(store.export_answers(scope), library),
-        file_name=f"{stem}-answers.csv", mime="text/csv", key="an_export_answers", on_click="ignore", icon="⬇️",
-    )  # fmt: skip
-    second.download_button(
-        "Attempts (CSV)", lambda: attempts_csv(store.export_attempts(scope), library),
-        file_name=f"{stem}-attempts.csv", mime="text/csv", key="an_export_attempts", on_click="ignore", icon="⬇️",
-    )  # fmt: skip
-    third.download_button(
-        "xAPI statements (JSON lines)", lambda: xapi_jsonl(store.export_answers(scope), base or "http://localhost", library),
-        file_name=f"{stem}-xapi.jsonl", mime="application/x-ndjson", key="an_export_xapi", on_click="ignore", icon="⬇️",
-    )  # fmt: skip
+    export_buttons(store, scope, label, library, base, "analytics")
 
 
 def page(store: Store) -> None:
