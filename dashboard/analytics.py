@@ -149,6 +149,7 @@ class StageFlow:
     answered: int  # learners who answered a next-step question at this stage
     counts: Mapping[str, int]  # step id -> learners who chose an option taught there
     recommended: tuple[str, ...]  # the steps of the logic's best options
+    recommended_elsewhere: tuple[str, ...]  # best options that no step teaches (e.g. continue and reassess)
     on_recommended: int  # learners who chose a recommended step
     off_pathway: int  # learners who chose an option that no step of the pathway teaches
     off_options: Mapping[str, int] = field(default_factory=dict)  # those options -> learners
@@ -434,8 +435,9 @@ def stage_flows(
         if not here:
             continue
         position = plan.recommendation.position
-        best = [b for q in here for b in answer_key(q, plan).best]
+        best = list(dict.fromkeys(b for q in here for b in answer_key(q, plan).best))
         recommended = tuple(dict.fromkeys(s for b in best if (s := step_of(pathway, b, position))))
+        best_elsewhere = tuple(b for b in best if step_of(pathway, b, position) is None)
         steps_by_learner: dict[int, set[str | None]] = defaultdict(set)
         off_by_learner: dict[int, set[str]] = defaultdict(set)
         for choice in choices:
@@ -459,7 +461,12 @@ def stage_flows(
                 answered=len(steps_by_learner),
                 counts=dict(counts),
                 recommended=recommended,
-                on_recommended=sum(1 for s in steps_by_learner.values() if s & set(recommended)),
+                recommended_elsewhere=best_elsewhere,
+                on_recommended=sum(
+                    1
+                    for who, steps in steps_by_learner.items()
+                    if steps & set(recommended) or off_by_learner.get(who, set()) & set(best_elsewhere)
+                ),
                 off_pathway=len(off_by_learner),
                 off_options=dict(off_options),
             )
@@ -487,12 +494,13 @@ def flow_summary(flow: StageFlow, pathway: Pathway) -> str:
     the others went."""
     if not flow.answered:
         return f"{flow.title}: no answers yet."
+    kb = load_knowledge_base()
     names = [pathway.step(s).title for s in flow.recommended]
-    recommended = " or ".join(names) if names else "none"
+    names += [f"{kb.name(o)}, on no step" for o in flow.recommended_elsewhere]
     share = flow.on_recommended / flow.answered
     text = (
         f"{flow.title}: {flow.on_recommended} of {flow.answered} learners ({share:.0%}) chose the "
-        f"recommended step ({recommended})."
+        f"recommended {'step' if flow.recommended else 'answer'} ({' or '.join(names) or 'none'})."
     )
     others = sorted(
         ((n, s) for s, n in flow.counts.items() if s not in flow.recommended and n),
@@ -501,12 +509,10 @@ def flow_summary(flow: StageFlow, pathway: Pathway) -> str:
     if others:
         n, step = others[0]
         text += f" Most often instead: {pathway.step(step).title} ({n}, {n / flow.answered:.0%})."
-    if flow.off_pathway:
-        kb = load_knowledge_base()
-        named = ", ".join(
-            f"{kb.name(o)} {n}" for o, n in sorted(flow.off_options.items(), key=lambda x: (-x[1], x[0]))
-        )
-        text += f" {flow.off_pathway} chose an option that no step of the pathway lists ({named})."
+    off = {o: n for o, n in flow.off_options.items() if o not in flow.recommended_elsewhere}
+    if off:
+        named = ", ".join(f"{kb.name(o)} {n}" for o, n in sorted(off.items(), key=lambda x: (-x[1], x[0])))
+        text += f" Chosen although no step of the pathway lists them: {named}."
     return text
 
 
