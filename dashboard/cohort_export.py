@@ -43,7 +43,7 @@ ATTEMPT_COLUMNS = (
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-VERB_ANSWERED = {"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en-US": "answered"}}
+VERB_ANSWERED: dict[str, Any] = {"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en-US": "answered"}}
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 CASE_TYPE = "http://adlnet.gov/expapi/activities/simulation"  # a clinical case played stage by stage
 COHORT_TYPE = "http://adlnet.gov/expapi/activities/course"
@@ -267,7 +267,7 @@ def statement(row: ExportAnswer, base_url: str, cases: Mapping[str, LoadedCase])
             "name": row.learner_name,
             "account": {"homePage": base, "name": str(row.learner_id)},
         },
-        "verb": VERB_ANSWERED,
+        "verb": {"id": VERB_ANSWERED["id"], "display": dict(VERB_ANSWERED["display"])},
         "object": {
             "objectType": "Activity",
             "id": _iri(base, "cases", row.case_id, "questions", row.question_id),
