@@ -290,8 +290,12 @@ def one_case(
         return
     titles = {c.case_id: c.title for c in playable}
     ids = list(titles)
-    if st.session_state.get("an_case") not in titles:
-        st.session_state["an_case"] = default if default in titles else ids[0]
+    default = default if default in titles else ids[0]
+    if st.session_state.get("an_case") in (None, st.session_state.get("an_case_default")) or (
+        st.session_state.get("an_case") not in titles
+    ):  # not chosen by hand: follow the case of the question most often answered unsafely
+        st.session_state["an_case"] = default
+    st.session_state["an_case_default"] = default
     case_id = st.selectbox("Case", ids, format_func=titles.__getitem__, key="an_case")
     loaded = library[case_id]
     choices = store.answer_choices(scope, case_id)
