@@ -81,7 +81,7 @@ class Learner:
         picked = []
         for option in options:
             if option in needed:
-                p = _sigmoid(2.6 + self.ability - (2.0 if option == tempting else 0.0))
+                p = _sigmoid(2.6 + self.ability - (1.3 if option == tempting else 0.0))
             else:
                 p = _sigmoid(-2.0 - 0.8 * self.ability)
             if self.rng.random() < p:
