@@ -7,12 +7,15 @@ questions a group gets wrong, as unsafe / not fully right / right shares.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
 from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionReport, Trouble
 from dashboard.common import GRADE_COLOURS
+from dashboard.figures import StepCounts, pathway_figure
+from logic import load_knowledge_base
 
 # A bar's colour: the grade vocabulary's colours; select-all items and answer verdicts borrow them.
 BAR_COLOURS: dict[str, str] = {
@@ -35,52 +38,65 @@ def _hover(bar: Bar, select: bool, legend: str) -> str:
     text = f"{bar.label}: {bar.count} of {bar.of} ({bar.share:.0%}) · {legend}"
     if select and bar.best and bar.count < bar.of:
         text += f" · missed by {bar.of - bar.count}"
-    return text + "<extra></extra>"
+    return text
 
 
 def distribution_figure(report: QuestionReport) -> go.Figure:
     """Horizontal bars, one per option (or grade), in the order offered, top to bottom: how many of the
     answers chose it. Colour: the option's grade (choice), needed / not needed (select-all), the
-    answer's grade (dose). The logic's best answer is marked ★. One legend entry per colour used."""
+    answer's grade (dose). The logic's best answer is marked ★. One trace (and legend entry) per
+    colour used, in the order first used. (Built as one dict: a page shows a dozen of these, and
+    plotly validates a figure once this way instead of at every add_trace and update.)"""
     select = report.distribution == "select"
     bars = list(report.bars)
-    fig = go.Figure()
-    shown: set[str] = set()
-    for bar in bars:
-        legend = BAR_LABELS.get(bar.grade, bar.grade)
-        fig.add_trace(
-            go.Bar(
-                x=[100 * bar.share],
-                y=[(BEST_MARK if bar.best and not select else "") + bar.label],
-                orientation="h",
-                marker=dict(color=bar_colour(bar.grade)),
-                text=[f"{bar.count} ({bar.share:.0%})"],
-                textposition="outside",
-                cliponaxis=False,
-                name=legend,
-                legendgroup=bar.grade,
-                showlegend=bar.grade not in shown,
-                customdata=[bar.key],
-                hovertemplate=_hover(bar, select, legend),
-            )
+    labels = [(BEST_MARK if bar.best and not select else "") + bar.label for bar in bars]
+    traces = []
+    for grade in dict.fromkeys(bar.grade for bar in bars):
+        mine = [(label, bar) for label, bar in zip(labels, bars, strict=True) if bar.grade == grade]
+        legend = BAR_LABELS.get(grade, grade)
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": [100 * bar.share for _, bar in mine],
+                "y": [label for label, _ in mine],
+                "marker": {"color": bar_colour(grade)},
+                "text": [f"{bar.count} ({bar.share:.0%})" for _, bar in mine],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "name": legend,
+                "customdata": [bar.key for _, bar in mine],
+                "hovertext": [_hover(bar, select, legend) for _, bar in mine],
+                "hoverinfo": "text",
+            }
         )
-        shown.add(bar.grade)
     title = "Selected it" if select else "Chose it"
-    fig.update_layout(
-        height=max(150, 70 + 30 * len(bars)),
-        margin=dict(l=10, r=10, t=10, b=10),
-        barmode="overlay",
-        bargap=0.3,
-        xaxis=dict(
-            range=[0, 125], title=dict(text=f"{title} (% of answers)"), ticksuffix="%", fixedrange=True
-        ),
-        yaxis=dict(autorange="reversed", fixedrange=True, automargin=True),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),
-        plot_bgcolor="white",
-        dragmode=False,
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eaeef2", tickvals=[0, 25, 50, 75, 100])
-    return fig
+    layout = {
+        "height": max(150, 70 + 30 * len(bars)),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "barmode": "overlay",
+        "bargap": 0.3,
+        "xaxis": {
+            "range": [0, 125],
+            "title": {"text": f"{title} (% of answers)"},
+            "ticksuffix": "%",
+            "fixedrange": True,
+            "showgrid": True,
+            "gridcolor": "#eaeef2",
+            "tickvals": [0, 25, 50, 75, 100],
+        },
+        "yaxis": {
+            "categoryorder": "array",
+            "categoryarray": labels,
+            "autorange": "reversed",
+            "fixedrange": True,
+            "automargin": True,
+        },
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 11}},
+        "plot_bgcolor": "white",
+        "dragmode": False,
+    }
+    return go.Figure({"data": traces, "layout": layout})
 
 
 TROUBLE_PARTS = (
@@ -141,3 +157,23 @@ def trouble_figure(troubles: Sequence[Trouble]) -> go.Figure:
         dragmode=False,
     )
     return fig
+
+
+@functools.lru_cache(maxsize=64)
+def cohort_flowchart(
+    population: str,
+    position: str,
+    recommended: tuple[str, ...],
+    counts: tuple[tuple[str, int], ...],
+    answered: int,
+    elsewhere: int,
+) -> go.Figure:
+    """The pathway the learner sees, with a group's choices at one stage over it (StepCounts),
+    memoised per process on what it shows: the figure is only read afterwards, never changed."""
+    pathway = load_knowledge_base().pathways[population]  # type: ignore[index]
+    return pathway_figure(
+        pathway,
+        current_step=position,
+        recommended_steps=recommended,
+        overlay=StepCounts(dict(counts), answered, elsewhere=elsewhere),
+    )

@@ -43,7 +43,10 @@ ATTEMPT_COLUMNS = (
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-VERB_ANSWERED: dict[str, Any] = {"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en-US": "answered"}}
+VERB_ANSWERED: dict[str, Any] = {
+    "id": "http://adlnet.gov/expapi/verbs/answered",
+    "display": {"en-US": "answered"},
+}
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 CASE_TYPE = "http://adlnet.gov/expapi/activities/simulation"  # a clinical case played stage by stage
 COHORT_TYPE = "http://adlnet.gov/expapi/activities/course"

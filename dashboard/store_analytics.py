@@ -99,6 +99,7 @@ class AnswerChoice:
     credit: float
     unsafe: bool
     certainty: int | None
+    case_id: str = ""  # filled where answers of several cases come together (answer_choices_of)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def question_activity_query(scope: Scope, case_ids: Sequence[str] | None = None)
     return query.group_by(AnswerRecord.case_id, AnswerRecord.question_id)
 
 
-def choices_query(scope: Scope, case_id: str, question_ids: Sequence[str] | None = None) -> Query:
+def choices_query(scope: Scope, case_id: str | None, question_ids: Sequence[str] | None = None) -> Query:
     query = select(
         AnswerRecord.learner_id,
         AnswerRecord.attempt_id,
@@ -256,7 +257,9 @@ def choices_query(scope: Scope, case_id: str, question_ids: Sequence[str] | None
         AnswerRecord.credit,
         AnswerRecord.unsafe,
         AnswerRecord.certainty,
-    ).where(AnswerRecord.case_id == case_id, *record_filter(scope))
+    ).where(*record_filter(scope))
+    if case_id is not None:
+        query = query.where(AnswerRecord.case_id == case_id)
     if question_ids is not None:
         query = query.where(AnswerRecord.question_id.in_(list(question_ids)))
     return query.order_by(AnswerRecord.id)
@@ -379,6 +382,35 @@ class AnalyticsStore(StoreBase):
                 certainty,
             )  # fmt: skip
             for learner, attempt, question, stage, kind, answer, grade, verdicts, credit, unsafe, certainty in rows
+        ]
+
+    def answer_choices_of(self, scope: Scope, questions: Sequence[tuple[str, str]]) -> list[AnswerChoice]:
+        """Every answer in scope to some questions ((case id, question id) pairs), in one query."""
+        if not questions:
+            return []
+        wanted = set(questions)
+        query = choices_query(scope, None, sorted({q for _, q in wanted})).where(
+            AnswerRecord.case_id.in_(sorted({c for c, _ in wanted}))
+        )
+        with self._transaction() as s:
+            rows = s.execute(query.add_columns(AnswerRecord.case_id)).all()
+        return [
+            AnswerChoice(
+                int(learner),
+                int(attempt),
+                question,
+                int(stage),
+                kind,
+                answer,
+                grade,
+                list(verdicts or []),
+                float(credit),
+                bool(unsafe),
+                certainty,
+                case_id,
+            )  # fmt: skip
+            for learner, attempt, question, stage, kind, answer, grade, verdicts, credit, unsafe, certainty, case_id in rows
+            if (case_id, question) in wanted
         ]
 
     def case_hashes(self, scope: Scope, case_id: str) -> set[str | None]:

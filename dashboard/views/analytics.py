@@ -13,14 +13,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import analytics as an
 from dashboard import auth
-from dashboard.analytics_figures import distribution_figure, trouble_figure
+from dashboard.analytics_figures import cohort_flowchart, distribution_figure, trouble_figure
 from dashboard.common import get_library, get_store, plain
 from dashboard.export_buttons import export_buttons
-from dashboard.figures import StepCounts, pathway_figure
 from dashboard.links import app_url
 from dashboard.persistence import case_hash
 from dashboard.store import CohortInfo, Store
-from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope
+from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope, StageTime
 from logic import LoadedCase, load_knowledge_base
 
 EVERYONE = 0  # the cohort choice "all learners"
@@ -123,6 +122,7 @@ def where_it_goes_wrong(
     store: Store,
     scope: Scope,
     troubles: list[an.Trouble],
+    questions: list[QuestionActivity],
     library: dict[str, LoadedCase],
     base: str,
     overview: Callable[[], None],
@@ -133,7 +133,7 @@ def where_it_goes_wrong(
         st.info("No scored answers in this selection yet.")
         overview()
         return
-    instead = most_chosen_instead(store, scope, top, library)
+    instead = most_chosen_instead(store, scope, top, questions, library)
     st.markdown(an.trouble_sentence(top[0], instead.get((top[0].case_id, top[0].question_id)), plain))
     overview()
     st.plotly_chart(trouble_figure(top[:CHARTED]), config=CHART, key="an_trouble_chart")
@@ -180,18 +180,25 @@ def where_it_goes_wrong(
 
 
 def most_chosen_instead(
-    store: Store, scope: Scope, top: list[an.Trouble], library: dict[str, LoadedCase]
+    store: Store,
+    scope: Scope,
+    top: list[an.Trouble],
+    questions: list[QuestionActivity],
+    library: dict[str, LoadedCase],
 ) -> dict[tuple[str, str], tuple[bool, an.Bar]]:
     """For each question of the table: the wrong option chosen most often, or the item most often missed."""
+    pairs = [(t.case_id, t.question_id) for t in top]
+    choices = store.answer_choices_of(scope, pairs)
     found: dict[tuple[str, str], tuple[bool, an.Bar]] = {}
-    for case_id in dict.fromkeys(t.case_id for t in top):
+    for case_id in dict.fromkeys(c for c, _ in pairs):
         loaded = library.get(case_id)
         if loaded is None:
             continue
-        ids = [t.question_id for t in top if t.case_id == case_id]
-        choices = store.answer_choices(scope, case_id, ids)
-        activities = [a for a in store.question_activity(scope, [case_id]) if a.question_id in ids]
-        for report in an.case_reports(loaded.case, activities, choices):
+        activities = [
+            a for a in questions if (a.case_id, a.question_id) in set(pairs) and a.case_id == case_id
+        ]
+        mine = [c for c in choices if c.case_id == case_id]
+        for report in an.case_reports(loaded.case, activities, mine):
             if (bar := report.top_wrong) is not None and bar.count:
                 found[(case_id, report.question_id)] = (report.distribution == "select", bar)
     return found
@@ -249,11 +256,13 @@ def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], key: str) 
     )
     flow = by_stage.get(stage if stage is not None else flows[0].stage_index, flows[0])
     st.markdown(an.flow_summary(flow, pathway))
-    figure = pathway_figure(
-        pathway,
-        current_step=flow.position,
-        recommended_steps=flow.recommended,
-        overlay=StepCounts(flow.counts, flow.answered, elsewhere=flow.off_pathway),
+    figure = cohort_flowchart(
+        case.population,
+        flow.position,
+        flow.recommended,
+        tuple(sorted(flow.counts.items())),
+        flow.answered,
+        flow.off_pathway,
     )
     st.plotly_chart(figure, config=CHART, key=f"an_flow:{key}")
 
@@ -280,6 +289,8 @@ def one_case(
     store: Store,
     scope: Scope,
     cases: list[an.CaseSummary],
+    questions: list[QuestionActivity],
+    times: list[StageTime],
     library: dict[str, LoadedCase],
     default: str | None,
 ) -> None:
@@ -299,10 +310,13 @@ def one_case(
     case_id = st.selectbox("Case", ids, format_func=titles.__getitem__, key="an_case")
     loaded = library[case_id]
     choices = store.answer_choices(scope, case_id)
-    activities = store.question_activity(scope, [case_id])
-    times = store.stage_times(scope, case_id)
     reports = an.case_reports(
-        loaded.case, activities, choices, times, case_hash(loaded.path), store.case_hashes(scope, case_id)
+        loaded.case,
+        [q for q in questions if q.case_id == case_id],
+        choices,
+        [t for t in times if t.case_id == case_id],
+        case_hash(loaded.path),
+        store.case_hashes(scope, case_id),
     )
     st.markdown("##### The group on the flowchart")
     st.caption(
@@ -346,14 +360,20 @@ def page(store: Store) -> None:
     troubles = an.troubles(questions, library)
     learners = store.active_learners(scope)
     where_it_goes_wrong(
-        store, scope, troubles, library, base, lambda: headline(learners, members, cases, questions)
+        store,
+        scope,
+        troubles,
+        questions,
+        library,
+        base,
+        lambda: headline(learners, members, cases, questions),
     )
     st.subheader("All cases", anchor=False)
     st.caption(
         "The lowest mean score first. Completed: the share of the learners who started a case that finished it."
     )
     cases_table(cases)
-    one_case(store, scope, cases, library, troubles[0].case_id if troubles else None)
+    one_case(store, scope, cases, questions, times, library, troubles[0].case_id if troubles else None)
     exports(store, scope, names[scope.cohort_id or EVERYONE], library, base)
 
 

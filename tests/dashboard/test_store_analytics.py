@@ -249,3 +249,10 @@ def test_an_empty_scope(store: Store) -> None:
     assert store.case_activity(nobody) == [] and store.question_activity(nobody) == []
     assert store.active_learners(nobody) == 0 and store.stage_times(nobody) == []
     assert store.answer_choices(nobody, CASE) == [] and list(store.export_answers(nobody)) == []
+
+
+def test_answers_to_some_questions_of_several_cases(store: Store, cohort_data: dict[str, int]) -> None:
+    year4 = Scope(cohort_data["year4"])
+    found = store.answer_choices_of(year4, [(CASE, "q2"), (OTHER, "r1"), (OTHER, "q2")])
+    assert sorted((c.case_id, c.question_id) for c in found) == [(CASE, "q2"), (CASE, "q2"), (OTHER, "r1")]
+    assert store.answer_choices_of(year4, []) == []
