@@ -236,7 +236,11 @@ def queries(cohort_id: int, case_id: str) -> dict[str, Any]:
         ),
         "question activity (answers)": sa.question_activity_query(scope),
         "answers of one case": sa.choices_query(scope, case_id),
-        "stage times": sa.stage_times_query(scope),
+        "answers counted by choice": sa.choice_count_query(
+            scope, [(case_id, "next-step"), (case_id, "next-agent")]
+        ),
+        "stage times (medians)": sa.stage_time_query(scope),
+        "attempt times": sa.attempt_time_query(scope),
         "question activity, first attempts": sa.question_activity_query(
             sa.Scope(cohort_id, first_attempts=True)
         ),

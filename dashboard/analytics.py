@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dashboard.common import GRADE_LABELS
-from dashboard.store_analytics import CONFIDENT_FROM, AnswerChoice, CaseActivity, QuestionActivity, StageTime
+from dashboard.store_analytics import (
+    CONFIDENT_FROM,
+    AnswerChoice,
+    AttemptTime,
+    CaseActivity,
+    QuestionActivity,
+    StageTimeCount,
+)
 from logic import Case, LoadedCase, answer_key, load_knowledge_base, stage_plans
 from logic.cases import QuestionBase
 from logic.keys import StagePlan
@@ -195,23 +202,37 @@ def distribution_of(question: QuestionBase) -> Distribution:
     return "grades"
 
 
-def stage_medians(times: Iterable[StageTime]) -> dict[tuple[str, int], float]:
+def weighted_median(counts: Iterable[tuple[float, int]]) -> float | None:
+    """The median of values given with how many times each occurs (as statistics.median of them all)."""
+    ordered = sorted((v, n) for v, n in counts if n > 0)
+    total = sum(n for _, n in ordered)
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]  # the middle position(s), 0-based
+    found: list[float] = []
+    seen = 0
+    for value, n in ordered:
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return sum(found) / len(found)
+
+
+def stage_medians(times: Iterable[StageTimeCount]) -> dict[tuple[str, int], float]:
     """The median seconds per case and stage."""
-    by_stage: dict[tuple[str, int], list[float]] = defaultdict(list)
+    by_stage: dict[tuple[str, int], list[tuple[float, int]]] = defaultdict(list)
     for t in times:
-        by_stage[(t.case_id, t.stage_index)].append(t.seconds)
-    return {k: statistics.median(v) for k, v in by_stage.items()}
+        by_stage[(t.case_id, t.stage_index)].append((t.seconds, t.attempts))
+    return {k: m for k, v in by_stage.items() if (m := weighted_median(v)) is not None}
 
 
-def attempt_minutes(times: Iterable[StageTime], stages: Mapping[str, int]) -> dict[str, float]:
+def attempt_minutes(times: Iterable[AttemptTime], stages: Mapping[str, int]) -> dict[str, float]:
     """Per case, the median minutes of the attempts that have a time for every stage of the case."""
-    per_attempt: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
-    for t in times:
-        per_attempt[(t.case_id, t.attempt_id)][t.stage_index] = t.seconds
     totals: dict[str, list[float]] = defaultdict(list)
-    for (case_id, _), by_stage in per_attempt.items():
-        if stages.get(case_id) and len(by_stage) >= stages[case_id]:
-            totals[case_id].append(sum(by_stage.values()) / 60)
+    for t in times:
+        if stages.get(t.case_id) and t.stages >= stages[t.case_id]:
+            totals[t.case_id].append(t.seconds / 60)
     return {c: statistics.median(v) for c, v in totals.items()}
 
 
@@ -229,7 +250,7 @@ def question_report(
     kb = load_knowledge_base()
     question = find_question(case, activity.question_id)
     answers = [c for c in choices if c.question_id == activity.question_id]
-    of = len(answers)
+    of = sum(a.answers for a in answers)
     distribution: Distribution = distribution_of(question) if question is not None else "grades"
     bars: list[Bar] = []
     if question is not None and distribution in ("options", "select"):
@@ -239,8 +260,8 @@ def question_report(
         scored_grades: dict[str, Counter[str]] = defaultdict(Counter)
         for answer in answers:
             for option, grade in dict(chosen_options(answer)).items():
-                counts[option] += 1
-                scored_grades[option][grade] += 1
+                counts[option] += answer.answers
+                scored_grades[option][grade] += answer.answers
         offered = list(_offered(question)) + [o for o in counts if o not in _offered(question)]
         for option in offered:
             if distribution == "options":
@@ -255,7 +276,10 @@ def question_report(
                 grade = NEEDED if best else NOT_NEEDED
             bars.append(Bar(option, kb.name(option), grade, counts[option], of, best))
     elif distribution == "grades":
-        grades = Counter(a.grade for a in answers if a.grade)
+        grades: Counter[str] = Counter()
+        for a in answers:
+            if a.grade:
+                grades[a.grade] += a.answers
         labels = DOSE_LABELS if activity.kind == "dose" else BAR_LABELS
         bars = [
             Bar(g, labels.get(g, BAR_LABELS.get(g, g)), g, grades[g], of, g in ("recommended", "correct"))
@@ -286,6 +310,20 @@ def _number(answer: Any) -> float | None:
     return float(value)
 
 
+_PLANS: dict[int, tuple[Case, tuple[StagePlan, ...]]] = {}
+
+
+def plans_of(case: Case) -> tuple[StagePlan, ...]:
+    """stage_plans(case), kept per case object (the library keeps its cases until a file changes): a
+    page reports on every case at each run."""
+    found = _PLANS.get(id(case))
+    if found is None or found[0] is not case:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        found = _PLANS[id(case)] = (case, stage_plans(case))
+    return found[1]
+
+
 def find_question(case: Case, question_id: str) -> QuestionBase | None:
     """The question of that id in the case as it is now (None if it is no longer there)."""
     return next((q for _, q in case.questions() if q.id == question_id), None)
@@ -299,12 +337,12 @@ def case_reports(
     case: Case,
     activities: Sequence[QuestionActivity],
     choices: Sequence[AnswerChoice],
-    times: Sequence[StageTime] = (),
+    times: Sequence[StageTimeCount] = (),
     case_hash: str | None = None,
     hashes: Iterable[str | None] = (),
 ) -> list[QuestionReport]:
     """A report per question of the case that has answers, in stage and case order."""
-    plans = stage_plans(case)
+    plans = plans_of(case)
     medians = stage_medians(t for t in times if t.case_id == case.id)
     order = {q.id: n for n, (_, q) in enumerate(case.questions())}
     hashes = tuple(hashes)
@@ -355,7 +393,7 @@ def case_summaries(
     cases: Mapping[str, LoadedCase],
     activity: Iterable[CaseActivity],
     questions: Iterable[QuestionActivity],
-    times: Iterable[StageTime] = (),
+    times: Iterable[AttemptTime] = (),
 ) -> list[CaseSummary]:
     """A row per case that has attempts in scope (cases no longer in the library included), the
     lowest mean score first."""
@@ -424,7 +462,7 @@ def stage_flows(
     steps of the logic's best answers. A learner counts once per step (several attempts, or several
     next-step questions at a stage, can put a learner on more than one step)."""
     kb = load_knowledge_base()
-    plans = plans or stage_plans(case)
+    plans = plans or plans_of(case)
     pathway = kb.pathways.get(case.population)
     if pathway is None:
         return []
@@ -440,10 +478,13 @@ def stage_flows(
         best_elsewhere = tuple(b for b in best if step_of(pathway, b, position) is None)
         steps_by_learner: dict[int, set[str | None]] = defaultdict(set)
         off_by_learner: dict[int, set[str]] = defaultdict(set)
+        step_for: dict[str, str | None] = {}  # option -> its step at this position (hundreds of answers)
         for choice in choices:
             if choice.question_id in questions and questions[choice.question_id][0] == stage_index:
                 for option, _ in chosen_options(choice):
-                    step = step_of(pathway, option, position)
+                    if option not in step_for:
+                        step_for[option] = step_of(pathway, option, position)
+                    step = step_for[option]
                     steps_by_learner[choice.learner_id].add(step)
                     if step is None:
                         off_by_learner[choice.learner_id].add(option)

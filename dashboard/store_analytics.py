@@ -13,12 +13,13 @@ EXPLAIN ANALYZE plans.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, String, case, cast, distinct, func, select
 
 from dashboard.schema import AnswerRecord, AttemptRow, Cohort, Learner
 from dashboard.store_base import StoreBase
@@ -99,16 +100,26 @@ class AnswerChoice:
     credit: float
     unsafe: bool
     certainty: int | None
-    case_id: str = ""  # filled where answers of several cases come together (answer_choices_of)
+    case_id: str = ""  # filled where answers of several cases come together (answer_counts)
+    answers: int = 1  # how many identical answers this row stands for (answer_counts)
 
 
 @dataclass(frozen=True)
-class StageTime:
-    """The seconds one attempt took on one stage (from the stage shown to its submit)."""
+class StageTimeCount:
+    """How many attempts took (to the second) so long on a stage, from the stage shown to its submit."""
 
     case_id: str
     stage_index: int
-    attempt_id: int
+    seconds: float
+    attempts: int
+
+
+@dataclass(frozen=True)
+class AttemptTime:
+    """One attempt's time: the stages it has a time for, and their seconds added up."""
+
+    case_id: str
+    stages: int
     seconds: float
 
 
@@ -265,15 +276,60 @@ def choices_query(scope: Scope, case_id: str | None, question_ids: Sequence[str]
     return query.order_by(AnswerRecord.id)
 
 
-def stage_times_query(scope: Scope, case_id: str | None = None) -> Query:
-    query: Query = (
-        select(AnswerRecord.case_id, AnswerRecord.stage_index, AnswerRecord.attempt_id, AnswerRecord.seconds)
-        .distinct()
+def _stage_seconds(scope: Scope, case_id: str | None = None) -> Any:
+    """One row per attempt and stage with a time (every answer of a stage carries the stage's seconds)."""
+    query = (
+        select(
+            AnswerRecord.case_id,
+            AnswerRecord.attempt_id,
+            AnswerRecord.stage_index,
+            func.max(AnswerRecord.seconds).label("seconds"),
+        )
         .where(AnswerRecord.seconds.is_not(None), *record_filter(scope))
+        .group_by(AnswerRecord.case_id, AnswerRecord.attempt_id, AnswerRecord.stage_index)
     )
     if case_id is not None:
         query = query.where(AnswerRecord.case_id == case_id)
-    return query
+    return query.subquery()
+
+
+def stage_time_query(scope: Scope, case_id: str | None = None) -> Query:
+    per_stage = _stage_seconds(scope, case_id)
+    seconds = func.round(per_stage.c.seconds)
+    return select(per_stage.c.case_id, per_stage.c.stage_index, seconds, func.count()).group_by(
+        per_stage.c.case_id, per_stage.c.stage_index, seconds
+    )
+
+
+def attempt_time_query(scope: Scope, case_id: str | None = None) -> Query:
+    per_stage = _stage_seconds(scope, case_id)
+    return select(per_stage.c.case_id, func.count(), func.sum(per_stage.c.seconds)).group_by(
+        per_stage.c.case_id, per_stage.c.attempt_id
+    )
+
+
+def choice_count_query(scope: Scope, questions: Sequence[tuple[str, str]]) -> Query:
+    verdicts = cast(AnswerRecord.verdicts, String)
+    return (
+        select(
+            AnswerRecord.case_id,
+            AnswerRecord.question_id,
+            func.min(AnswerRecord.stage_index),
+            func.max(AnswerRecord.kind),
+            AnswerRecord.grade,
+            verdicts,
+            func.max(AnswerRecord.credit),
+            func.max(case((AnswerRecord.unsafe.is_(True), 1), else_=0)),
+            func.count(),
+        )
+        .where(
+            AnswerRecord.case_id.in_(sorted({c for c, _ in questions})),
+            AnswerRecord.question_id.in_(sorted({q for _, q in questions})),
+            AnswerRecord.max_points > 0,
+            *record_filter(scope),
+        )
+        .group_by(AnswerRecord.case_id, AnswerRecord.question_id, AnswerRecord.grade, verdicts)
+    )
 
 
 def export_answers_query(scope: Scope) -> Query:
@@ -384,32 +440,32 @@ class AnalyticsStore(StoreBase):
             for learner, attempt, question, stage, kind, answer, grade, verdicts, credit, unsafe, certainty in rows
         ]
 
-    def answer_choices_of(self, scope: Scope, questions: Sequence[tuple[str, str]]) -> list[AnswerChoice]:
-        """Every answer in scope to some questions ((case id, question id) pairs), in one query."""
+    def answer_counts(self, scope: Scope, questions: Sequence[tuple[str, str]]) -> list[AnswerChoice]:
+        """The answers in scope to some scored questions ((case id, question id) pairs), counted in the
+        database: one row per distinct choice (same grade and verdicts), its `answers` how many gave it.
+        (learner_id, attempt_id and certainty are 0 / None: these rows stand for many answers.)"""
         if not questions:
             return []
         wanted = set(questions)
-        query = choices_query(scope, None, sorted({q for _, q in wanted})).where(
-            AnswerRecord.case_id.in_(sorted({c for c, _ in wanted}))
-        )
         with self._transaction() as s:
-            rows = s.execute(query.add_columns(AnswerRecord.case_id)).all()
+            rows = s.execute(choice_count_query(scope, list(wanted))).all()
         return [
             AnswerChoice(
-                int(learner),
-                int(attempt),
+                0,
+                0,
                 question,
                 int(stage),
                 kind,
-                answer,
+                None,
                 grade,
-                list(verdicts or []),
+                list(json.loads(verdicts) if verdicts else []),
                 float(credit),
                 bool(unsafe),
-                certainty,
+                None,
                 case_id,
+                int(n),
             )  # fmt: skip
-            for learner, attempt, question, stage, kind, answer, grade, verdicts, credit, unsafe, certainty, case_id in rows
+            for case_id, question, stage, kind, grade, verdicts, credit, unsafe, n in rows
             if (case_id, question) in wanted
         ]
 
@@ -423,11 +479,17 @@ class AnalyticsStore(StoreBase):
             )
             return set(s.scalars(query))
 
-    def stage_times(self, scope: Scope, case_id: str | None = None) -> list[StageTime]:
-        """The seconds each attempt in scope took on each stage it submitted (of one case, or all)."""
+    def stage_time_counts(self, scope: Scope, case_id: str | None = None) -> list[StageTimeCount]:
+        """Per case and stage, how many attempts took how many seconds (rounded), for medians."""
         with self._transaction() as s:
-            rows = s.execute(stage_times_query(scope, case_id)).all()
-        return [StageTime(c, int(stage), int(attempt), float(sec)) for c, stage, attempt, sec in rows]
+            rows = s.execute(stage_time_query(scope, case_id)).all()
+        return [StageTimeCount(c, int(stage), float(sec), int(n)) for c, stage, sec, n in rows]
+
+    def attempt_times(self, scope: Scope, case_id: str | None = None) -> list[AttemptTime]:
+        """Per attempt in scope: how many stages have a time, and their seconds added up."""
+        with self._transaction() as s:
+            rows = s.execute(attempt_time_query(scope, case_id)).all()
+        return [AttemptTime(c, int(n), float(sec)) for c, n, sec in rows]
 
     def export_answers(self, scope: Scope) -> Iterator[ExportAnswer]:
         """Every answer record in scope with its learner's and cohort's names, oldest first, fetched in

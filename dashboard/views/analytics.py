@@ -19,7 +19,7 @@ from dashboard.export_buttons import export_buttons
 from dashboard.links import app_url
 from dashboard.persistence import case_hash
 from dashboard.store import CohortInfo, Store
-from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope, StageTime
+from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope, StageTimeCount
 from logic import LoadedCase, load_knowledge_base
 
 EVERYONE = 0  # the cohort choice "all learners"
@@ -188,7 +188,7 @@ def most_chosen_instead(
 ) -> dict[tuple[str, str], tuple[bool, an.Bar]]:
     """For each question of the table: the wrong option chosen most often, or the item most often missed."""
     pairs = [(t.case_id, t.question_id) for t in top]
-    choices = store.answer_choices_of(scope, pairs)
+    choices = store.answer_counts(scope, pairs)
     found: dict[tuple[str, str], tuple[bool, an.Bar]] = {}
     for case_id in dict.fromkeys(c for c, _ in pairs):
         loaded = library.get(case_id)
@@ -290,7 +290,7 @@ def one_case(
     scope: Scope,
     cases: list[an.CaseSummary],
     questions: list[QuestionActivity],
-    times: list[StageTime],
+    times: list[StageTimeCount],
     library: dict[str, LoadedCase],
     default: str | None,
 ) -> None:
@@ -354,8 +354,8 @@ def page(store: Store) -> None:
         )
         return
     questions = store.question_activity(scope)
-    times = store.stage_times(scope)
-    cases = an.case_summaries(library, activity, questions, times)
+    times = store.stage_time_counts(scope)
+    cases = an.case_summaries(library, activity, questions, store.attempt_times(scope))
     members = next((c.members for c in cohorts if c.id == scope.cohort_id), None)
     troubles = an.troubles(questions, library)
     learners = store.active_learners(scope)

@@ -11,7 +11,13 @@ import pytest
 
 from dashboard import analytics as an
 from dashboard.persistence import answer_input
-from dashboard.store_analytics import AnswerChoice, CaseActivity, QuestionActivity, StageTime
+from dashboard.store_analytics import (
+    AnswerChoice,
+    AttemptTime,
+    CaseActivity,
+    QuestionActivity,
+    StageTimeCount,
+)
 from logic import Case, load_knowledge_base, load_library, score_question, stage_plans
 
 REPO = Path(__file__).resolve().parents[2]
@@ -268,21 +274,33 @@ def test_the_first_screen_sentence() -> None:
 
 
 def test_case_summaries_and_times() -> None:
-    times = [
-        StageTime(S2.id, 0, 1, 60.0), StageTime(S2.id, 1, 1, 120.0), StageTime(S2.id, 2, 1, 60.0),
-        StageTime(S2.id, 0, 2, 300.0), StageTime(S2.id, 1, 2, 300.0), StageTime(S2.id, 2, 2, 600.0),
-        StageTime(S2.id, 0, 3, 30.0),  # stopped after stage 1: no total time
-    ]  # fmt: skip
-    assert an.stage_medians(times)[(S2.id, 0)] == 60.0
-    assert an.attempt_minutes(times, {S2.id: 3}) == {S2.id: pytest.approx((4 + 20) / 2)}
+    stages = [
+        StageTimeCount(S2.id, 0, 60.0, 2),
+        StageTimeCount(S2.id, 0, 300.0, 1),
+        StageTimeCount(S2.id, 1, 10.0, 1),
+    ]
+    stages += [StageTimeCount(S2.id, 1, 20.0, 1)]
+    assert an.stage_medians(stages) == {(S2.id, 0): 60.0, (S2.id, 1): 15.0}
+    assert an.weighted_median([(1.0, 1), (2.0, 2), (9.0, 1)]) == 2.0 and an.weighted_median([]) is None
+    attempts = [AttemptTime(S2.id, 3, 240.0), AttemptTime(S2.id, 3, 1200.0), AttemptTime(S2.id, 1, 30.0)]
+    assert an.attempt_minutes(attempts, {S2.id: 3}) == {
+        S2.id: pytest.approx((4 + 20) / 2)
+    }  # whole attempts only
     rows = an.case_summaries(
         LIBRARY.cases,
         [CaseActivity(S2.id, 3, 3, 2, 2, 0, 80.0), CaseActivity(IGA.id, 2, 2, 1, 1, 0, 40.0)],
         [q(S2.id, "next-agent", 3, 1, 1), q(IGA.id, "next-step", 2, 0, 1)],
-        times,
+        attempts,
     )
     assert [r.case_id for r in rows] == [IGA.id, S2.id]  # the lowest mean score first
     assert (rows[1].unsafe, rows[1].answers, rows[1].median_minutes, rows[1].stages) == (1, 3, 12.0, 3)
+
+
+def test_counted_answers_weigh_as_many() -> None:
+    one = answered(S2, 1, "next-agent", "rituximab")
+    counted = AnswerChoice(**{**one.__dict__, "answers": 5})
+    r = report(S2, "next-agent", [counted, answered(S2, 2, "next-agent", "ivig")])
+    assert {b.key: (b.count, b.of) for b in r.bars if b.count} == {"rituximab": (5, 6), "ivig": (1, 6)}
 
 
 def test_plain_prompts_and_durations() -> None:

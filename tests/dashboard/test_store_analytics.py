@@ -205,11 +205,16 @@ def test_answer_choices_of_one_case(store: Store, cohort_data: dict[str, int]) -
 
 
 def test_stage_times_once_per_attempt_and_stage(store: Store, cohort_data: dict[str, int]) -> None:
-    times = store.stage_times(Scope(cohort_data["year4"]), CASE)
-    assert sorted((t.stage_index, t.seconds) for t in times) == [
-        (0, 20.0), (0, 30.0), (0, 50.0), (0, 90.0), (1, 40.0), (1, 70.0),
+    year4 = Scope(cohort_data["year4"])
+    counts = store.stage_time_counts(year4, CASE)
+    assert sorted((t.stage_index, t.seconds, t.attempts) for t in counts) == [
+        (0, 20.0, 1), (0, 30.0, 1), (0, 50.0, 1), (0, 90.0, 1), (1, 40.0, 1), (1, 70.0, 1),
     ]  # fmt: skip
-    assert {t.case_id for t in store.stage_times(Scope(cohort_data["year4"]))} == {CASE, OTHER}
+    assert {t.case_id for t in store.stage_time_counts(year4)} == {CASE, OTHER}
+    attempts = sorted((t.case_id, t.stages, t.seconds) for t in store.attempt_times(year4))
+    assert attempts == [
+        (CASE, 1, 20.0), (CASE, 1, 90.0), (CASE, 2, 70.0), (CASE, 2, 120.0), (OTHER, 1, 60.0),
+    ]  # fmt: skip
 
 
 def test_exports_join_names_and_come_in_batches(
@@ -247,12 +252,25 @@ def test_a_deleted_cohort_leaves_nothing_to_analyse(store: Store, cohort_data: d
 def test_an_empty_scope(store: Store) -> None:
     nobody = Scope(12345, datetime.now(UTC) - timedelta(days=1))
     assert store.case_activity(nobody) == [] and store.question_activity(nobody) == []
-    assert store.active_learners(nobody) == 0 and store.stage_times(nobody) == []
+    assert (
+        store.active_learners(nobody) == 0
+        and store.stage_time_counts(nobody) == []
+        and store.attempt_times(nobody) == []
+    )
     assert store.answer_choices(nobody, CASE) == [] and list(store.export_answers(nobody)) == []
 
 
-def test_answers_to_some_questions_of_several_cases(store: Store, cohort_data: dict[str, int]) -> None:
+def test_answers_counted_by_choice_in_the_database(store: Store, cohort_data: dict[str, int]) -> None:
     year4 = Scope(cohort_data["year4"])
-    found = store.answer_choices_of(year4, [(CASE, "q2"), (OTHER, "r1"), (OTHER, "q2")])
-    assert sorted((c.case_id, c.question_id) for c in found) == [(CASE, "q2"), (CASE, "q2"), (OTHER, "r1")]
-    assert store.answer_choices_of(year4, []) == []
+    found = store.answer_counts(year4, [(CASE, "q1"), (CASE, "q2"), (OTHER, "r1"), (OTHER, "q1")])
+    counted = sorted(
+        (c.case_id, c.question_id, c.grade, c.verdicts[0]["id"], c.answers, c.unsafe) for c in found
+    )
+    assert counted == [
+        (CASE, "q1", "acceptable", "rituximab", 1, False),
+        (CASE, "q1", "recommended", "ivig", 2, False),  # Ada's and Cy's, counted once with 2
+        (CASE, "q1", "unsafe", "cyclophosphamide", 1, True),
+        (CASE, "q2", "correct", "a", 1, False),
+        (CASE, "q2", "partial", "a", 1, True),
+    ]  # the reflection (not scored) is not counted
+    assert store.answer_counts(year4, []) == []
