@@ -1,12 +1,12 @@
 """Analytics benchmark: the faculty Analytics page for a cohort of 300 learners × 8 cases, and the plans
 of its queries.
 
-Run from the repository root:  .venv/bin/python bench/bench_analytics.py [--learners 300] [--backend both]
+Run from the repository root:  .venv/bin/python bench/bench_analytics.py [--learners 300] [--cases 8] [--backend both]
 
 For each backend (SQLite, and a PostgreSQL server started here as the tests start theirs):
 
 1. Data, through the store's own API (dashboard/demo_cohort.py, as the player writes it): the cohort
-   measured (300 simulated learners, each playing the 8 cases of the library, spread over 60 days),
+   measured (300 simulated learners, each playing the library's first 8 cases, spread over 60 days),
    plus an earlier cohort (--others learners) so that the tables hold other cohorts' rows too and the
    cohort's rows have to be found through an index, as in a department's database.
 2. Page time, with streamlit.testing.v1.AppTest (the script runs in-process, as on the server): a
@@ -46,14 +46,20 @@ TIMEOUT_S = 120
 
 
 # ------------------------------------------------------------------------------------------ data
-def generate(url: str, learners: int, others: int) -> tuple[int, dict[str, float]]:
-    """The measured cohort (and an earlier one) through the store's API; returns its id and figures."""
-    from dashboard.demo_cohort import seed_cohort
-    from dashboard.store import Store
+def bench_cases(n: int) -> list[Any]:
+    """The first n cases of the library, by id (the cases every learner plays)."""
     from logic import load_library
 
     library = load_library([REPO / "cases"])
-    cases = [library.cases[c] for c in sorted(library.cases)]
+    return [library.cases[c] for c in sorted(library.cases)[:n]]
+
+
+def generate(url: str, learners: int, others: int, n_cases: int) -> tuple[int, dict[str, float]]:
+    """The measured cohort (and an earlier one) through the store's API; returns its id and figures."""
+    from dashboard.demo_cohort import seed_cohort
+    from dashboard.store import Store
+
+    cases = bench_cases(n_cases)
     store = Store(url)
     try:
         start = time.perf_counter()
@@ -70,7 +76,7 @@ def generate(url: str, learners: int, others: int) -> tuple[int, dict[str, float
         )
         took = time.perf_counter() - start
         print()
-        with store.engine.connect() as conn:
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             from sqlalchemy import func, select
 
             from dashboard.schema import AnswerRecord, AttemptRow
@@ -78,8 +84,8 @@ def generate(url: str, learners: int, others: int) -> tuple[int, dict[str, float
             answers = conn.scalar(select(func.count()).select_from(AnswerRecord)) or 0
             mine = conn.scalar(select(func.count()).where(AnswerRecord.cohort_id == cohort.id)) or 0
             attempts = conn.scalar(select(func.count()).select_from(AttemptRow)) or 0
-            conn.exec_driver_sql("ANALYZE")  # the planner's statistics, as autovacuum would gather them
-            conn.commit()
+            # The planner's statistics, and the dead rows of the date spreading cleared, as autovacuum would.
+            conn.exec_driver_sql("VACUUM ANALYZE" if store.engine.dialect.name == "postgresql" else "ANALYZE")
         return cohort.id, {
             "cases": len(cases),
             "answers": answers,
@@ -98,8 +104,8 @@ def share_script_cache() -> None:
     from streamlit.testing.v1 import app_test, local_script_runner
 
     shared = ScriptCache()
-    app_test.ScriptCache = lambda: shared  # type: ignore[assignment,misc]
-    local_script_runner.ScriptCache = lambda: shared  # type: ignore[assignment,misc]
+    for module in (app_test, local_script_runner):
+        setattr(module, "ScriptCache", lambda: shared)  # noqa: B010 (a module attribute, patched)
 
 
 def _check(at: Any) -> None:
@@ -131,11 +137,9 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def page_times(cohort_id: int, runs: int) -> dict[str, list[float]]:
-    from logic import load_library
-
+def page_times(cohort_id: int, runs: int, n_cases: int) -> dict[str, list[float]]:
     at = faculty_on_analytics(cohort_id)
-    cases = sorted(load_library([REPO / "cases"]).cases)
+    cases = [c.case.id for c in bench_cases(n_cases)]
     times: dict[str, list[float]] = {"open the cohort's analytics": [], "choose another case": []}
     from dashboard.analytics_figures import cohort_flowchart
 
@@ -222,7 +226,7 @@ def floor_times(script: Path, runs: int) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------- plans
-def queries(cohort_id: int, case_id: str) -> dict[str, Any]:
+def queries(cohort_id: int, case_id: str, questions: list[tuple[str, str]]) -> dict[str, Any]:
     from sqlalchemy import distinct, func, select
 
     from dashboard import store_analytics as sa
@@ -236,9 +240,7 @@ def queries(cohort_id: int, case_id: str) -> dict[str, Any]:
         ),
         "question activity (answers)": sa.question_activity_query(scope),
         "answers of one case": sa.choices_query(scope, case_id),
-        "answers counted by choice": sa.choice_count_query(
-            scope, [(case_id, "next-step"), (case_id, "next-agent")]
-        ),
+        "answers counted by choice": sa.choice_count_query(scope, questions),
         "stage times (medians)": sa.stage_time_query(scope),
         "attempt times": sa.attempt_time_query(scope),
         "question activity, first attempts": sa.question_activity_query(
@@ -248,7 +250,9 @@ def queries(cohort_id: int, case_id: str) -> dict[str, Any]:
     }
 
 
-def explain(url: str, cohort_id: int, case_id: str) -> list[tuple[str, bool, float | None, str]]:
+def explain(
+    url: str, cohort_id: int, case_id: str, questions: list[tuple[str, str]]
+) -> list[tuple[str, bool, float | None, str]]:
     """(query, reads answer_records/attempts through an index, execution ms, plan) per query."""
     from sqlalchemy import create_engine
 
@@ -257,7 +261,7 @@ def explain(url: str, cohort_id: int, case_id: str) -> list[tuple[str, bool, flo
     try:
         with engine.connect() as conn:
             postgres = engine.dialect.name == "postgresql"
-            for name, query in queries(cohort_id, case_id).items():
+            for name, query in queries(cohort_id, case_id, questions).items():
                 compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
                 sql = str(compiled)
                 if postgres:
@@ -311,14 +315,14 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
     print(f"\n## {name}\n")
     with backend(name) as url:
         os.environ["MYOTUTOR_DATABASE_URL"] = url
-        cohort_id, figures = generate(url, args.learners, args.others)
+        cohort_id, figures = generate(url, args.learners, args.others, args.cases)
         print(
             f"{args.learners} learners × {figures['cases']:.0f} cases (+ {args.others} learners of an earlier "
             f"cohort): {figures['answers of the cohort']:.0f} answer records of the cohort, "
             f"{figures['answers']:.0f} in all, {figures['attempts']:.0f} attempts; generated through the "
             f"store's API in {figures['generation s']:.0f} s\n"
         )
-        times = page_times(cohort_id, args.runs)
+        times = page_times(cohort_id, args.runs, args.cases)
         with tempfile.TemporaryDirectory(prefix="myotutor-bench-floor-") as folder:
             floor = floor_times(floor_script(Path(folder), cohort_id), args.runs)
         floor_ms = statistics.median(floor) * 1e3
@@ -336,10 +340,9 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
             print(
                 f"| analytics: {label} | {median * 1e3:.0f} | {p90 * 1e3:.0f} | {median * 1e3 / floor_ms:.2f}× | {target} | {met} |"
             )
-        from logic import load_library
-
-        case_id = sorted(load_library([REPO / "cases"]).cases)[0]
-        plans = explain(url, cohort_id, case_id)
+        first = bench_cases(args.cases)[0].case
+        questions = [(first.id, q.id) for _, q in first.questions()][:3]  # as the first screen's table asks
+        plans = explain(url, cohort_id, first.id, questions)
         kind = (
             "EXPLAIN (ANALYZE, BUFFERS)"
             if name == "postgres"
@@ -357,6 +360,9 @@ def run_backend(name: str, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=300)
+    parser.add_argument(
+        "--cases", type=int, default=8, help="cases each learner plays (the library's first, by id)"
+    )
     parser.add_argument(
         "--others", type=int, default=100, help="learners of an earlier cohort in the same tables"
     )
