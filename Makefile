@@ -18,9 +18,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m logic validate cases
+	$(BIN)/python -m logic claims --failed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy logic
+	$(BIN)/mypy logic dashboard
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -28,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy logic
+	$(BIN)/mypy logic dashboard
 
 validate: $(STAMP)
 	$(BIN)/python -m logic validate cases

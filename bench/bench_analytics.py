@@ -48,9 +48,9 @@ TIMEOUT_S = 120
 # ------------------------------------------------------------------------------------------ data
 def bench_cases(n: int) -> list[Any]:
     """The first n cases of the library, by id (the cases every learner plays)."""
-    from logic import load_library
+    from logic import load_knowledge_base, load_library
 
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], load_knowledge_base())
     return [library.cases[c] for c in sorted(library.cases)[:n]]
 
 
@@ -58,16 +58,19 @@ def generate(url: str, learners: int, others: int, n_cases: int) -> tuple[int, d
     """The measured cohort (and an earlier one) through the store's API; returns its id and figures."""
     from dashboard.demo_cohort import seed_cohort
     from dashboard.store import Store
+    from logic import load_knowledge_base
 
+    kb = load_knowledge_base()
     cases = bench_cases(n_cases)
     store = Store(url)
     try:
         start = time.perf_counter()
         if others:
-            seed_cohort(store, cases, learners=others, name="Year 4, last year", seed=2, days=60)
+            seed_cohort(store, cases, kb, learners=others, name="Year 4, last year", seed=2, days=60)
         cohort = seed_cohort(
             store,
             cases,
+            kb,
             learners=learners,
             name="Year 4",
             seed=1,
@@ -141,10 +144,10 @@ def page_times(cohort_id: int, runs: int, n_cases: int) -> dict[str, list[float]
     at = faculty_on_analytics(cohort_id)
     cases = [c.case.id for c in bench_cases(n_cases)]
     times: dict[str, list[float]] = {"open the cohort's analytics": [], "choose another case": []}
-    from dashboard.analytics_figures import cohort_flowchart
+    from dashboard.analytics_figures import clear_flowcharts
 
     for i in range(-1, runs):  # -1: warm-up
-        cohort_flowchart.cache_clear()  # the flowchart drawn afresh, as on a first view
+        clear_flowcharts()  # the flowchart drawn afresh, as on a first view
         shown = timed(at.run)
         _check(at)
         box, case_id = at.selectbox(key="an_case"), cases[(i + 2) % len(cases)]

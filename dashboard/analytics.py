@@ -19,19 +19,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dashboard.common import GRADE_LABELS
 from dashboard.store_analytics import (
-    CONFIDENT_FROM,
     AnswerChoice,
     AttemptTime,
     CaseActivity,
     QuestionActivity,
     StageTimeCount,
 )
-from logic import Case, LoadedCase, answer_key, load_knowledge_base, stage_plans
-from logic.cases import QuestionBase
+from logic import Case, KnowledgeBase, LoadedCase, answer_key, stage_plans
 from logic.keys import StagePlan
 from logic.knowledge import Pathway
+from logic.questions import QuestionBase
+from logic.vocabulary import GRADE_LABELS
 
 # How a question's answers are shown: the options chosen (single or multiple choice), the items
 # selected (select-all), the grades of the answers (dose, and any kind without options), or nothing
@@ -41,7 +40,7 @@ SELECT_ALL_KINDS = frozenset({"prerequisites", "monitoring"})
 # Labels of what a bar stands for: the grade vocabulary's, plus select-all items and answer verdicts.
 NEEDED, NOT_NEEDED = "needed", "not_needed"
 BAR_LABELS: dict[str, str] = {
-    **GRADE_LABELS,
+    **{grade: label for grade, label in GRADE_LABELS.items()},
     NEEDED: "Needed",
     NOT_NEEDED: "Not needed",
     "correct": "Correct",
@@ -187,8 +186,8 @@ def chosen_options(choice: AnswerChoice) -> list[tuple[str, str]]:
     return [(v["id"], v["grade"]) for v in choice.verdicts if v.get("grade") != "missed" and "id" in v]
 
 
-def _offered(question: Any) -> tuple[str, ...]:
-    return tuple(getattr(question, "options", ()) or ())
+def _offered(question: QuestionBase) -> tuple[str, ...]:
+    return question.offered()
 
 
 def distribution_of(question: QuestionBase) -> Distribution:
@@ -242,12 +241,12 @@ def question_report(
     plans: Sequence[StagePlan],
     activity: QuestionActivity,
     choices: Sequence[AnswerChoice],
+    kb: KnowledgeBase,
     median_seconds: float | None = None,
     case_hash: str | None = None,
     hashes: Iterable[str | None] = (),
 ) -> QuestionReport:
     """One question's answers next to its options: how many chose each, with each option's grade."""
-    kb = load_knowledge_base()
     question = find_question(case, activity.question_id)
     answers = [c for c in choices if c.question_id == activity.question_id]
     of = sum(a.answers for a in answers)
@@ -255,7 +254,7 @@ def question_report(
     bars: list[Bar] = []
     if question is not None and distribution in ("options", "select"):
         stage = activity.stage_index if activity.stage_index < len(plans) else len(plans) - 1
-        key = answer_key(question, plans[stage])
+        key = answer_key(question, plans[stage], kb)
         counts: Counter[str] = Counter()
         scored_grades: dict[str, Counter[str]] = defaultdict(Counter)
         for answer in answers:
@@ -310,18 +309,18 @@ def _number(answer: Any) -> float | None:
     return float(value)
 
 
-_PLANS: dict[int, tuple[Case, tuple[StagePlan, ...]]] = {}
+_PLANS: dict[tuple[int, int], tuple[Case, KnowledgeBase, tuple[StagePlan, ...]]] = {}
 
 
-def plans_of(case: Case) -> tuple[StagePlan, ...]:
+def plans_of(case: Case, kb: KnowledgeBase) -> tuple[StagePlan, ...]:
     """stage_plans(case), kept per case object (the library keeps its cases until a file changes): a
     page reports on every case at each run."""
-    found = _PLANS.get(id(case))
-    if found is None or found[0] is not case:
+    found = _PLANS.get((id(case), id(kb)))
+    if found is None or found[0] is not case or found[1] is not kb:
         if len(_PLANS) > 256:
             _PLANS.clear()
-        found = _PLANS[id(case)] = (case, stage_plans(case))
-    return found[1]
+        found = _PLANS[(id(case), id(kb))] = (case, kb, stage_plans(case, kb))
+    return found[2]
 
 
 def find_question(case: Case, question_id: str) -> QuestionBase | None:
@@ -337,12 +336,13 @@ def case_reports(
     case: Case,
     activities: Sequence[QuestionActivity],
     choices: Sequence[AnswerChoice],
+    kb: KnowledgeBase,
     times: Sequence[StageTimeCount] = (),
     case_hash: str | None = None,
     hashes: Iterable[str | None] = (),
 ) -> list[QuestionReport]:
     """A report per question of the case that has answers, in stage and case order."""
-    plans = plans_of(case)
+    plans = plans_of(case, kb)
     medians = stage_medians(t for t in times if t.case_id == case.id)
     order = {q.id: n for n, (_, q) in enumerate(case.questions())}
     hashes = tuple(hashes)
@@ -351,7 +351,7 @@ def case_reports(
         key=lambda a: (a.stage_index, order.get(a.question_id, len(order)), a.question_id),
     )
     return [
-        question_report(case, plans, a, choices, medians.get((case.id, a.stage_index)), case_hash, hashes)
+        question_report(case, plans, a, choices, kb, medians.get((case.id, a.stage_index)), case_hash, hashes)
         for a in mine
     ]
 
@@ -443,26 +443,19 @@ def step_of(pathway: Pathway, option: str, position: str) -> str | None:
         return None
     if position in steps:
         return position
-    layers = _layers(pathway)
+    layers = pathway.layers()
     here = layers.get(position, 0)
     order = {s.id: i for i, s in enumerate(pathway.steps)}
     return min(steps, key=lambda s: (abs(layers.get(s, 0) - here), order[s]))
 
 
-def _layers(pathway: Pathway) -> dict[str, int]:
-    from dashboard.figures import layout_pathway  # the flowchart's own layers
-
-    return layout_pathway(pathway).layers
-
-
 def stage_flows(
-    case: Case, choices: Sequence[AnswerChoice], plans: Sequence[StagePlan] | None = None
+    case: Case, choices: Sequence[AnswerChoice], kb: KnowledgeBase, plans: Sequence[StagePlan] | None = None
 ) -> list[StageFlow]:
     """Per stage with a next-step question: how many learners chose each pathway step, against the
     steps of the logic's best answers. A learner counts once per step (several attempts, or several
     next-step questions at a stage, can put a learner on more than one step)."""
-    kb = load_knowledge_base()
-    plans = plans or plans_of(case)
+    plans = plans or plans_of(case, kb)
     pathway = kb.pathways.get(case.population)
     if pathway is None:
         return []
@@ -473,7 +466,7 @@ def stage_flows(
         if not here:
             continue
         position = plan.recommendation.position
-        best = list(dict.fromkeys(b for q in here for b in answer_key(q, plan).best))
+        best = list(dict.fromkeys(b for q in here for b in answer_key(q, plan, kb).best))
         recommended = tuple(dict.fromkeys(s for b in best if (s := step_of(pathway, b, position))))
         best_elsewhere = tuple(b for b in best if step_of(pathway, b, position) is None)
         steps_by_learner: dict[int, set[str | None]] = defaultdict(set)
@@ -521,21 +514,11 @@ def worst_flow(flows: Sequence[StageFlow]) -> StageFlow | None:
     return max(answered, key=lambda f: (f.off_share, -f.stage_index), default=None)
 
 
-def certainty_known(activities: Iterable[QuestionActivity]) -> bool:
-    """Whether any answer in scope came with a certainty (then the confident-and-wrong analysis shows)."""
-    return any(a.with_certainty for a in activities)
-
-
-def confident(certainty: int | None) -> bool:
-    return certainty is not None and certainty >= CONFIDENT_FROM
-
-
-def flow_summary(flow: StageFlow, pathway: Pathway) -> str:
+def flow_summary(flow: StageFlow, pathway: Pathway, kb: KnowledgeBase) -> str:
     """One sentence a teacher reads under the flowchart: how many took the recommended step, and where
     the others went."""
     if not flow.answered:
         return f"{flow.title}: no answers yet."
-    kb = load_knowledge_base()
     names = [pathway.step(s).title for s in flow.recommended]
     names += [f"{kb.name(o)}, on no step" for o in flow.recommended_elsewhere]
     share = flow.on_recommended / flow.answered

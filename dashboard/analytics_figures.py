@@ -7,19 +7,20 @@ questions a group gets wrong, as unsafe / not fully right / right shares.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
 from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionReport, Trouble
-from dashboard.common import GRADE_COLOURS
 from dashboard.figures import StepCounts, pathway_figure
-from logic import load_knowledge_base
+from dashboard.style import GRADE_COLOURS
+from logic import KnowledgeBase
+from logic.vocabulary import Grade
 
 # A bar's colour: the grade vocabulary's colours; select-all items and answer verdicts borrow them.
 BAR_COLOURS: dict[str, str] = {
-    **GRADE_COLOURS,
+    **{grade: colour for grade, colour in GRADE_COLOURS.items()},
     NEEDED: GRADE_COLOURS["recommended"],
     NOT_NEEDED: GRADE_COLOURS["not_recommended"],
     "correct": GRADE_COLOURS["recommended"],
@@ -99,7 +100,7 @@ def distribution_figure(report: QuestionReport) -> go.Figure:
     return go.Figure({"data": traces, "layout": layout})
 
 
-TROUBLE_PARTS = (
+TROUBLE_PARTS: tuple[tuple[str, Grade], ...] = (
     ("Unsafe", "unsafe"),
     ("Not fully right", "acceptable"),
     ("Fully right", "recommended"),
@@ -159,8 +160,11 @@ def trouble_figure(troubles: Sequence[Trouble]) -> go.Figure:
     return fig
 
 
-@functools.lru_cache(maxsize=64)
+_FLOWCHARTS: dict[tuple[Any, ...], tuple[KnowledgeBase, go.Figure]] = {}
+
+
 def cohort_flowchart(
+    kb: KnowledgeBase,
     population: str,
     position: str,
     recommended: tuple[str, ...],
@@ -170,10 +174,22 @@ def cohort_flowchart(
 ) -> go.Figure:
     """The pathway the learner sees, with a group's choices at one stage over it (StepCounts),
     memoised per process on what it shows: the figure is only read afterwards, never changed."""
-    pathway = load_knowledge_base().pathways[population]  # type: ignore[index]
-    return pathway_figure(
-        pathway,
-        current_step=position,
-        recommended_steps=recommended,
-        overlay=StepCounts(dict(counts), answered, elsewhere=elsewhere),
-    )
+    key = (id(kb), population, position, recommended, counts, answered, elsewhere)
+    found = _FLOWCHARTS.get(key)
+    if found is None or found[0] is not kb:
+        if len(_FLOWCHARTS) > 64:
+            _FLOWCHARTS.clear()
+        figure = pathway_figure(
+            kb.pathways[population],  # type: ignore[index]
+            kb,
+            current_step=position,
+            recommended_steps=recommended,
+            overlay=StepCounts(dict(counts), answered, elsewhere=elsewhere),
+        )
+        found = _FLOWCHARTS[key] = (kb, figure)
+    return found[1]
+
+
+def clear_flowcharts() -> None:
+    """Forget the memoised flowcharts (the bench times a first view)."""
+    _FLOWCHARTS.clear()

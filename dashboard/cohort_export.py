@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from dashboard.analytics import find_question, kind_of, plain_prompt
 from dashboard.store_analytics import ExportAnswer, ExportAttempt
-from logic import LoadedCase, load_knowledge_base
+from logic import KnowledgeBase, LoadedCase
 
 ANSWER_COLUMNS = (
     "submitted_at", "cohort", "learner_id", "learner", "email", "case_id", "case_title", "case_hash",
@@ -206,21 +206,22 @@ def xapi_response(kind: str, answer: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _definition(row: ExportAnswer, cases: Mapping[str, LoadedCase]) -> dict[str, Any]:
-    kb = load_knowledge_base()
+def _definition(row: ExportAnswer, cases: Mapping[str, LoadedCase], kb: KnowledgeBase) -> dict[str, Any]:
     loaded = cases.get(row.case_id)
     question = find_question(loaded.case, row.question_id) if loaded is not None else None
     interaction = INTERACTION_TYPES.get(row.kind, "other")
     name = plain_prompt(question.prompt, 250) if question is not None else row.question_id
     definition: dict[str, Any] = {"name": _lang(name), "type": INTERACTION, "interactionType": interaction}
     same_kind = question is not None and kind_of(question) == row.kind
-    options = tuple(getattr(question, "options", ()) or ()) if same_kind else ()
+    options = question.offered() if question is not None and same_kind else ()
     if options and interaction in ("choice", "sequencing"):
         definition["choices"] = [{"id": o, "description": _lang(kb.name(o))} for o in options]
     return definition
 
 
-def statement(row: ExportAnswer, base_url: str, cases: Mapping[str, LoadedCase]) -> dict[str, Any]:
+def statement(
+    row: ExportAnswer, base_url: str, cases: Mapping[str, LoadedCase], kb: KnowledgeBase
+) -> dict[str, Any]:
     """The xAPI 1.0.3 statement of one answer record (see the module doc)."""
     base = base_url.rstrip("/")
     loaded = cases.get(row.case_id)
@@ -274,7 +275,7 @@ def statement(row: ExportAnswer, base_url: str, cases: Mapping[str, LoadedCase])
         "object": {
             "objectType": "Activity",
             "id": _iri(base, "cases", row.case_id, "questions", row.question_id),
-            "definition": _definition(row, cases),
+            "definition": _definition(row, cases, kb),
         },
         "result": result,
         "context": {
@@ -288,11 +289,15 @@ def statement(row: ExportAnswer, base_url: str, cases: Mapping[str, LoadedCase])
     }
 
 
-def xapi_lines(rows: Iterable[ExportAnswer], base_url: str, cases: Mapping[str, LoadedCase]) -> Iterator[str]:
+def xapi_lines(
+    rows: Iterable[ExportAnswer], base_url: str, cases: Mapping[str, LoadedCase], kb: KnowledgeBase
+) -> Iterator[str]:
     for row in rows:
-        yield json.dumps(statement(row, base_url, cases), ensure_ascii=False, separators=(",", ":"))
+        yield json.dumps(statement(row, base_url, cases, kb), ensure_ascii=False, separators=(",", ":"))
 
 
-def xapi_jsonl(rows: Iterable[ExportAnswer], base_url: str, cases: Mapping[str, LoadedCase]) -> str:
+def xapi_jsonl(
+    rows: Iterable[ExportAnswer], base_url: str, cases: Mapping[str, LoadedCase], kb: KnowledgeBase
+) -> str:
     """The statements as JSON lines (one statement per line), for a learning record store."""
-    return "".join(line + "\n" for line in xapi_lines(rows, base_url, cases))
+    return "".join(line + "\n" for line in xapi_lines(rows, base_url, cases, kb))

@@ -1,62 +1,17 @@
-"""What every page shares: the case library (cached on file modification times), sources, footer."""
+"""What every page shares besides the knowledge base and the library (see context.py): the footer, the
+progress store, and making typed text safe for Markdown."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import streamlit as st
 
+from dashboard.context import REPO, cases_dir, get_kb, get_library
 from dashboard.store import Store, database_url
-from logic import DISCLAIMER, Library, load_knowledge_base, load_library
+from logic import DISCLAIMER
 
-REPO = Path(__file__).resolve().parent.parent
-GRADE_COLOURS = {
-    "recommended": "#1a7f37",
-    "acceptable": "#9a6700",
-    "not_recommended": "#6e7781",
-    "unsafe": "#cf222e",
-}
-GRADE_LABELS = {
-    "recommended": "Recommended",
-    "acceptable": "Acceptable",
-    "not_recommended": "Not recommended",
-    "unsafe": "Unsafe",
-}
-
-
-def cases_dir() -> Path:
-    """The folder of case files: $MYOTUTOR_CASES_DIR, or the repository's cases/."""
-    return Path(os.environ.get("MYOTUTOR_CASES_DIR", REPO / "cases"))
-
-
-def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
-    out = []
-    for p in files:
-        try:
-            stat = p.stat()
-        except OSError:
-            continue
-        out.append((p.name, stat.st_mtime_ns, stat.st_size))
-    return tuple(out)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _load(folder: str, fingerprint: tuple[tuple[str, int, int], ...]) -> Library:
-    return load_library([Path(folder)])
-
-
-def get_library() -> Library:
-    """The case library, reloaded only when a file in the folder is added, removed or modified."""
-    folder = cases_dir()
-    return _load(str(folder), _fingerprint(folder))
-
-
-def source_links(source_ids: tuple[str, ...] | list[str]) -> str:
-    """Markdown for a list of sources: seed labels, and DOI links for citations."""
-    return load_knowledge_base().citations(source_ids)
+__all__ = ["REPO", "cases_dir", "footer", "get_kb", "get_library", "get_store", "plain"]
 
 
 def footer() -> None:

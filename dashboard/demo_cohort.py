@@ -27,12 +27,22 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from dashboard.analytics import kind_of
 from dashboard.persistence import answer_input, case_hash
 from dashboard.schema import AnswerRecord, AttemptRow
 from dashboard.store import AnswerInput, CohortInfo, Store
-from logic import Case, LoadedCase, answer_key, load_library, score_case, score_question, stage_plans
+from logic import (
+    Case,
+    KnowledgeBase,
+    LoadedCase,
+    answer_key,
+    load_knowledge_base,
+    load_library,
+    score_case,
+    score_question,
+    stage_plans,
+)
 from logic.keys import StagePlan
+from logic.questions import with_certainty
 
 FIRST = ("Ada", "Ben", "Chloe", "Dev", "Esme", "Femi", "Gita", "Hugo", "Ines", "Jon", "Kemi", "Luca")
 LAST = ("Adler", "Brook", "Chen", "Diaz", "Evans", "Fox", "Gray", "Hale", "Iqbal", "Jones", "Khan", "Lee")
@@ -94,6 +104,15 @@ class Learner:
         spread = 0.25 / (1 + max(self.ability, 0.0))
         return round((low + high) / 2 * math.exp(self.rng.gauss(0, spread)), 1)
 
+    def order(self, best: Sequence[str]) -> list[str]:
+        """The pathway's order, with a neighbouring pair swapped now and then (more by weaker learners)."""
+        found = list(best)
+        for _ in range(2):
+            if len(found) > 1 and self.rng.random() < _sigmoid(-0.5 - self.ability):
+                i = self.rng.randrange(len(found) - 1)
+                found[i], found[i + 1] = found[i + 1], found[i]
+        return found
+
     def certainty(self, right: bool) -> int:
         sure = 2.4 + self.bravado + (0.7 if right else 0.0) + self.rng.gauss(0, 0.7)
         return max(1, min(4, round(sure)))
@@ -102,47 +121,58 @@ class Learner:
         return round(max(8.0, self.rng.lognormvariate(math.log(45 * max(1, questions)), 0.45)), 1)
 
 
-def _asks_certainty(question: Any, everywhere: bool) -> bool:
-    asked = bool(getattr(question, "asks_certainty", False))
-    single_choice = kind_of(question) == "next_step" and not getattr(question, "multiple", False)
-    return asked or (everywhere and single_choice)
-
-
 def play_case(
-    learner: Learner, case: Case, plans: Sequence[StagePlan], tempting: dict[str, str | None]
+    learner: Learner,
+    case: Case,
+    plans: Sequence[StagePlan],
+    tempting: Mapping[str, str | None],
+    kb: KnowledgeBase,
+    certainty_everywhere: bool = False,
 ) -> dict[str, Any]:
-    """The learner's answers to every question of a case."""
+    """The learner's answers to every question of a case, as the player keeps them (with a certainty
+    where the question asks for one)."""
     answers: dict[str, Any] = {}
     for stage_index, question in case.questions():
-        key = answer_key(question, plans[stage_index])
-        if kind_of(question) == "next_step":
+        plan = plans[stage_index]
+        key = answer_key(question, plan, kb)
+        value: Any
+        if question.kind == "next_step":
+            multiple = bool(getattr(question, "multiple", False))
             grades = {o: g.grade for o, g in key.graded.items()}
-            k = len(key.best) if getattr(question, "multiple", False) else 1
-            picked = learner.choose(grades, tempting.get(question.id), key.best, k)
-            answers[question.id] = picked if getattr(question, "multiple", False) else picked[0]
-        elif kind_of(question) in ("prerequisites", "monitoring"):
-            options = list(getattr(question, "options", ()))
-            answers[question.id] = learner.select_all(options, key.correct, tempting.get(question.id))
-        elif kind_of(question) == "dose":
-            dose = key.dose
-            answers[question.id] = learner.dose(dose.low, dose.high) if dose else 100.0
+            picked = learner.choose(
+                grades, tempting.get(question.id), key.best, len(key.best) if multiple else 1
+            )
+            value = picked if multiple else picked[0]
+        elif question.kind in ("prerequisites", "monitoring"):
+            value = learner.select_all(question.offered(), key.correct, tempting.get(question.id))
+        elif question.kind == "dose":
+            value = learner.dose(key.dose.low, key.dose.high) if key.dose else 100.0
+        elif question.kind == "ordering":
+            value = learner.order(list(key.best) or list(question.offered()))
         else:
-            answers[question.id] = "What would change my mind here is the next set of results."
+            value = "What would change my mind here is the next set of results."
+        single_choice = question.kind == "next_step" and not getattr(question, "multiple", False)
+        if question.asks_certainty or (certainty_everywhere and single_choice):
+            right = score_question(question, stage_index, plan, value, kb).credit >= 1
+            value = with_certainty(value, learner.certainty(right))
+        answers[question.id] = value
     return answers
 
 
-def misconceptions(case: Case, plans: Sequence[StagePlan], rng: random.Random) -> dict[str, str | None]:
+def misconceptions(
+    case: Case, plans: Sequence[StagePlan], rng: random.Random, kb: KnowledgeBase
+) -> dict[str, str | None]:
     """One tempting wrong option per question: a not-recommended or unsafe choice for choice questions
     (unsafe ones more often), a needed item that gets forgotten for select-all questions."""
     out: dict[str, str | None] = {}
     for stage_index, question in case.questions():
-        key = answer_key(question, plans[stage_index])
-        if kind_of(question) == "next_step":
+        key = answer_key(question, plans[stage_index], kb)
+        if question.kind == "next_step":
             wrong = [o for o, g in key.graded.items() if o not in key.best]
             unsafe = [o for o in wrong if key.graded[o].grade == "unsafe"]
             pool = unsafe if unsafe and rng.random() < 0.6 else wrong
             out[question.id] = rng.choice(pool) if pool else None
-        elif kind_of(question) in ("prerequisites", "monitoring"):
+        elif question.kind in ("prerequisites", "monitoring"):
             needed = sorted(key.correct)
             out[question.id] = rng.choice(needed) if needed else None
     return out
@@ -152,19 +182,21 @@ def _records(
     learner: Learner,
     case: Case,
     plans: Sequence[StagePlan],
-    answers: dict[str, Any],
+    answers: Mapping[str, Any],
     stage_index: int,
+    kb: KnowledgeBase,
     certainty_everywhere: bool,
 ) -> list[AnswerInput]:
+    """The answer records of one stage, scored as the player scores them (certainty from the answer;
+    with certainty_everywhere also on single-choice questions that do not ask, as if they did)."""
     questions = [q for i, q in case.questions() if i == stage_index]
     seconds = learner.seconds(len(questions))
     records = []
     for question in questions:
-        result = score_question(question, stage_index, plans[stage_index], answers.get(question.id))
-        record = answer_input(result, seconds)
-        if record.certainty is None and _asks_certainty(question, certainty_everywhere):
-            certainty = learner.certainty(result.credit >= 1)
-            record = AnswerInput(**{**record.__dict__, "certainty": certainty})
+        answer = answers.get(question.id)
+        record = answer_input(score_question(question, stage_index, plans[stage_index], answer, kb), seconds)
+        if record.certainty is None and certainty_everywhere and isinstance(answer, dict):
+            record = AnswerInput(**{**record.__dict__, "certainty": answer.get("certainty")})
         records.append(record)
     return records
 
@@ -172,25 +204,25 @@ def _records(
 def seed_cohort(
     store: Store,
     cases: Sequence[LoadedCase],
+    kb: KnowledgeBase,
     *,
     learners: int,
     name: str = "Demo cohort",
     seed: int = 1,
-    certainty_everywhere: bool = True,
+    certainty_everywhere: bool = False,
     complete_rate: float = 0.85,
     restart_rate: float = 0.08,
     days: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> CohortInfo:
     """A new cohort of `learners` simulated learners who each play every case (see the module doc).
-    certainty_everywhere: also give a certainty on single-choice questions that do not ask for one
-    (so the confident-and-wrong analysis has data before the cases ask). days > 0: spread each
-    learner's attempts over that many days before now."""
+    certainty_everywhere: also give a certainty on single-choice questions that do not ask for one.
+    days > 0: spread each learner's attempts over that many days before now."""
     rng = random.Random(seed)
     cohort = store.create_cohort(name, created_by="demo@demo.invalid")
-    plans = {lc.case.id: stage_plans(lc.case) for lc in cases}
+    plans = {lc.case.id: stage_plans(lc.case, kb) for lc in cases}
     hashes = {lc.case.id: case_hash(lc.path) for lc in cases}
-    tempting = {lc.case.id: misconceptions(lc.case, plans[lc.case.id], rng) for lc in cases}
+    tempting = {lc.case.id: misconceptions(lc.case, plans[lc.case.id], rng, kb) for lc in cases}
     for n, display in enumerate(learner_names(learners)):
         email = f"{display.lower().replace(' ', '.')}.{cohort.id}@demo.invalid"
         learner_id = store.oidc_learner(email, display)
@@ -202,7 +234,9 @@ def seed_cohort(
             for replay in range(replays):
                 open_ = store.restart if replay else store.open_attempt
                 attempt = open_(learner_id, case.id, cohort.id, hashes[case.id])
-                answers = play_case(learner, case, plans[case.id], tempting[case.id])
+                answers = play_case(
+                    learner, case, plans[case.id], tempting[case.id], kb, certainty_everywhere
+                )
                 finishes = replay or rng.random() < complete_rate + 0.05 * learner.ability
                 stages = len(case.stages) if finishes else rng.randrange(0, len(case.stages))
                 if replays == 2 and not replay:
@@ -210,12 +244,14 @@ def seed_cohort(
                 for stage_index in range(stages):
                     stage_answers = {q.id: answers[q.id] for i, q in case.questions() if i == stage_index}
                     records = _records(
-                        learner, case, plans[case.id], answers, stage_index, certainty_everywhere
+                        learner, case, plans[case.id], answers, stage_index, kb, certainty_everywhere
                     )
                     store.save_stage(attempt.id, stage_answers, stage_index + 1, records, learner_id)
                 if stages == len(case.stages):
-                    score = score_case(case, answers, plans[case.id])
-                    store.complete(attempt.id, score.total, score.category_scores)
+                    score = score_case(case, answers, kb, plans[case.id])
+                    store.complete(
+                        attempt.id, score.total, {str(k): v for k, v in score.category_scores.items()}
+                    )
         if progress is not None:
             progress(n + 1, learners)
     if days > 0:
@@ -287,12 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=Path, default=Path(__file__).resolve().parent.parent / "cases")
     parser.add_argument("--url", default=None, help="database URL (default: $MYOTUTOR_DATABASE_URL)")
     args = parser.parse_args(argv)
-    library = load_library([args.cases])
+    kb = load_knowledge_base()
+    library = load_library([args.cases], kb)
     cases = [library.cases[c] for c in sorted(library.cases)]
     store = Store(args.url)
     cohort = seed_cohort(
         store,
         cases,
+        kb,
         learners=args.learners,
         name=args.name,
         seed=args.seed,

@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard.cohort_export import answers_csv, attempts_csv, xapi_jsonl
 from dashboard.store import Store
 from dashboard.store_analytics import Scope
-from logic import LoadedCase
+from logic import KnowledgeBase, LoadedCase
 
 FALLBACK_BASE = "http://localhost"  # xAPI ids when no browser URL is known (a test run)
 
@@ -26,7 +26,13 @@ def file_stem(label: str) -> str:
 
 
 def export_buttons(
-    store: Store, scope: Scope, label: str, cases: Mapping[str, LoadedCase], base_url: str, key: str
+    store: Store,
+    scope: Scope,
+    label: str,
+    cases: Mapping[str, LoadedCase],
+    kb: KnowledgeBase,
+    base_url: str,
+    key: str,
 ) -> None:
     stem = file_stem(label)
     base = base_url or FALLBACK_BASE
@@ -51,7 +57,7 @@ def export_buttons(
     )
     xapi.download_button(
         "xAPI statements (JSON lines)",
-        lambda: xapi_jsonl(store.export_answers(scope), base, cases),
+        lambda: xapi_jsonl(store.export_answers(scope), base, cases, kb),
         file_name=f"{stem}-xapi.jsonl",
         mime="application/x-ndjson",
         key=f"export_xapi:{key}",

@@ -7,14 +7,14 @@ per-option lists of predicates, so grading a patient is a few dictionary look-up
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .dosing import Dose, DoseUnavailable, compute_dose
-from .knowledge import Condition, Grade, KnowledgeBase, Population, Position, Rule, load_knowledge_base
+from .dosing import Dose
+from .knowledge import Condition, KnowledgeBase, Rule
 from .patient import Patient
 from .position import pathway_position
+from .vocabulary import STEP_KIND_LABELS, Grade, OptionKind, Population, Position
 
 DEFAULT_RULE = "not_indicated"
 
@@ -22,7 +22,7 @@ DEFAULT_RULE = "not_indicated"
 @dataclass(frozen=True, slots=True)
 class GradedOption:
     id: str
-    kind: str  # "agent" | "action"
+    kind: OptionKind
     name: str
     grade: Grade
     rule: str
@@ -48,7 +48,11 @@ class GradedOption:
                 "high": self.dose.high,
                 "unit": self.dose.unit,
                 "text": self.dose.text,
+                "capped": self.dose.capped,
+                "ceiling": self.dose.ceiling_text,
+                "weight_basis": self.dose.weight_basis,
             },
+            "dose_note": self.dose_note,
         }
 
 
@@ -112,7 +116,7 @@ class _CompiledRule:
     rule: Rule
     index: int
     patient_test: _PatientTest
-    target: str | None  # untried | current | failed | tried: the graded option's status
+    target: str | None  # untried | current | failed | tried | not_current: the graded option's status
     target_preferred: bool | None
 
 
@@ -145,6 +149,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.cytopenias is not None:
         cytopenias = cond.cytopenias
         tests.append(lambda f: f.patient.cytopenias == cytopenias)
+    if cond.no_option_preferred is not None:
+        preferred = tuple(frozenset(kb.agents[o].preferred_for) for o in kb.expand(cond.no_option_preferred))
+        tests.append(lambda f: all(p.isdisjoint(f.manifestations) for p in preferred))
     if cond.failed_any is not None:
         failed_any = kb.expand(cond.failed_any)
         tests.append(lambda f: not failed_any.isdisjoint(f.failed))
@@ -157,6 +164,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.current_any is not None:
         current_any = kb.expand(cond.current_any)
         tests.append(lambda f: not current_any.isdisjoint(f.current))
+    if cond.current_none is not None:
+        current_none = kb.expand(cond.current_none)
+        tests.append(lambda f: current_none.isdisjoint(f.current))
     if cond.current_months_at_least is not None:
         at_least = cond.current_months_at_least
         tests.append(lambda f: any(m >= at_least for m in f.nonsteroid_months))
@@ -183,47 +193,49 @@ def _always(f: _Facts) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Engine:
-    kb: KnowledgeBase
-    agent_rules: dict[str, tuple[_CompiledRule, ...]]
-    action_rules: dict[str, tuple[_CompiledRule, ...]]
-    rule_count: int
-    preferred_for: dict[str, frozenset[str]]
-
-
 _EMPTY: frozenset[str] = frozenset()
 
 
-@functools.cache
-def _engine() -> _Engine:
-    return compile_rules(load_knowledge_base())
+class Engine:
+    """A knowledge base's rules compiled into per-option predicate lists, and its monitoring memo.
+
+    One hangs off each knowledge base (``kb.engine``, built on first use), so grading follows the
+    knowledge base it is given and nothing is cached in a module global.
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        compiled = []
+        for index, rule in enumerate(kb.rules):
+            patient_test, target, preferred = _compile_condition(rule.when, kb)
+            compiled.append(
+                (kb.expand(rule.targets), _CompiledRule(rule, index, patient_test, target, preferred))
+            )
+
+        def rules_for(option: str) -> tuple[_CompiledRule, ...]:
+            return tuple(c for targets, c in compiled if option in targets)
+
+        self.agent_rules = {a: rules_for(a) for a in kb.agents}
+        self.action_rules = {a: rules_for(a) for a in kb.actions}
+        self.rule_count = len(compiled)
+        self.preferred_for = {a.id: frozenset(a.preferred_for) for a in kb.agents.values()}
+        self._monitoring: dict[frozenset[str], tuple[MonitoringAdvice, ...]] = {}
+
+    def monitoring(self, agent_ids: frozenset[str]) -> tuple[MonitoringAdvice, ...]:
+        """monitoring_for() these agents, memoised (the agents' order does not matter)."""
+        found = self._monitoring.get(agent_ids)
+        if found is None:
+            found = self._monitoring[agent_ids] = monitoring_for(sorted(agent_ids), self.kb)
+        return found
+
+    def clear_memo(self) -> None:
+        self._monitoring.clear()
 
 
-def compile_rules(kb: KnowledgeBase) -> _Engine:
-    compiled = []
-    for index, rule in enumerate(kb.rules):
-        patient_test, target, preferred = _compile_condition(rule.when, kb)
-        compiled.append(
-            (kb.expand(rule.targets), _CompiledRule(rule, index, patient_test, target, preferred))
-        )
-
-    def rules_for(option: str) -> tuple[_CompiledRule, ...]:
-        return tuple(c for targets, c in compiled if option in targets)
-
-    return _Engine(
-        kb=kb,
-        agent_rules={a: rules_for(a) for a in kb.agents},
-        action_rules={a: rules_for(a) for a in kb.actions},
-        rule_count=len(compiled),
-        preferred_for={a.id: frozenset(a.preferred_for) for a in kb.agents.values()},
-    )
-
-
-def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendation:
-    """Grade every agent and action in the formulary for this patient. Deterministic."""
-    engine = _engine() if kb is None else compile_rules(kb)
-    kb = engine.kb
+def recommend(patient: Patient, kb: KnowledgeBase) -> Recommendation:
+    """Grade every agent and action in ``kb``'s formulary for this patient, with doses from ``kb``."""
+    engine = kb.engine
+    doses = kb.doses
     position = pathway_position(patient, kb)
     facts = _Facts(
         patient=patient,
@@ -256,6 +268,10 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
                 elif target == "failed":
                     if option not in failed:
                         continue
+                elif target == "not_current":
+                    # A start or a restart: untried, or failed and stopped.
+                    if option in current:
+                        continue
                 elif option not in tried:
                     continue
             # target_preferred: the option suits one of the patient's manifestations (or must not).
@@ -275,7 +291,7 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     for agent_id, rules in engine.agent_rules.items():
         agent = kb.agents[agent_id]
         rule = first_match(agent_id, rules)
-        dose, dose_note = _dose_for(agent_id, patient.population, patient.weight_kg, patient.height_cm)
+        dose, dose_note = doses.dose(agent_id, patient)
         prerequisites = _missing_prerequisites(agent.prerequisites, patient, kb)
         graded = _graded(agent_id, "agent", agent.name, rule, position, prerequisites, dose, dose_note)
         facts.grades[agent_id] = graded.grade
@@ -290,18 +306,16 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         population=patient.population,
         position=position,
         options=tuple(options),
-        monitoring=_monitoring_cached(frozenset(patient.current_ids))
-        if engine is _engine()
-        else monitoring_for(patient.current_ids, kb),
+        monitoring=engine.monitoring(frozenset(patient.current_ids)),
     )
 
 
 def _graded(
     option_id: str,
-    kind: str,
+    kind: OptionKind,
     name: str,
     rule: Rule | None,
-    position: str,
+    position: Position,
     prerequisites: tuple[str, ...] = (),
     dose: Dose | None = None,
     dose_note: str | None = None,
@@ -309,7 +323,7 @@ def _graded(
     if rule is None:
         grade: Grade = "not_recommended"
         rule_id, sources = DEFAULT_RULE, tuple[str, ...]()
-        why = f"Not indicated at this step ({position.replace('_', ' ')}) of the pathway for this patient."
+        why = f"Not indicated at this step ({STEP_KIND_LABELS[position]}) of the pathway for this patient."
     else:
         grade, rule_id, why, sources = rule.grade, rule.id, rule.why, rule.sources
     return GradedOption(option_id, kind, name, grade, rule_id, why, sources, prerequisites, dose, dose_note)
@@ -327,25 +341,9 @@ def _missing_prerequisites(
     return tuple(missing)
 
 
-@functools.lru_cache(maxsize=4096)
-def _dose_for(
-    agent_id: str, population: Population, weight_kg: float, height_cm: float | None
-) -> tuple[Dose | None, str | None]:
-    regimens = load_knowledge_base().agents[agent_id].regimens_for(population)
-    if not regimens:
-        who = "JDM" if population == "juvenile" else "adults"
-        return None, f"The sources give no {who} dose for this agent."
-    try:
-        return compute_dose(regimens[0], weight_kg, height_cm), None
-    except DoseUnavailable as exc:
-        return None, str(exc)
-
-
-def monitoring_for(
-    agent_ids: tuple[str, ...] | list[str], kb: KnowledgeBase | None = None
-) -> tuple[MonitoringAdvice, ...]:
-    """What to monitor for a patient on these agents: each agent's items plus response (S0, S3)."""
-    kb = kb or load_knowledge_base()
+def monitoring_for(agent_ids: Iterable[str], kb: KnowledgeBase) -> tuple[MonitoringAdvice, ...]:
+    """What to monitor for a patient on these agents: each agent's (and its class's) items, plus response."""
+    agent_ids = tuple(agent_ids)
     reasons: dict[str, list[str]] = {}
     for agent_id in agent_ids:
         for item in kb.agents[agent_id].monitoring:
@@ -359,8 +357,3 @@ def monitoring_for(
         )
         for item, why in reasons.items()
     )
-
-
-@functools.lru_cache(maxsize=1024)
-def _monitoring_cached(agent_ids: frozenset[str]) -> tuple[MonitoringAdvice, ...]:
-    return monitoring_for(sorted(agent_ids))

@@ -14,13 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import analytics as an
 from dashboard import auth
 from dashboard.analytics_figures import cohort_flowchart, distribution_figure, trouble_figure
-from dashboard.common import get_library, get_store, plain
+from dashboard.common import get_kb, get_library, get_store, plain
 from dashboard.export_buttons import export_buttons
 from dashboard.links import app_url
 from dashboard.persistence import case_hash
 from dashboard.store import CohortInfo, Store
 from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope, StageTimeCount
-from logic import LoadedCase, load_knowledge_base
+from logic import KnowledgeBase, LoadedCase
 
 EVERYONE = 0  # the cohort choice "all learners"
 TOP = 10  # questions in the "where the group goes wrong" table
@@ -124,6 +124,7 @@ def where_it_goes_wrong(
     troubles: list[an.Trouble],
     questions: list[QuestionActivity],
     library: dict[str, LoadedCase],
+    kb: KnowledgeBase,
     base: str,
     overview: Callable[[], None],
 ) -> None:
@@ -133,7 +134,7 @@ def where_it_goes_wrong(
         st.info("No scored answers in this selection yet.")
         overview()
         return
-    instead = most_chosen_instead(store, scope, top, questions, library)
+    instead = most_chosen_instead(store, scope, top, questions, library, kb)
     st.markdown(an.trouble_sentence(top[0], instead.get((top[0].case_id, top[0].question_id)), plain))
     overview()
     st.plotly_chart(trouble_figure(top[:CHARTED]), config=CHART, key="an_trouble_chart")
@@ -185,6 +186,7 @@ def most_chosen_instead(
     top: list[an.Trouble],
     questions: list[QuestionActivity],
     library: dict[str, LoadedCase],
+    kb: KnowledgeBase,
 ) -> dict[tuple[str, str], tuple[bool, an.Bar]]:
     """For each question of the table: the wrong option chosen most often, or the item most often missed."""
     pairs = [(t.case_id, t.question_id) for t in top]
@@ -198,7 +200,7 @@ def most_chosen_instead(
             a for a in questions if (a.case_id, a.question_id) in set(pairs) and a.case_id == case_id
         ]
         mine = [c for c in choices if c.case_id == case_id]
-        for report in an.case_reports(loaded.case, activities, mine):
+        for report in an.case_reports(loaded.case, activities, mine, kb):
             if (bar := report.top_wrong) is not None and bar.count:
                 found[(case_id, report.question_id)] = (report.distribution == "select", bar)
     return found
@@ -234,10 +236,9 @@ def cases_table(cases: list[an.CaseSummary]) -> None:
     )
 
 
-def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], key: str) -> None:
-    kb = load_knowledge_base()
+def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], kb: KnowledgeBase, key: str) -> None:
     case = loaded.case
-    flows = an.stage_flows(case, choices)
+    flows = an.stage_flows(case, choices, kb)
     pathway = kb.pathways.get(case.population)
     if not flows or pathway is None:
         st.caption("This case has no next-step question, so there is nothing to show on the flowchart.")
@@ -255,8 +256,9 @@ def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], key: str) 
         required=True,
     )
     flow = by_stage.get(stage if stage is not None else flows[0].stage_index, flows[0])
-    st.markdown(an.flow_summary(flow, pathway))
+    st.markdown(an.flow_summary(flow, pathway, kb))
     figure = cohort_flowchart(
+        kb,
         case.population,
         flow.position,
         flow.recommended,
@@ -292,6 +294,7 @@ def one_case(
     questions: list[QuestionActivity],
     times: list[StageTimeCount],
     library: dict[str, LoadedCase],
+    kb: KnowledgeBase,
     default: str | None,
 ) -> None:
     st.subheader("Case by case", anchor=False)
@@ -314,6 +317,7 @@ def one_case(
         loaded.case,
         [q for q in questions if q.case_id == case_id],
         choices,
+        kb,
         [t for t in times if t.case_id == case_id],
         case_hash(loaded.path),
         store.case_hashes(scope, case_id),
@@ -324,7 +328,7 @@ def one_case(
         "★ marks the step of the best answer, the thick outline the patient's position. The stage "
         "where most of the group left the recommended step is shown first (⚠)."
     )
-    on_the_flowchart(loaded, choices, case_id)
+    on_the_flowchart(loaded, choices, kb, case_id)
     st.markdown("##### Question by question")
     st.caption(
         "Each option with how many chose it, coloured by its grade (★ the best answer); select-all questions show how many selected each item."
@@ -332,13 +336,15 @@ def one_case(
     questions_of(reports, case_id)
 
 
-def exports(store: Store, scope: Scope, label: str, library: dict[str, LoadedCase], base: str) -> None:
+def exports(
+    store: Store, scope: Scope, label: str, library: dict[str, LoadedCase], kb: KnowledgeBase, base: str
+) -> None:
     st.subheader("Export", anchor=False)
     st.caption(
         f"What this page shows ({plain(label)}, the dates and attempts chosen above): every answer, every "
         "attempt, or the answers as xAPI statements for a learning record store."
     )
-    export_buttons(store, scope, label, library, base, "analytics")
+    export_buttons(store, scope, label, library, kb, base, "analytics")
 
 
 def page(store: Store) -> None:
@@ -346,6 +352,7 @@ def page(store: Store) -> None:
     names = cohort_names(cohorts)
     scope = choose_scope(names)
     library = dict(get_library().cases)
+    kb = get_kb()
     base = app_url("analytics")
     activity = store.case_activity(scope)
     if not activity:
@@ -365,6 +372,7 @@ def page(store: Store) -> None:
         troubles,
         questions,
         library,
+        kb,
         base,
         lambda: headline(learners, members, cases, questions),
     )
@@ -373,8 +381,8 @@ def page(store: Store) -> None:
         "The lowest mean score first. Completed: the share of the learners who started a case that finished it."
     )
     cases_table(cases)
-    one_case(store, scope, cases, questions, times, library, troubles[0].case_id if troubles else None)
-    exports(store, scope, names[scope.cohort_id or EVERYONE], library, base)
+    one_case(store, scope, cases, questions, times, library, kb, troubles[0].case_id if troubles else None)
+    exports(store, scope, names[scope.cohort_id or EVERYONE], library, kb, base)
 
 
 # ---------------------------------------------------------------------------------------------- page

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import auth
-from dashboard.common import get_library, get_store, plain
+from dashboard.common import get_kb, get_library, get_store, plain
 from dashboard.export_buttons import export_buttons
 from dashboard.links import app_url
 from dashboard.secrets_hash import format_code
@@ -133,7 +133,13 @@ def cohort_panel(store: Store, cohort: CohortInfo) -> None:
             st.caption("Nobody has joined yet.")
         st.markdown("**Results**")
         export_buttons(
-            store, Scope(cohort.id), cohort.name, get_library().cases, app_url("cohorts"), str(cohort.id)
+            store,
+            Scope(cohort.id),
+            cohort.name,
+            get_library().cases,
+            get_kb(),
+            app_url("cohorts"),
+            str(cohort.id),
         )
         st.page_link(
             st.session_state["_pages"]["analytics"],

@@ -21,10 +21,11 @@ from dashboard.store_analytics import (
 from logic import Case, load_knowledge_base, load_library, score_question, stage_plans
 
 REPO = Path(__file__).resolve().parents[2]
-LIBRARY = load_library([REPO / "cases"])
+KB = load_knowledge_base()
+LIBRARY = load_library([REPO / "cases"], KB)
 S2 = LIBRARY.cases["myositis-after-failed-immunosuppression"].case  # adult, refractory throughout
 IGA = LIBRARY.cases["iga-deficient-before-ivig"].case
-ADULT = load_knowledge_base().pathways["adult"]
+ADULT = KB.pathways["adult"]
 
 
 def answered(
@@ -37,7 +38,7 @@ def answered(
 ) -> AnswerChoice:
     """An answer record as the player writes it (scored by the logic), read back as the store gives it."""
     stage, question = case.question(question_id)
-    result = score_question(question, stage, stage_plans(case)[stage], answer)
+    result = score_question(question, stage, stage_plans(case, KB)[stage], answer, KB)
     r = answer_input(result, 60.0)
     return AnswerChoice(
         learner,
@@ -70,7 +71,7 @@ def report(
     case: Case, question_id: str, choices: list[AnswerChoice], counts: dict[str, int] | None = None, **kw: Any
 ) -> an.QuestionReport:
     act = activity(case, question_id, choices, **(counts or {}))
-    return an.question_report(case, stage_plans(case), act, choices, **kw)
+    return an.question_report(case, stage_plans(case, KB), act, choices, KB, **kw)
 
 
 def test_choice_distribution_shows_every_offered_option_with_its_grade() -> None:
@@ -136,14 +137,14 @@ def test_select_all_shows_how_many_selected_each_item_and_the_most_missed() -> N
 
 
 def test_dose_answers_by_what_their_grade_means() -> None:
-    choices = [answered(S2, n, "ivig-dose", dose) for n, dose in enumerate([136, 140, 160, 80, 400])]
+    choices = [answered(S2, n, "ivig-dose", dose) for n, dose in enumerate([80, 100, 130, 30, 400])]
     r = report(S2, "ivig-dose", choices)
     assert r.distribution == "grades"
     assert [(b.label, b.count) for b in r.bars] == [
         ("In the range", 2), ("Near the range", 1), ("Outside the range", 1), ("Unsafe: too high", 1),
     ]  # fmt: skip
-    assert r.numbers == (80.0, 136.0, 140.0, 160.0, 400.0)
-    assert any(line.startswith("Entered: median **140**") for line in an.report_facts(r))
+    assert r.numbers == (30.0, 80.0, 100.0, 130.0, 400.0)
+    assert any(line.startswith("Entered: median **100**") for line in an.report_facts(r))
 
 
 def test_a_reflection_has_no_distribution() -> None:
@@ -166,7 +167,7 @@ def test_a_question_no_longer_in_the_case_shows_its_grades() -> None:
         None,
     )
     act = QuestionActivity(S2.id, "removed-question", 0, "next_step", 1, 1, 1, 100.0, 1, 0, 0, 0, 0, 0)
-    r = an.question_report(S2, stage_plans(S2), act, [gone])
+    r = an.question_report(S2, stage_plans(S2, KB), act, [gone], KB)
     assert r.prompt == "removed-question" and [(b.key, b.count) for b in r.bars] == [("recommended", 1)]
 
 
@@ -181,7 +182,8 @@ def test_confident_and_wrong_facts_only_where_certainty_was_given() -> None:
 def test_a_choice_stands_for_the_step_nearest_the_patient() -> None:
     assert an.step_of(ADULT, "ivig", "refractory") == "refractory"  # taught at the position itself
     assert an.step_of(ADULT, "ivig", "first_line") == "steroid_sparing"  # the nearer of its two steps
-    assert an.step_of(ADULT, "cyclophosphamide", "refractory") == "severe"
+    assert an.step_of(ADULT, "methotrexate", "refractory") == "steroid_sparing"
+    assert an.step_of(ADULT, "methylprednisolone", "refractory") == "severe"
     assert an.step_of(ADULT, "upadacitinib", "refractory") is None  # no adult step teaches it
 
 
@@ -191,32 +193,35 @@ def test_stage_flows_count_learners_per_step_against_the_recommended_step() -> N
         answered(S2, 2, "next-agent", "rituximab"),
         answered(S2, 3, "next-agent", "cyclophosphamide"),
         answered(S2, 4, "next-agent", "upadacitinib"),
-        answered(S2, 4, "next-agent", "cyclophosphamide", attempt=9),  # a second attempt
+        answered(S2, 4, "next-agent", "etanercept", attempt=9),  # a second attempt
+        answered(S2, 5, "next-agent", "etanercept"),
         answered(S2, 1, "ivig-month-one", "continue_and_reassess"),
         answered(S2, 2, "ivig-month-one", "cyclophosphamide"),
         answered(S2, 1, "before-ivig", ["check_iga"]),  # not a next-step question: not on the chart
     ]
-    flows = {f.stage_index: f for f in an.stage_flows(S2, choices)}
+    flows = {f.stage_index: f for f in an.stage_flows(S2, choices, KB)}
     assert sorted(flows) == [0, 1, 2]
     first = flows[0]
-    assert (first.position, first.recommended, first.answered) == ("refractory", ("refractory",), 4)
-    assert dict(first.counts) == {"refractory": 2, "severe": 2}  # learner 4 counts once on severe
-    assert (first.on_recommended, first.off_pathway, dict(first.off_options)) == (2, 1, {"upadacitinib": 1})
+    assert (first.position, first.recommended, first.answered) == ("refractory", ("refractory",), 5)
+    assert dict(first.counts) == {
+        "refractory": 3
+    }  # IVIG, rituximab and cyclophosphamide are all taught there
+    assert (first.on_recommended, first.off_pathway) == (3, 2)
+    assert dict(first.off_options) == {"upadacitinib": 1, "etanercept": 2}  # learner 4 counts once for each
     second = flows[1]  # the best answer (continue and reassess) is on no step of the pathway
     assert (second.recommended, second.recommended_elsewhere) == ((), ("continue_and_reassess",))
-    assert (second.answered, second.on_recommended, dict(second.counts)) == (2, 1, {"severe": 1})
+    assert (second.answered, second.on_recommended, dict(second.counts)) == (2, 1, {"refractory": 1})
     assert flows[2].answered == 0
-    assert an.worst_flow(list(flows.values())) == first  # 50% off at both: the earlier stage
-    text = an.flow_summary(first, ADULT)
+    assert an.worst_flow(list(flows.values())) == second  # half left it there, two in five at stage 1
+    text = an.flow_summary(first, ADULT, KB)
     assert (
         text.startswith("Stage 1: ")
-        and "2 of 4 learners (50%) chose the recommended step (Refractory)" in text
+        and "3 of 5 learners (60%) chose the recommended step (Refractory)" in text
     )
-    assert (
-        "Most often instead: Severe" in text and "no step of the pathway lists them: Upadacitinib 1" in text
-    )
-    assert "recommended answer (Continue" in an.flow_summary(second, ADULT)
-    assert an.flow_summary(flows[2], ADULT).endswith("no answers yet.")
+    assert "no step of the pathway lists them: Etanercept 2, Upadacitinib 1." in text
+    assert "Most often instead" not in text  # nobody chose another step
+    assert "recommended answer (Continue" in an.flow_summary(second, ADULT, KB)
+    assert an.flow_summary(flows[2], ADULT, KB).endswith("no answers yet.")
 
 
 def test_worst_flow_is_the_stage_most_learners_left_the_recommended_step() -> None:
@@ -307,3 +312,12 @@ def test_plain_prompts_and_durations() -> None:
     assert an.plain_prompt("**Which** `agent` [now](http://x.org)?") == "Which agent now?"
     assert an.plain_prompt("word " * 50, 20).endswith("…") and len(an.plain_prompt("word " * 50, 20)) == 20
     assert [an.minutes_text(s) for s in (None, 45, 200, 3900)] == ["–", "45 s", "3 min", "1 h 5 min"]
+
+
+def test_the_flow_summary_says_where_the_others_went() -> None:
+    flow = an.StageFlow(
+        0, "Stage 1: X", "refractory", 5, {"refractory": 2, "severe": 3}, ("refractory",), (), 2, 0
+    )
+    text = an.flow_summary(flow, ADULT, KB)
+    assert "2 of 5 learners (40%) chose the recommended step (Refractory)" in text
+    assert "Most often instead: Severe" in text and "(3, 60%)" in text

@@ -8,12 +8,13 @@ import pytest
 
 from dashboard.analytics import NEEDED, NOT_NEEDED, Bar, QuestionReport, Trouble
 from dashboard.analytics_figures import BEST_MARK, bar_colour, distribution_figure, trouble_figure
-from dashboard.common import GRADE_COLOURS
 from dashboard.figures import HEAT_DARK_FROM, KIND_COLOURS, StepCounts, heat_colour, pathway_figure
 from dashboard.store_analytics import QuestionActivity
+from dashboard.style import GRADE_COLOURS
 from logic import load_knowledge_base
 
-ADULT = load_knowledge_base().pathways["adult"]
+KB = load_knowledge_base()
+ADULT = KB.pathways["adult"]
 
 
 def boxes(fig: object) -> dict[str, str]:
@@ -40,7 +41,7 @@ def test_heat_colour_runs_from_light_to_dark_blue() -> None:
 
 
 def test_without_an_overlay_the_flowchart_is_as_the_learner_sees_it() -> None:
-    fig = pathway_figure(ADULT)
+    fig = pathway_figure(ADULT, KB)
     assert boxes(fig) == {s.id: KIND_COLOURS[s.kind] for s in ADULT.steps}
     assert counts(fig) == {}
     assert not any("Share of" in (t.name or "") for t in fig.data)
@@ -48,7 +49,7 @@ def test_without_an_overlay_the_flowchart_is_as_the_learner_sees_it() -> None:
 
 def test_the_overlay_fills_each_step_by_its_share_and_labels_the_counts() -> None:
     overlay = StepCounts({"refractory": 6, "severe": 3, "first_line": 1}, of=10)
-    fig = pathway_figure(ADULT, recommended_steps=("refractory", "steroid_sparing"), overlay=overlay)
+    fig = pathway_figure(ADULT, KB, recommended_steps=("refractory", "steroid_sparing"), overlay=overlay)
     fills = boxes(fig)
     assert fills["refractory"] == heat_colour(0.6) and fills["severe"] == heat_colour(0.3)
     assert fills["supportive_care"] == heat_colour(0)  # nobody
@@ -71,12 +72,12 @@ def test_the_overlay_fills_each_step_by_its_share_and_labels_the_counts() -> Non
 
 def test_the_overlay_takes_plain_counts_for_a_live_room() -> None:
     room = StepCounts({"refractory": 2}, of=5, label="people in the room", elsewhere=3)
-    fig = pathway_figure(ADULT, overlay=room)
+    fig = pathway_figure(ADULT, KB, overlay=room)
     assert counts(fig)["refractory"] == "<b>2</b> · 40%"
     assert "3</b> · 60% chose an option" in counts(fig)["elsewhere"]
     assert any(t.name == "Share of people in the room (darker: more)" for t in fig.data)
     nobody = StepCounts({}, of=0)
-    assert nobody.share("refractory") == 0.0 and counts(pathway_figure(ADULT, overlay=nobody)) == {}
+    assert nobody.share("refractory") == 0.0 and counts(pathway_figure(ADULT, KB, overlay=nobody)) == {}
 
 
 def report(bars: list[Bar], distribution: str = "options") -> QuestionReport:

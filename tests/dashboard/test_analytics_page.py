@@ -26,7 +26,8 @@ from .conftest import app_text, sign_in_faculty, sign_up
 from .test_auth_pages import PASSCODE, open_page, refused, started
 
 REPO = Path(__file__).resolve().parents[2]
-LIBRARY = load_library([REPO / "cases"])
+KB = load_knowledge_base()
+LIBRARY = load_library([REPO / "cases"], KB)
 CASES = [LIBRARY.cases["myositis-after-failed-immunosuppression"], LIBRARY.cases["iga-deficient-before-ivig"]]
 
 
@@ -37,8 +38,8 @@ def cohorts(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, CohortInfo]]:
     store = Store(database_url())
     try:
         yield {
-            "year4": seed_cohort(store, CASES, learners=6, name="Year 4", seed=5),
-            "nurses": seed_cohort(store, CASES[:1], learners=2, name="Nurses", seed=6, complete_rate=1.0),
+            "year4": seed_cohort(store, CASES, KB, learners=6, name="Year 4", seed=5),
+            "nurses": seed_cohort(store, CASES[:1], KB, learners=2, name="Nurses", seed=6, complete_rate=1.0),
         }
     finally:
         store.close()
@@ -133,14 +134,14 @@ def test_the_flowchart_opens_at_the_stage_most_of_the_group_left_the_recommended
     at.selectbox(key="an_case").set_value(case.id).run()
     store = Store(database_url())
     try:
-        flows = an.stage_flows(case, store.answer_choices(Scope(cohorts["year4"].id), case.id))
+        flows = an.stage_flows(case, store.answer_choices(Scope(cohorts["year4"].id), case.id), KB)
     finally:
         store.close()
     worst = an.worst_flow(flows)
     assert worst is not None
     assert at.session_state[f"an_stage:{case.id}"] == worst.stage_index
-    adult = load_knowledge_base().pathways["adult"]
-    assert an.flow_summary(worst, adult) in [m.value for m in at.markdown]
+    adult = KB.pathways["adult"]
+    assert an.flow_summary(worst, adult, KB) in [m.value for m in at.markdown]
     flowchart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"box:' in c.proto.spec)
     shown = {
         a["name"][6:]: a["text"]
@@ -152,7 +153,7 @@ def test_the_flowchart_opens_at_the_stage_most_of_the_group_left_the_recommended
     other = next(f for f in flows if f.stage_index != worst.stage_index)
     at.session_state[f"an_stage:{case.id}"] = other.stage_index
     at.run()
-    assert an.flow_summary(other, adult) in [m.value for m in at.markdown]
+    assert an.flow_summary(other, adult, KB) in [m.value for m in at.markdown]
 
 
 def test_a_learner_is_refused_by_url_query_parameter_and_forged_state(
@@ -218,7 +219,7 @@ def test_the_page_on_postgresql(
     monkeypatch.setenv("MYOTUTOR_FACULTY_PASSCODE", PASSCODE)
     store = Store(url)
     try:
-        made = seed_cohort(store, CASES, learners=4, name="Year 4", seed=7)
+        made = seed_cohort(store, CASES, KB, learners=4, name="Year 4", seed=7)
         at = faculty(app, cohort=str(made.id))
         assert not at.exception and metrics(at)["Learners who played"] == "4"
         assert len(at.dataframe) == 2 and at.get("plotly_chart")

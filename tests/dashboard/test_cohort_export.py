@@ -30,10 +30,11 @@ from dashboard.demo_cohort import seed_cohort
 from dashboard.persistence import answer_input
 from dashboard.store import AnswerInput, Store
 from dashboard.store_analytics import Scope
-from logic import load_library, score_question, stage_plans
+from logic import load_knowledge_base, load_library, score_question, stage_plans
 
 REPO = Path(__file__).resolve().parents[2]
-LIBRARY = load_library([REPO / "cases"])
+KB = load_knowledge_base()
+LIBRARY = load_library([REPO / "cases"], KB)
 CASES = [LIBRARY.cases["myositis-after-failed-immunosuppression"], LIBRARY.cases["iga-deficient-before-ivig"]]
 SCHEMA = json.loads((Path(__file__).parent / "data" / "xapi-statement.schema.json").read_text())
 BASE = "https://myotutor.example.org"
@@ -44,13 +45,13 @@ MALLORY = '=HYPERLINK("http://evil.example","x")'
 def cohort(store: Store) -> int:
     """Three simulated learners play two cases (every question kind), and Mallory, whose display name
     is a spreadsheet formula, answers one question."""
-    made = seed_cohort(store, CASES, learners=3, name="Year 4", seed=3)
+    made = seed_cohort(store, CASES, KB, learners=3, name="Year 4", seed=3)
     mallory = store.oidc_learner("mallory@example.org", MALLORY)
     store.join_cohort(mallory, made.join_code)
     case = CASES[0].case
     attempt = store.open_attempt(mallory, case.id, made.id)
     stage, question = case.question("next-agent")
-    record = answer_input(score_question(question, stage, stage_plans(case)[stage], "ivig"), 12.5)
+    record = answer_input(score_question(question, stage, stage_plans(case, KB)[stage], "ivig", KB), 12.5)
     store.save_stage(attempt.id, {"next-agent": "ivig"}, 1, [record], mallory)
     return made.id
 
@@ -66,7 +67,14 @@ def test_answers_csv(store: Store, cohort: int) -> None:
     found = rows(text)
     assert len(found) == len(exported) > 20
     assert {r["cohort"] for r in found} == {"Year 4"} and {r["stage"] for r in found} >= {"1", "2", "3"}
-    assert {r["kind"] for r in found} == {"next_step", "prerequisites", "monitoring", "dose", "reflection"}
+    assert {r["kind"] for r in found} == {
+        "next_step",
+        "prerequisites",
+        "monitoring",
+        "dose",
+        "ordering",
+        "reflection",
+    }
     mallory = [r for r in found if r["email"] == "mallory@example.org"]
     assert [r["learner"] for r in mallory] == ["'" + MALLORY]  # never run as a formula
     assert mallory[0]["case_title"] == CASES[0].case.title and mallory[0]["stage_seconds"] == "12.5"
@@ -112,13 +120,13 @@ def check_statement(s: dict[str, Any]) -> None:
 
 def test_xapi_statements_are_valid_and_say_what_happened(store: Store, cohort: int) -> None:
     exported = list(store.export_answers(Scope(cohort)))
-    lines = xapi_jsonl(exported, BASE, LIBRARY.cases).splitlines()
+    lines = xapi_jsonl(exported, BASE, LIBRARY.cases, KB).splitlines()
     statements = [json.loads(line) for line in lines]
     assert len(statements) == len(exported)
     for s in statements:
         check_statement(s)
     assert len({s["id"] for s in statements}) == len(statements)
-    assert [json.loads(x)["id"] for x in xapi_jsonl(exported, BASE, LIBRARY.cases).splitlines()] == [
+    assert [json.loads(x)["id"] for x in xapi_jsonl(exported, BASE, LIBRARY.cases, KB).splitlines()] == [
         s["id"] for s in statements
     ]  # the same answers give the same statements: an LRS keeps one of each
     by_row = dict(zip((r.id for r in exported), statements, strict=True))
@@ -149,7 +157,7 @@ def test_xapi_statements_are_valid_and_say_what_happened(store: Store, cohort: i
 
 def test_xapi_interactions_per_question_kind(store: Store, cohort: int) -> None:
     exported = list(store.export_answers(Scope(cohort)))
-    by_kind = {r.kind: statement(r, BASE, LIBRARY.cases) for r in exported}
+    by_kind = {r.kind: statement(r, BASE, LIBRARY.cases, KB) for r in exported}
     choice = by_kind["next_step"]["object"]["definition"]
     assert choice["interactionType"] == "choice" and choice["type"].endswith("cmi.interaction")
     stage, question = CASES[0].case.question("next-agent")
@@ -159,6 +167,10 @@ def test_xapi_interactions_per_question_kind(store: Store, cohort: int) -> None:
     assert "choices" not in by_kind["dose"]["object"]["definition"]
     assert by_kind["reflection"]["object"]["definition"]["interactionType"] == "long-fill-in"
     assert by_kind["prerequisites"]["object"]["definition"]["interactionType"] == "choice"
+    ordering = by_kind["ordering"]
+    assert ordering["object"]["definition"]["interactionType"] == "sequencing"
+    assert ordering["result"]["response"].count("[,]") == 3  # four options, in the learner's order
+    assert f"{BASE}/xapi/certainty" in ordering["result"]["extensions"]  # the case asks how sure
     assert (
         xapi_response("prerequisites", ["check_iga", "ivig_premedication"])
         == "check_iga[,]ivig_premedication"
@@ -183,7 +195,7 @@ def test_a_statement_without_a_cohort_or_a_case_in_the_library(store: Store) -> 
         ],
     )
     [row] = list(store.export_answers(Scope()))
-    s = statement(row, BASE + "/", LIBRARY.cases)
+    s = statement(row, BASE + "/", LIBRARY.cases, KB)
     check_statement(s)
     assert "grouping" not in s["context"]["contextActivities"]
     assert s["object"]["definition"]["name"] == {"en": "q"} and "choices" not in s["object"]["definition"]
@@ -222,7 +234,7 @@ def test_the_schema_rejects_what_xapi_forbids(store: Store, break_it: Any) -> No
     )
     store.save_stage(attempt.id, {"next-agent": "ivig"}, 1, [record])
     [row] = list(store.export_answers(Scope()))
-    good = statement(row, BASE, LIBRARY.cases)
+    good = statement(row, BASE, LIBRARY.cases, KB)
     check_statement(good)
     break_it(good)
     assert list(Draft202012Validator(SCHEMA).iter_errors(good))

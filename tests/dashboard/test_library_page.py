@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import catalogue
 from logic import load_library
+from tests.context import KB
 
 from .conftest import REPO, S2, S2_FILE, app_text
 
@@ -33,7 +34,7 @@ def test_library_page_loads_with_every_case(app: Callable[[], AppTest]) -> None:
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Case library"
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     titles = {s.value for s in at.subheader}
     assert {lc.case.title for lc in library.cases.values()} <= titles
     assert len([b for b in at.button if b.label == "Open in the player"]) == len(library.cases)
@@ -42,7 +43,7 @@ def test_library_page_loads_with_every_case(app: Callable[[], AppTest]) -> None:
 def test_library_search_and_filters(app: Callable[[], AppTest]) -> None:
     at = app()
     at.run()
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     at.text_input(key="lib_search").input("immunosuppression").run()
     titles = {s.value for s in at.subheader}
     assert library.cases[S2].case.title in titles
@@ -67,7 +68,7 @@ def tmp_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_bad_case_file_is_listed_and_the_good_one_still_opens(
     app: Callable[[], AppTest], tmp_cases: Path
 ) -> None:
-    library = load_library([tmp_cases])
+    library = load_library([tmp_cases], KB)
     assert list(library.cases) == [S2]
     (error,) = [e for e in library.errors if e.path.name == "broken.yaml"]
     assert error.line == 5  # difficulty: impossible
@@ -90,7 +91,7 @@ def test_bad_case_file_is_listed_and_the_good_one_still_opens(
 
 
 def test_deep_link_on_the_root_url_opens_the_player(app: Callable[[], AppTest]) -> None:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     for case_id in (S2, sorted(library.cases)[-1]):
         at = app()
         at.query_params["case"] = case_id

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from dashboard.demo_cohort import seed_cohort
 from dashboard.store import Store
 from dashboard.store_analytics import Scope
-from logic import load_library
+from logic import load_knowledge_base, load_library
 from tests.e2e.conftest import REPO, streamlit_server, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
@@ -33,11 +33,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
     """A server whose database holds a cohort of 30 learners who played four cases over 30 days."""
     folder = tmp_path_factory.mktemp("analytics-db")
     url = f"sqlite:///{folder / 'progress.db'}"
-    library = load_library([REPO / "cases"])
+    kb = load_knowledge_base()
+    library = load_library([REPO / "cases"], kb)
     cases = [library.cases[c] for c in sorted(library.cases)[:4]]
     store = Store(url)
     try:
-        cohort = seed_cohort(store, cases, learners=30, name="Rheumatology year 4", seed=11, days=30)
+        cohort = seed_cohort(store, cases, kb, learners=30, name="Rheumatology year 4", seed=11, days=30)
         answers = sum(1 for _ in store.export_answers(Scope(cohort.id)))
     finally:
         store.close()
