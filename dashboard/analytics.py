@@ -30,7 +30,7 @@ from logic import Case, KnowledgeBase, LoadedCase, answer_key, stage_plans
 from logic.keys import StagePlan
 from logic.knowledge import Pathway
 from logic.questions import QuestionBase
-from logic.vocabulary import GRADE_LABELS
+from logic.vocabulary import CALIBRATION_LABELS, GRADE_LABELS, OUTCOME_LABELS
 
 # How a question's answers are shown: the options chosen (single or multiple choice), the items
 # selected (select-all), the grades of the answers (dose, and any kind without options), or nothing
@@ -122,6 +122,7 @@ class Trouble:
     mean_score: float | None
     confident_wrong: int
     with_certainty: int
+    confident_unsafe: int = 0
 
     @property
     def unsafe_share(self) -> float:
@@ -143,6 +144,7 @@ class CaseSummary:
     confident_wrong: int
     with_certainty: int
     median_minutes: float | None  # per completed attempt
+    confident_unsafe: int = 0
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,7 @@ def troubles(activities: Iterable[QuestionActivity], cases: Mapping[str, LoadedC
                 mean_score=a.mean_score,
                 confident_wrong=a.confident_wrong,
                 with_certainty=a.with_certainty,
+                confident_unsafe=a.confident_unsafe,
             )
         )
     return sorted(
@@ -401,11 +404,13 @@ def case_summaries(
     answers: Counter[str] = Counter()
     unsafe: Counter[str] = Counter()
     confident_wrong: Counter[str] = Counter()
+    confident_unsafe: Counter[str] = Counter()
     with_certainty: Counter[str] = Counter()
     for q in questions:
         answers[q.case_id] += q.answers
         unsafe[q.case_id] += q.unsafe
         confident_wrong[q.case_id] += q.confident_wrong
+        confident_unsafe[q.case_id] += q.confident_unsafe
         with_certainty[q.case_id] += q.with_certainty
     stages = {c: len(lc.case.stages) for c, lc in cases.items()}
     minutes = attempt_minutes(times, stages)
@@ -421,6 +426,7 @@ def case_summaries(
                 answers=answers[case_id],
                 unsafe=unsafe[case_id],
                 confident_wrong=confident_wrong[case_id],
+                confident_unsafe=confident_unsafe[case_id],
                 with_certainty=with_certainty[case_id],
                 median_minutes=minutes.get(case_id),
             )
@@ -556,13 +562,16 @@ def report_facts(report: QuestionReport) -> list[str]:
     lines = [f"**{a.answers}** answers from **{a.learners}** learners"]  # joined by line breaks
     if a.scored:
         lines.append(
-            f"Mean score **{a.mean_score:.0f}**/100 · fully right **{a.right}** ({a.right / a.scored:.0%})"
+            f"Mean score **{a.mean_score:.0f}**/100 · {OUTCOME_LABELS['right'].lower()} **{a.right}** "
+            f"({a.right / a.scored:.0%})"
         )
+
         lines.append(f"Unsafe **{a.unsafe}** ({a.unsafe / a.scored:.0%})" if a.unsafe else "Unsafe: none")
     if a.with_certainty:
         lines.append(
-            f"Confident and wrong **{a.confident_wrong}** of {a.with_certainty} who said how sure they were"
-            + (f" ({a.confident_unsafe} of them unsafe)" if a.confident_unsafe else "")
+            f"{CALIBRATION_LABELS['confident_unsafe']} **{a.confident_unsafe}**, "
+            f"{CALIBRATION_LABELS['confident_wrong'].lower()} **{a.confident_wrong}**, "
+            f"of {a.with_certainty} who said how sure they were"
         )
     if (top := report.top_wrong) is not None and top.count:
         what = "Most often missed" if report.distribution == "select" else "Most chosen instead of the best"
@@ -597,7 +606,7 @@ def trouble_sentence(
         )
     else:
         text = (
-            f"**No unsafe answers. Most often not fully right:** {where}: {trouble.wrong} of "
+            f"**No unsafe answers. Most often not right:** {where}: {trouble.wrong} of "
             f"{trouble.answers} answers ({trouble.wrong_share:.0%})"
         )
     if instead is None:

@@ -2,7 +2,7 @@
 
 The flowchart overlay is pathway_figure's (dashboard/figures.py, StepCounts); this module has the
 distribution of a question's answers, each bar coloured by the grade of what it stands for, and the
-questions a group gets wrong, as unsafe / not fully right / right shares.
+questions a group gets wrong, as the shares of their outcomes (unsafe, wrong, right).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionRep
 from dashboard.figures import StepCounts, pathway_figure
 from dashboard.style import GRADE_COLOURS
 from logic import KnowledgeBase
-from logic.vocabulary import Grade
+from logic.vocabulary import OUTCOME_LABELS, Grade, Outcome
 
 # A bar's colour: the grade vocabulary's colours; select-all items and answer verdicts borrow them.
 BAR_COLOURS: dict[str, str] = {
@@ -100,10 +100,11 @@ def distribution_figure(report: QuestionReport) -> go.Figure:
     return go.Figure({"data": traces, "layout": layout})
 
 
-TROUBLE_PARTS: tuple[tuple[str, Grade], ...] = (
-    ("Unsafe", "unsafe"),
-    ("Not fully right", "acceptable"),
-    ("Fully right", "recommended"),
+# The outcomes of a group's answers (the vocabulary's), each drawn in the colour of a grade.
+TROUBLE_PARTS: tuple[tuple[Outcome, Grade], ...] = (
+    ("unsafe", "unsafe"),
+    ("wrong", "acceptable"),
+    ("right", "recommended"),
 )
 
 
@@ -112,25 +113,21 @@ def _short(text: str, width: int) -> str:
 
 
 def trouble_figure(troubles: Sequence[Trouble]) -> go.Figure:
-    """One stacked bar per question (the first at the top): the share of its answers that were unsafe,
-    not fully right (but safe) and fully right. The label names the case, the stage and the question."""
+    """One stacked bar per question (the first at the top): the share of its answers whose outcome was
+    unsafe, wrong and right. The label names the case, the stage and the question."""
     labels = [
         f"<b>{_short(t.case_title, 42)}</b> · stage {t.stage_index + 1}<br>{_short(t.prompt, 64)}"
         for t in troubles
     ]
-    parts = {
-        "Unsafe": [t.unsafe_share for t in troubles],
-        "Not fully right": [t.wrong_share - t.unsafe_share for t in troubles],
-        "Fully right": [1 - t.wrong_share for t in troubles],
-    }
-    counts = {
-        "Unsafe": [t.unsafe for t in troubles],
-        "Not fully right": [t.wrong - t.unsafe for t in troubles],
-        "Fully right": [t.answers - t.wrong for t in troubles],
+    counts: dict[Outcome, list[int]] = {
+        "unsafe": [t.unsafe for t in troubles],
+        "wrong": [t.wrong - t.unsafe for t in troubles],
+        "right": [t.answers - t.wrong for t in troubles],
     }
     fig = go.Figure()
-    for name, grade in TROUBLE_PARTS:
-        shares = parts[name]
+    for outcome, grade in TROUBLE_PARTS:
+        name = OUTCOME_LABELS[outcome]
+        shares = [n / t.answers if t.answers else 0.0 for n, t in zip(counts[outcome], troubles, strict=True)]
         fig.add_trace(
             go.Bar(
                 x=[100 * s for s in shares],
@@ -142,7 +139,7 @@ def trouble_figure(troubles: Sequence[Trouble]) -> go.Figure:
                 textposition="inside",
                 insidetextanchor="middle",
                 textfont=dict(color="white", size=12),
-                customdata=counts[name],
+                customdata=counts[outcome],
                 hovertemplate=f"{name}: %{{customdata}} answers (%{{x:.0f}}%)<extra></extra>",
             )
         )

@@ -153,7 +153,7 @@ def play_case(
             value = "What would change my mind here is the next set of results."
         single_choice = question.kind == "next_step" and not getattr(question, "multiple", False)
         if question.asks_certainty or (certainty_everywhere and single_choice):
-            right = score_question(question, stage_index, plan, value, kb).credit >= 1
+            right = score_question(question, stage_index, plan, value, kb).outcome == "right"
             value = with_certainty(value, learner.certainty(right))
         answers[question.id] = value
     return answers

@@ -23,9 +23,9 @@ from sqlalchemy import ColumnElement, Select, String, case, cast, distinct, func
 
 from dashboard.schema import AnswerRecord, AttemptRow, Cohort, Learner
 from dashboard.store_base import StoreBase
+from logic.questions import CONFIDENT_FROM, KINDS
 
 Query: TypeAlias = Select[*tuple[Any, ...]]
-CONFIDENT_FROM = 3  # certainty 3 ("fairly sure") or 4 ("certain") counts as confident
 EXPORT_BATCH = 2000  # rows fetched at a time by the exports
 
 
@@ -73,15 +73,16 @@ class QuestionActivity:
     learners: int
     scored: int  # answers to a scored question (reflections are not)
     mean_score: float | None
-    right: int  # full credit
+    right: int  # the outcome "right": the credit its kind counts as right (logic.questions right_from)
     unsafe: int
     with_certainty: int  # answers that came with a certainty (1-4)
     confident: int  # certainty 3-4
-    confident_wrong: int  # certainty 3-4 and less than full credit
+    confident_wrong: int  # certainty 3-4 and the outcome "wrong" (neither right nor unsafe)
     confident_unsafe: int  # certainty 3-4 and unsafe
 
     @property
     def wrong(self) -> int:
+        """Scored answers that were not right: the outcomes "wrong" and "unsafe" together."""
         return self.scored - self.right
 
 
@@ -209,6 +210,12 @@ def attempt_filter(scope: Scope) -> list[ColumnElement[bool]]:
     return where
 
 
+def right_from() -> ColumnElement[float]:
+    """The credit from which an answer's outcome is "right", per its kind (the kinds' own right_from:
+    an acceptable alternative is right for a next-step choice, full credit elsewhere)."""
+    return case({name: model.right_from for name, model in KINDS.items()}, value=AnswerRecord.kind, else_=1.0)
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -233,7 +240,8 @@ def case_activity_query(scope: Scope) -> Query:
 def question_activity_query(scope: Scope, case_ids: Sequence[str] | None = None) -> Query:
     scored = AnswerRecord.max_points > 0
     confident = AnswerRecord.certainty >= CONFIDENT_FROM
-    right = scored & (AnswerRecord.credit >= 1)
+    unsafe = AnswerRecord.unsafe.is_(True)
+    right = scored & ~unsafe & (AnswerRecord.credit >= right_from())
     query = select(
         AnswerRecord.case_id,
         AnswerRecord.question_id,
@@ -247,8 +255,8 @@ def question_activity_query(scope: Scope, case_ids: Sequence[str] | None = None)
         _count_if(AnswerRecord.unsafe.is_(True)),
         func.count(AnswerRecord.certainty),
         _count_if(confident),
-        _count_if(confident & scored & ~right),
-        _count_if(confident & AnswerRecord.unsafe.is_(True)),
+        _count_if(confident & scored & ~right & ~unsafe),
+        _count_if(confident & unsafe),
     ).where(*record_filter(scope))
     if case_ids is not None:
         query = query.where(AnswerRecord.case_id.in_(list(case_ids)))

@@ -21,6 +21,7 @@ from dashboard.persistence import case_hash
 from dashboard.store import CohortInfo, Store
 from dashboard.store_analytics import AnswerChoice, QuestionActivity, Scope, StageTimeCount
 from logic import KnowledgeBase, LoadedCase
+from logic.vocabulary import CALIBRATION_LABELS, CONFIDENT_UNSAFE_WARNING, OUTCOME_LABELS
 
 EVERYONE = 0  # the cohort choice "all learners"
 TOP = 10  # questions in the "where the group goes wrong" table
@@ -84,17 +85,17 @@ def headline(
     unsafe = sum(q.unsafe for q in questions)
     certain = sum(q.with_certainty for q in questions)
     confident_wrong = sum(q.confident_wrong for q in questions)
-    row = st.container(horizontal=True, gap="small")
-    columns = [row] * 5
-    columns[0].metric(
+    confident_unsafe = sum(q.confident_unsafe for q in questions)
+    row = st.container(horizontal=True, gap="small")  # five across a laptop, two across a phone
+    row.metric(
         "Learners who played", learners, f"of {members} members" if members is not None else None,
         delta_color="off", delta_arrow="off", border=True, width=170,
     )  # fmt: skip
-    columns[1].metric(
+    row.metric(
         "Attempts completed", f"{completed / attempts:.0%}" if attempts else "–",
         f"{completed} of {attempts}", delta_color="off", delta_arrow="off", border=True, width=170,
     )  # fmt: skip
-    columns[2].metric(
+    row.metric(
         "Mean score",
         f"{mean:.0f}" if mean is not None else "–",
         "of 100",
@@ -103,14 +104,17 @@ def headline(
         border=True,
         width=170,
     )
-    columns[3].metric(
-        "Unsafe answers", f"{unsafe / answers:.0%}" if answers else "–", f"{unsafe} of {answers}",
-        delta_color="off", delta_arrow="off", border=True, width=170,
+    row.metric(
+        f"{OUTCOME_LABELS['unsafe']} answers", f"{unsafe / answers:.0%}" if answers else "–",
+        f"{unsafe} of {answers}", delta_color="off", delta_arrow="off", border=True, width=170,
     )  # fmt: skip
     if certain:
-        columns[4].metric(
-            "Confident and wrong", f"{confident_wrong / certain:.0%}",
-            f"{confident_wrong} of {certain} answers", delta_color="off", delta_arrow="off", border=True, width=170,
+        row.metric(
+            CALIBRATION_LABELS["confident_unsafe"], f"{confident_unsafe / certain:.0%}",
+            f"{confident_unsafe} of {certain} answers", delta_color="off", delta_arrow="off", border=True,
+            width=170, help=f"Of the answers given with a certainty, those given with certainty 3-4 and "
+            f"unsafe: {CONFIDENT_UNSAFE_WARNING} Another {confident_wrong} were "
+            f"{CALIBRATION_LABELS['confident_wrong'].lower()}.",
         )  # fmt: skip
 
 
@@ -139,7 +143,7 @@ def where_it_goes_wrong(
     overview()
     st.plotly_chart(trouble_figure(top[:CHARTED]), config=CHART, key="an_trouble_chart")
     st.caption(
-        "The questions most often answered unsafely, then most often not fully right. Open one in the "
+        "The questions most often answered unsafely, then most often not right. Open one in the "
         "player to go through it with the group."
     )
     certainty = any(t.with_certainty for t in top)
@@ -148,11 +152,12 @@ def where_it_goes_wrong(
             "Where": f"{t.case_title} · stage {t.stage_index + 1}",
             "Question": t.prompt,
             "Answers": t.answers,
-            "Unsafe": 100 * t.unsafe_share,
-            "Not fully right": 100 * t.wrong_share,
+            OUTCOME_LABELS["unsafe"]: 100 * t.unsafe_share,
+            "Not right": 100 * t.wrong_share,
             **(
                 {
-                    "Confident and wrong": f"{t.confident_wrong} of {t.with_certainty}"
+                    "Certainty given": f"{CALIBRATION_LABELS['confident_unsafe']} {t.confident_unsafe}, "
+                    f"{CALIBRATION_LABELS['confident_wrong'].lower()} {t.confident_wrong}, of {t.with_certainty}"
                     if t.with_certainty
                     else ""
                 }
@@ -171,8 +176,15 @@ def where_it_goes_wrong(
         column_config={
             "Where": st.column_config.TextColumn(width="medium", pinned=True),
             "Question": st.column_config.TextColumn(width="medium"),
-            "Unsafe": st.column_config.ProgressColumn("Unsafe", min_value=0, max_value=100, format="%.0f%%"),
-            "Not fully right": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f%%"),
+            OUTCOME_LABELS["unsafe"]: st.column_config.ProgressColumn(
+                min_value=0, max_value=100, format="%.0f%%"
+            ),
+            "Not right": st.column_config.ProgressColumn(
+                min_value=0,
+                max_value=100,
+                format="%.0f%%",
+                help="Wrong or unsafe (not the kind's right answer)",
+            ),
             "Open": st.column_config.LinkColumn(
                 "Open", display_text="Open in player", help="Opens the case in the player, at stage 1."
             ),
@@ -218,7 +230,11 @@ def cases_table(cases: list[an.CaseSummary]) -> None:
                 "Completed": 100 * a.learners_completed / a.learners if a and a.learners else 0.0,
                 "Mean score": a.mean_total if a else None,
                 "Unsafe answers": c.unsafe,
-                **({"Confident and wrong": c.confident_wrong} if certainty else {}),
+                **(
+                    {"Confident, unsafe or wrong": c.confident_unsafe + c.confident_wrong}
+                    if certainty
+                    else {}
+                ),
                 "Median time (min)": c.median_minutes,
             }
         )

@@ -174,8 +174,8 @@ def test_a_question_no_longer_in_the_case_shows_its_grades() -> None:
 def test_confident_and_wrong_facts_only_where_certainty_was_given() -> None:
     choices = [answered(S2, 1, "next-agent", "rituximab", certainty=4)]
     facts = an.report_facts(report(S2, "next-agent", choices, {"with_certainty": 1, "confident_wrong": 1}))
-    assert any(f.startswith("Confident and wrong **1** of 1") for f in facts)
-    assert not any("Confident" in f for f in an.report_facts(report(S2, "next-agent", choices)))
+    assert "Confident and unsafe **0**, confident and wrong **1**, of 1 who said how sure they were" in facts
+    assert not any("onfident" in f for f in an.report_facts(report(S2, "next-agent", choices)))
 
 
 # ----------------------------------------------------------------------------------- flowchart
@@ -273,7 +273,7 @@ def test_the_first_screen_sentence() -> None:
         in text
     )
     [safe] = an.troubles([q(S2.id, "next-agent", 10, 0, 2)], LIBRARY.cases)
-    assert an.trouble_sentence(safe, None).startswith("**No unsafe answers. Most often not fully right:**")
+    assert an.trouble_sentence(safe, None).startswith("**No unsafe answers. Most often not right:**")
     escaped = an.trouble_sentence(safe, None, escape=lambda t: f"<{t}>")  # names go through the escape
     assert f"*<{S2.title}>*" in escaped and "“<Which treatment" in escaped
 

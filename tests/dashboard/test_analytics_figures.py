@@ -12,6 +12,7 @@ from dashboard.figures import HEAT_DARK_FROM, KIND_COLOURS, StepCounts, heat_col
 from dashboard.store_analytics import QuestionActivity
 from dashboard.style import GRADE_COLOURS
 from logic import load_knowledge_base
+from logic.vocabulary import OUTCOME_LABELS
 
 KB = load_knowledge_base()
 ADULT = KB.pathways["adult"]
@@ -156,7 +157,7 @@ def test_the_chart_of_what_a_group_gets_wrong(n: int) -> None:
         for i in range(n)
     ]
     fig = trouble_figure(troubles)
-    assert [t.name for t in fig.data] == ["Unsafe", "Not fully right", "Fully right"]
+    assert [t.name for t in fig.data] == [OUTCOME_LABELS[o] for o in ("unsafe", "wrong", "right")]
     assert [t.marker.color for t in fig.data] == [
         GRADE_COLOURS[g] for g in ("unsafe", "acceptable", "recommended")
     ]

@@ -70,7 +70,7 @@ def test_the_first_screen_says_where_the_group_goes_wrong(
     at.selectbox(key="an_cohort").set_value(cohorts["year4"].id).run()
     assert at.query_params["cohort"] == str(cohorts["year4"].id)
     assert metrics(at)["Learners who played"] == "6"
-    assert {"Attempts completed", "Mean score", "Unsafe answers", "Confident and wrong"} <= set(metrics(at))
+    assert {"Attempts completed", "Mean score", "Unsafe answers", "Confident and unsafe"} <= set(metrics(at))
     sentence = at.markdown[0].value
     assert sentence.startswith(("**Most often answered unsafely:**", "**No unsafe answers."))
     [troubles, cases] = at.dataframe

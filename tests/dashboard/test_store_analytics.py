@@ -126,13 +126,19 @@ def test_question_activity_scores_unsafe_and_confident_wrong(
     q1 = found[(CASE, "q1")]
     assert (q1.stage_index, q1.kind, q1.answers, q1.learners, q1.scored) == (0, "next_step", 4, 3, 4)
     assert q1.mean_score == pytest.approx(100 * (1 - 0.5 + 0.5 + 1) / 4)
-    assert (q1.right, q1.wrong, q1.unsafe) == (2, 2, 1)
-    # Certainty: Ada 4 (right), Bob 3 (unsafe), Bob 2 (half right), Cy none.
-    assert (q1.with_certainty, q1.confident, q1.confident_wrong, q1.confident_unsafe) == (3, 2, 1, 1)
+    # Right as the kind counts it: an acceptable alternative (0.5) is right for a next-step choice.
+    assert (q1.right, q1.wrong, q1.unsafe) == (3, 1, 1)
+    # Certainty: Ada 4 (right), Bob 3 (unsafe), Bob 2 (acceptable), Cy none.
+    assert (q1.with_certainty, q1.confident, q1.confident_wrong, q1.confident_unsafe) == (3, 2, 0, 1)
     q2 = found[(CASE, "q2")]
     assert (q2.stage_index, q2.kind, q2.answers, q2.right, q2.unsafe, q2.with_certainty) == (
-        1, "prerequisites", 2, 1, 1, 0,
-    )  # fmt: skip
+        1,
+        "prerequisites",
+        2,
+        1,
+        1,
+        0,
+    )  # fmt: skip  (half the needed checks, unsafe: never right)
     r1 = found[(OTHER, "r1")]
     assert (r1.answers, r1.scored, r1.mean_score, r1.wrong) == (1, 0, None, 0)  # reflections are not scored
     assert list(found) == [(CASE, "q1"), (CASE, "q2"), (OTHER, "r1")]  # by case, stage, question
@@ -148,6 +154,17 @@ def test_scope_keeps_cohorts_apart(store: Store, cohort_data: dict[str, int]) ->
     assert {c.learner_id for c in store.answer_choices(Scope(), CASE)} == {
         cohort_data[n] for n in ("ada", "bob", "cy", "dee")
     }
+
+
+def test_confident_and_wrong_is_sure_of_a_wrong_safe_answer(store: Store) -> None:
+    who = learner(store, "Eve")
+    play(store, who, None, [[record("q1", 0, "upadacitinib", "not_recommended", 0.0, certainty=4)]], None)
+    play(
+        store, who, None, [[record("q1", 0, "etanercept", "not_recommended", 0.0, certainty=1)]], None, OTHER
+    )
+    found = by_question(store, Scope())
+    assert (found[(CASE, "q1")].confident_wrong, found[(CASE, "q1")].confident_unsafe) == (1, 0)
+    assert (found[(OTHER, "q1")].confident, found[(OTHER, "q1")].confident_wrong) == (0, 0)  # unsure
 
 
 def test_first_attempts_only(store: Store, cohort_data: dict[str, int]) -> None:
