@@ -89,11 +89,11 @@ def headline(
     row = st.container(horizontal=True, gap="small")  # five across a laptop, two across a phone
     row.metric(
         "Learners who played", learners, f"of {members} members" if members is not None else None,
-        delta_color="off", delta_arrow="off", border=True, width=170,
+        delta_color="off", delta_arrow="off", border=True, width="content",
     )  # fmt: skip
     row.metric(
         "Attempts completed", f"{completed / attempts:.0%}" if attempts else "–",
-        f"{completed} of {attempts}", delta_color="off", delta_arrow="off", border=True, width=170,
+        f"{completed} of {attempts}", delta_color="off", delta_arrow="off", border=True, width="content",
     )  # fmt: skip
     row.metric(
         "Mean score",
@@ -102,17 +102,17 @@ def headline(
         delta_color="off",
         delta_arrow="off",
         border=True,
-        width=170,
+        width="content",
     )
     row.metric(
         f"{OUTCOME_LABELS['unsafe']} answers", f"{unsafe / answers:.0%}" if answers else "–",
-        f"{unsafe} of {answers}", delta_color="off", delta_arrow="off", border=True, width=170,
+        f"{unsafe} of {answers}", delta_color="off", delta_arrow="off", border=True, width="content",
     )  # fmt: skip
     if certain:
         row.metric(
             CALIBRATION_LABELS["confident_unsafe"], f"{confident_unsafe / certain:.0%}",
             f"{confident_unsafe} of {certain} answers", delta_color="off", delta_arrow="off", border=True,
-            width=170, help=f"Of the answers given with a certainty, those given with certainty 3-4 and "
+            width="content", help=f"Of the answers given with a certainty, those given with certainty 3-4 and "
             f"unsafe: {CONFIDENT_UNSAFE_WARNING} Another {confident_wrong} were "
             f"{CALIBRATION_LABELS['confident_wrong'].lower()}.",
         )  # fmt: skip
@@ -146,7 +146,6 @@ def where_it_goes_wrong(
         "The questions most often answered unsafely, then most often not right. Open one in the "
         "player to go through it with the group."
     )
-    certainty = any(t.with_certainty for t in top)
     rows = [
         {
             "Where": f"{t.case_title} · stage {t.stage_index + 1}",
@@ -154,16 +153,6 @@ def where_it_goes_wrong(
             "Answers": t.answers,
             OUTCOME_LABELS["unsafe"]: 100 * t.unsafe_share,
             "Not right": 100 * t.wrong_share,
-            **(
-                {
-                    "Certainty given": f"{CALIBRATION_LABELS['confident_unsafe']} {t.confident_unsafe}, "
-                    f"{CALIBRATION_LABELS['confident_wrong'].lower()} {t.confident_wrong}, of {t.with_certainty}"
-                    if t.with_certainty
-                    else ""
-                }
-                if certainty
-                else {}
-            ),
             "Most chosen instead of the best": an.instead_text(instead.get((t.case_id, t.question_id))),
             "Open": player_link(base, t.case_id),
         }
