@@ -31,6 +31,9 @@ PAGES = {
     "cohorts": st.Page(
         "views/cohorts.py", title="Cohorts", icon="👥", url_path="cohorts", visibility=faculty_only
     ),
+    "author": st.Page(
+        "views/author.py", title="Author", icon="✍️", url_path="author", visibility=faculty_only
+    ),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 

@@ -33,6 +33,7 @@ from dashboard.schema import MAX_NAME, AnswerRecord, AttemptRow, Base, Learner, 
 from dashboard.store_base import REPO, StoreUnavailable, database_url
 from dashboard.store_cohorts import CohortInfo, CohortStore, MemberInfo
 from dashboard.store_identity import IdentityStore, LearnerInfo, NameTaken, RateLimited, SessionInfo
+from dashboard.store_versions import VersionStore
 
 __all__ = [
     "MAX_NAME",
@@ -185,7 +186,7 @@ def _record_values(record: AnswerInput, row: AttemptRow) -> dict[str, Any]:
     }
 
 
-class Store(IdentityStore, CohortStore):
+class Store(IdentityStore, CohortStore, VersionStore):
     """Store(url) connects and migrates at once (raises if it cannot); Store(url, connect=False) opens
     on first use and retries after failures (see StoreBase.available)."""
 

@@ -49,6 +49,10 @@ class Checked:
 
 def check_text(text: str, path: Path, kb: KnowledgeBase, *, lint: bool = True) -> Checked:
     """Check a case's text as if it were the file ``path``."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        message = f"the case is {size // 1024} KiB; case files may be at most {MAX_BYTES // 1024} KiB"
+        return Checked(text, None, [CaseError(path, 1, 1, message)])
     try:
         source = parse_yaml(path, text)
     except YamlSourceError as exc:
