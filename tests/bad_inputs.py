@@ -44,7 +44,12 @@ BAD_INPUTS = [
         "invalid YAML",
     ),
     BadInput("tab-indent", _b(_swap("  age: 54 ", "\tage: 54 ")), 16, "tab"),
-    BadInput("duplicate-key", _b(_swap("  weight_kg: 70\n", "  weight_kg: 70\n  weight_kg: 72\n")), 19, "duplicate key"),
+    BadInput(
+        "duplicate-key",
+        _b(_swap("  weight_kg: 70\n", "  weight_kg: 70\n  weight_kg: 72\n")),
+        19,
+        "duplicate key",
+    ),
     BadInput(
         "unknown-agent",
         _b(_swap("[prednisone, rituximab, upadacitinib]", "[prednisone, ritux, upadacitinib]")),
@@ -53,11 +58,21 @@ BAD_INPUTS = [
     ),
     BadInput(
         "question-without-options",
-        _b(_swap("        options: [prednisone, rituximab, upadacitinib]   # agent/action ids; the logic grades each\n", "")),
+        _b(
+            _swap(
+                "        options: [prednisone, rituximab, upadacitinib]   # agent/action ids; the logic grades each\n",
+                "",
+            )
+        ),
         33,
         "options",
     ),
-    BadInput("change-of-unknown-field", _b(_swap("      months_pass: 3", "      month_pass: 3")), 49, "unknown field"),
+    BadInput(
+        "change-of-unknown-field",
+        _b(_swap("      months_pass: 3", "      month_pass: 3")),
+        49,
+        "unknown field",
+    ),
     BadInput(
         "alias-bomb",
         _b(_swap("tags: [first-line]", "tags: &a [first-line, first-line]\nobjectives_x: [*a, *a, *a, *a]")),
@@ -65,6 +80,11 @@ BAD_INPUTS = [
         "anchors and aliases",
     ),
     BadInput("over-size-limit", _b(GOOD + "# " + "x" * (300 * 1024) + "\n"), 1, "at most 256 KiB"),
-    BadInput("not-utf-8", _b(GOOD).replace(b"Write what the learner", b"Write wh\xe4t the learner"), 27, "not UTF-8"),
+    BadInput(
+        "not-utf-8",
+        _b(GOOD).replace(b"Write what the learner", b"Write wh\xe4t the learner"),
+        27,
+        "not UTF-8",
+    ),
     BadInput("file-name-not-an-id", _b(GOOD), 1, "not a valid case id", file_name="Bad Case.yaml"),
 ]

@@ -28,7 +28,9 @@ def schema(kb: KnowledgeBase) -> dict[str, Any]:
 
 def validator(schema: dict[str, Any], ref: str = "#") -> jsonschema.Draft202012Validator:
     # A sub-schema is checked through a root holding only $defs and the case's properties (no "type").
-    root = {"$defs": schema["$defs"], "properties": schema["properties"], "$ref": ref} if ref != "#" else schema
+    root = (
+        {"$defs": schema["$defs"], "properties": schema["properties"], "$ref": ref} if ref != "#" else schema
+    )
     return jsonschema.Draft202012Validator(root)
 
 
@@ -41,7 +43,9 @@ def test_committed_schema_is_generated_from_the_models_and_the_knowledge_base(sc
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name)
 def test_every_case_validates_against_the_schema(path: Path, schema: dict[str, Any]) -> None:
     data = yaml.safe_load(path.read_text())
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(schema).iter_errors(data)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(schema).iter_errors(data)
+    ]
     assert errors == []
 
 
