@@ -178,8 +178,16 @@ def _id_hint(text: str) -> str | None:
     return None
 
 
+# A fixed style (no case content): YAML is edited in a monospace font, lines unwrapped.
+EDITOR_STYLE = (
+    "<style>.st-key-author_text textarea {font-family: 'Source Code Pro', ui-monospace, monospace; "
+    "font-size: 0.85rem; white-space: pre; overflow-wrap: normal; overflow-x: auto;}</style>"
+)
+
+
 def editor() -> str:
     """The YAML text area, and a highlighted copy with line numbers."""
+    st.html(EDITOR_STYLE)
     edit_tab, read_tab = st.tabs(["✏️ Edit", "🔢 Highlighted, with line numbers"])
     with edit_tab:
         text: str = st.text_area(

@@ -108,9 +108,7 @@ def problem_lines(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "bad",
-    [b for b in BAD_INPUTS if b.text is not None and b.file_name == "bad-case.yaml"],
-    ids=lambda b: b.name,
+    "bad", params([b for b in BAD_INPUTS if b.text is not None and b.file_name == "bad-case.yaml"])
 )
 def test_each_bad_input_in_the_editor_gives_one_message_at_its_line(
     author: AppTest, cases: Path, bad: BadInput, app: Callable[[], AppTest]

@@ -12,7 +12,7 @@ import pytest
 
 from logic import load_case
 from logic.authoring import check_text, copy_case, scaffold
-from tests.bad_inputs import BAD_INPUTS, BadInput
+from tests.bad_inputs import BAD_INPUTS, BadInput, params
 from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def test_new_case_never_overwrites_a_file(tmp_path: Path) -> None:
     assert (tmp_path / "taken.yaml").read_text() == "mine\n"
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=lambda b: b.name)
+@pytest.mark.parametrize("bad", params(BAD_INPUTS))
 def test_each_bad_input_gives_one_message_at_its_line_and_the_others_still_load(
     tmp_path: Path, bad: BadInput
 ) -> None:
@@ -76,7 +76,7 @@ def test_each_bad_input_gives_one_message_at_its_line_and_the_others_still_load(
     assert result.returncode == 1
 
 
-@pytest.mark.parametrize("bad", [b for b in BAD_INPUTS if b.text is not None], ids=lambda b: b.name)
+@pytest.mark.parametrize("bad", params([b for b in BAD_INPUTS if b.text is not None]))
 def test_the_author_page_check_gives_the_same_one_message(bad: BadInput) -> None:
     assert bad.text is not None
     checked = check_text(bad.text, Path(bad.file_name), KB)
