@@ -20,7 +20,7 @@ from dashboard.player.progress import STORE
 from logic import best_answers, load_case
 from logic.authoring import scaffold
 from logic.casefiles import content_hash
-from tests.bad_inputs import BAD_INPUTS, BadInput
+from tests.bad_inputs import BAD_INPUTS, BadInput, params
 from tests.context import KB
 
 from .conftest import REPO, app_text, sign_in, sign_in_faculty, sign_up
