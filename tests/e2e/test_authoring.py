@@ -84,7 +84,9 @@ def test_write_a_case_see_an_error_come_and_go_publish_and_play_it(
         page.get_by_text("The case loads and lint finds nothing").wait_for(state="visible")
         assert page.get_by_test_id("stAlertContentError").count() == 0
         page.get_by_text("Answer key of 'start-treatment'").first.wait_for(state="visible")
-        shoot(page, artifacts, "author-preview")
+        shoot(page, artifacts, "author-valid")
+        page.get_by_text("Answer key of 'start-treatment'").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "author-preview-desktop.png"))
 
         page.get_by_role("button", name="Publish").click()
         wait_for_app_run(page, initial_wait_ms=300)
