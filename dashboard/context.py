@@ -53,5 +53,6 @@ def get_library(folder: Path | None = None) -> Library:
 
 def invalidate_library() -> None:
     """Forget every loaded library: the next page run reads the folders again (after a save, so that
-    the author's own change shows at once, whatever the library's staleness bound)."""
+    the author's own change shows at once, whatever the library's staleness bound). When the loader
+    hardening's LibraryWatch replaces _load, this must reset the watch of each folder instead."""
     _load.clear()
