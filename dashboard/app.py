@@ -32,6 +32,12 @@ PAGES = {
     "cohorts": st.Page(
         "views/cohorts.py", title="Cohorts", icon="👥", url_path="cohorts", visibility=faculty_only
     ),
+    "analytics": st.Page(
+        "views/analytics.py", title="Analytics", icon="📊", url_path="analytics", visibility=faculty_only
+    ),
+    "author": st.Page(
+        "views/author.py", title="Author", icon="✍️", url_path="author", visibility=faculty_only
+    ),
     "present": st.Page(
         "views/present.py",
         title="Present a live session",

@@ -44,7 +44,15 @@ def _load(folder: str, fingerprint: tuple[tuple[str, int, int], ...], _kb: Knowl
     return load_library([Path(folder)], _kb)  # (_kb is not hashed: there is one knowledge base per process)
 
 
-def get_library() -> Library:
-    """The case library, reloaded only when a file in the folder is added, removed or modified."""
-    folder = cases_dir()
+def get_library(folder: Path | None = None) -> Library:
+    """The case library (of ``folder``, default the cases folder), reloaded only when a file in the
+    folder is added, removed or modified."""
+    folder = cases_dir() if folder is None else folder
     return _load(str(folder), _fingerprint(folder), get_kb())
+
+
+def invalidate_library() -> None:
+    """Forget every loaded library: the next page run reads the folders again (after a save, so that
+    the author's own change shows at once, whatever the library's staleness bound). When the loader
+    hardening's LibraryWatch replaces _load, this must reset the watch of each folder instead."""
+    _load.clear()

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import catalogue
 from dashboard.context import REPO
+from dashboard.drafts import DRAFT_BADGE, is_draft
 from logic import Library, LoadedCase
 from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
 
@@ -66,6 +67,8 @@ def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
         f":gray-badge[{len(case.stages)} stage(s)]",
         f":gray-badge[{catalogue.question_count(case)} question(s)]",
     ]
+    if is_draft(loaded):
+        badges.insert(0, DRAFT_BADGE)
     st.markdown(" ".join(badges))
     if case.tags:
         st.caption("Tags: " + ", ".join(case.tags))

@@ -71,10 +71,18 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlSource:
     except OSError as exc:
         raise YamlSourceError(f"cannot read file: {exc.strerror}") from exc
     if size > max_bytes:
-        raise YamlSourceError(
-            f"file is {size // 1024} KiB; case files may be at most {max_bytes // 1024} KiB"
-        )
-    raw = path.read_bytes()
+        raise _too_big(size, max_bytes)
+    return decode_yaml(path, path.read_bytes(), max_bytes)
+
+
+def _too_big(size: int, max_bytes: int) -> YamlSourceError:
+    return YamlSourceError(f"file is {size // 1024} KiB; case files may be at most {max_bytes // 1024} KiB")
+
+
+def decode_yaml(path: Path, raw: bytes, max_bytes: int = MAX_BYTES) -> YamlSource:
+    """YAML from bytes (a file's, or an upload's), with the same guards as a file."""
+    if len(raw) > max_bytes:
+        raise _too_big(len(raw), max_bytes)
     if b"\x00" in raw:
         raise YamlSourceError("file is binary (contains NUL bytes), not YAML text")
     try:
@@ -97,6 +105,10 @@ def parse_yaml(path: Path, text: str, raw: bytes | None = None) -> YamlSource:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
+        if _is_tab(text, line, column):
+            raise YamlSourceError(
+                "a tab indents this line: YAML is indented with spaces, never tabs", line, column
+            ) from exc
         context = f" ({exc.context})" if exc.context else ""
         raise YamlSourceError(f"invalid YAML: {problem}{context}", line, column) from exc
     except yaml.YAMLError as exc:
@@ -104,6 +116,11 @@ def parse_yaml(path: Path, text: str, raw: bytes | None = None) -> YamlSource:
     if data is None:
         raise YamlSourceError("file is empty")
     return YamlSource(path=path, text=text, data=data)
+
+
+def _is_tab(text: str, line: int, column: int) -> bool:
+    lines = text.splitlines()
+    return 0 < line <= len(lines) and lines[line - 1][column - 1 : column] == "\t"
 
 
 def _refuse_aliases(text: str) -> None:

@@ -42,7 +42,7 @@ def session_case(state: LiveState) -> SessionCase | None:
     kb = get_kb()
     version = file_fingerprint(loaded.path)
     plans = PLANS.get((loaded.case.id, version, id(kb)), lambda: stage_plans(loaded.case, kb))
-    return SessionCase(loaded, CaseGrader(loaded.case, kb, plans), kb)
+    return SessionCase(loaded, CaseGrader(loaded.case, kb, plans, version), kb)
 
 
 def actor(seat_token: str | None = None) -> Actor:

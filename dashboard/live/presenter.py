@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from datetime import UTC
 
+import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.analytics import flow_summary
+from dashboard.analytics_figures import cohort_flowchart
 from dashboard.common import get_library, get_store, plain
-from dashboard.figures import pathway_figure, trend_figure
+from dashboard.figures import trend_figure
 from dashboard.links import app_url
 from dashboard.live import room
 from dashboard.live.context import UNAVAILABLE, SessionCase, actor, read_state, session_case, watch
@@ -284,21 +287,26 @@ def option_grades(question: QuestionBase, sc: SessionCase) -> None:
 
 
 def room_on_pathway(state: LiveState, sc: SessionCase, question: QuestionBase, votes: list[Vote]) -> None:
-    """Where the room's choices sit on the escalation pathway, against the recommended step."""
+    """The room on the flowchart: each step shaded by how many seats' answers it stands for, the step
+    of the best answer starred, the patient's position outlined (the analytics' cohort overlay)."""
     pathway = sc.kb.pathways.get(sc.loaded.case.population)
-    if pathway is None or question.kind != "next_step":
+    flow = room.room_flow(question, votes, sc.grader)
+    if pathway is None or flow is None:
         return
-    steps = room.room_steps(question, votes, sc.grader, pathway)
-    figure = pathway_figure(
-        pathway,
-        sc.kb,
-        current_step=steps.position,
-        learner_steps=tuple(steps.counts),
-        recommended_steps=steps.recommended,
-    )
-    figure.update_layout(height=620, margin=dict(l=0, r=0, t=10, b=0), font_size=18)
-    figure.update_traces(textfont_size=16, selector=dict(name="steps"))
-    st.markdown(f"**The room on the pathway** · {steps.summary}")
+    figure = go.Figure(
+        cohort_flowchart(
+            sc.kb,
+            sc.loaded.case.population,
+            flow.position,
+            flow.recommended,
+            tuple(sorted(flow.counts.items())),
+            flow.answered,
+            flow.off_pathway,
+        )
+    )  # a copy: the memoised figure is shared
+    figure.update_layout(height=600, margin=dict(l=0, r=0, t=10, b=0), font_size=18)
+    sentence = flow_summary(flow, pathway, sc.kb).removeprefix(f"{flow.title}: ")
+    st.markdown(f"**The room on the pathway.** {sentence}")
     st.plotly_chart(figure, key=f"live-path:{question.id}", config={"displayModeBar": False})
 
 

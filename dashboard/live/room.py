@@ -12,16 +12,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import segno
 
+from dashboard.analytics import StageFlow, stage_flows
 from dashboard.persistence import answer_input
+from dashboard.player.memo import RESULTS, frozen
 from dashboard.questions import view_of
 from dashboard.questions.base import FeedbackRow
 from dashboard.questions.render import is_missing, read_with_certainty, state_with_certainty
+from dashboard.store_analytics import AnswerChoice
 from dashboard.store_live import Vote
 from dashboard.store_records import AnswerInput
 from logic import Case, KnowledgeBase, QuestionResult, StagePlan, score_case
@@ -42,7 +45,10 @@ def _key(question_id: str, option: str | None) -> str:
 class CaseGrader:
     """The store's Grader for one case (dashboard.store_live.Grader)."""
 
-    def __init__(self, case: Case, kb: KnowledgeBase, plans: Sequence[StagePlan]) -> None:
+    def __init__(
+        self, case: Case, kb: KnowledgeBase, plans: Sequence[StagePlan], version: Hashable | None = None
+    ) -> None:
+        self.version = version  # the case file's fingerprint: results are memoised per version
         self.case = case
         self.case_id = case.id
         self.stages = len(case.stages)
@@ -82,8 +88,14 @@ class CaseGrader:
         return None
 
     def result(self, question_id: str, answer: Answer) -> QuestionResult:
+        """The answer scored by the logic (memoised per case version: a room gives few distinct answers)."""
         stage, question = self._where[question_id]
-        return score_question(question, stage, self.plans[stage], answer, self.kb)
+        if self.version is None:
+            return score_question(question, stage, self.plans[stage], answer, self.kb)
+        return RESULTS.get(
+            ("live", self.version, id(self.kb), question_id, frozen(answer)),
+            lambda: score_question(question, stage, self.plans[stage], answer, self.kb),
+        )
 
     def record(self, question_id: str, answer: Any, seconds: float | None) -> AnswerInput:
         return answer_input(self.result(question_id, answer), seconds)
@@ -230,36 +242,33 @@ def qr_svg(url: str) -> str:
 
 
 # ----------------------------------------------------------------------------- on the pathway
-@dataclass(frozen=True)
-class RoomSteps:
-    """Where the room's last vote on a next-step question sits on the pathway."""
-
-    position: str  # the patient's step at this stage
-    counts: Mapping[str, int]  # step id -> seats whose choice that step teaches
-    answered: int
-    elsewhere: int  # seats whose choice no step of the pathway teaches
-    recommended: tuple[str, ...]  # the steps of the logic's best answers
-    summary: str
-
-
-def room_steps(question: QuestionBase, votes: Sequence[Vote], grader: CaseGrader, pathway: Any) -> RoomSteps:
+def room_flow(question: QuestionBase, votes: Sequence[Vote], grader: CaseGrader) -> StageFlow | None:
+    """Where the room's last vote on a next-step question sits on the pathway, against the recommended
+    step: the analytics' StageFlow of the cohort on the flowchart, made from the room's answers (each
+    scored as its answer record is, so that a choice stands for the same step as in the analytics)."""
     stage = grader.stage_of(question.id)
-    assert stage is not None
-    position = grader.plans[stage].recommendation.position
+    if stage is None or question.kind != "next_step":
+        return None
     last = rounds_of(votes)
-    counts: Counter[str] = Counter()
-    elsewhere = 0
-    seats = [v for v in votes if v.round == last]
-    for vote in seats:
-        steps = {step for option in as_list(vote.answer) for step in pathway.steps_with([option])}
-        counts.update(steps)
-        elsewhere += not steps
-    best = best_result(question, grader).best
-    recommended = tuple(pathway.steps_with(list(best)))
-    on = sum(1 for v in seats if set(as_list(v.answer)) & set(best))
-    summary = (
-        f"{on} of {len(seats)} chose a recommended answer ({on / len(seats):.0%})."
-        if seats
-        else "No answers."
-    )
-    return RoomSteps(position, dict(counts), len(seats), elsewhere, recommended, summary)
+    choices = []
+    for vote in votes:
+        if vote.round != last:
+            continue
+        record = grader.record(question.id, vote.answer, None)
+        choices.append(
+            AnswerChoice(
+                vote.seat_id,
+                vote.seat_id,
+                question.id,
+                stage,
+                question.kind,
+                record.answer,
+                record.grade,
+                record.verdicts,
+                record.credit,
+                record.unsafe,
+                record.certainty,
+            )  # fmt: skip
+        )
+    flows = stage_flows(grader.case, choices, grader.kb, grader.plans)
+    return next((f for f in flows if f.stage_index == stage), None)

@@ -180,26 +180,32 @@ def _labs(session: PlayerSession, stage: int) -> pa.Table:
 
 def stages(session: PlayerSession) -> None:
     """The notebook: each visible stage's cells, top to bottom; the current stage ends in its form."""
-    case, n = session.case, len(session.case.stages)
+    n = len(session.case.stages)
     trends = _trends(session)
     for i in range(pp.visible_stage_count(n, session.submitted)):
-        stage = case.stages[i]
         st.divider()
-        st.subheader(f"Stage {i + 1} of {n}: {stage.title}", anchor=False)
-        with st.container(border=True):
-            st.markdown(pr.cell_label("📝 Narrative") + stage.narrative)
-        if stage.data is not None and (stage.data.labs or stage.data.series):
-            with st.container(border=True):
-                st.caption("📊 Data")
-                if stage.data.labs:
-                    st.dataframe(_labs(session, i), hide_index=True)
-                if stage.data.series:
-                    st.plotly_chart(trends[i], key=f"trend:{case.id}:{i}", config={"displayModeBar": False})
+        stage_story(session, i, trends.get(i))
         if pp.feedback_ready(i, session.submitted):
             submitted_cells(session, i)
         else:
             stage_form(session, i)
             break
+
+
+def stage_story(session: PlayerSession, i: int, trend: go.Figure | None) -> None:
+    """A stage's heading, narrative and data cells (the player, and the Author page's preview)."""
+    case, n = session.case, len(session.case.stages)
+    stage = case.stages[i]
+    st.subheader(f"Stage {i + 1} of {n}: {stage.title}", anchor=False)
+    with st.container(border=True):
+        st.markdown(pr.cell_label("📝 Narrative") + stage.narrative)
+    if stage.data is not None and (stage.data.labs or stage.data.series):
+        with st.container(border=True):
+            st.caption("📊 Data")
+            if stage.data.labs:
+                st.dataframe(_labs(session, i), hide_index=True)
+            if stage.data.series and trend is not None:
+                st.plotly_chart(trend, key=f"trend:{case.id}:{i}", config={"displayModeBar": False})
 
 
 def _submit(case: Case, stage_index: int, kb: KnowledgeBase, version: tuple[str, int, int]) -> None:
