@@ -29,7 +29,6 @@ its score (a seat that never answered is closed as abandoned).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -666,10 +665,9 @@ class LiveStore(StoreBase):
         opened = question.opened_at
         for vote, attempt_id in votes:
             attempt = attempts[attempt_id]
-            seconds = (vote.answered_at - opened).total_seconds() if opened and vote.answered_at else None
+            # From the question opened (in this round) to the answer; a carried-over answer counts as 0.
+            seconds = max(0.0, (vote.answered_at - opened).total_seconds())
             record = grader.record(question.question_id, vote.answer, seconds)
-            if seconds is not None and not math.isfinite(seconds):
-                seconds = None
             values.append(_record_values(record, attempt))
             attempt.answers = {**attempt.answers, question.question_id: vote.answer}
             attempt.stages_submitted = max(attempt.stages_submitted, question.stage_index + 1)

@@ -22,7 +22,7 @@ from dashboard import auth
 from dashboard.common import get_store, plain
 from dashboard.live.context import UNAVAILABLE, SessionCase, actor, read_state, session_case, watch
 from dashboard.player.results import lab_rows
-from dashboard.questions import ViewContext, view_of
+from dashboard.questions import ViewContext, WidgetKey, view_of
 from dashboard.questions.render import (
     certainty_widget,
     explanation_lines,
@@ -121,7 +121,7 @@ def join_form() -> None:
 
 
 # -------------------------------------------------------------------------------------- answering
-def _key(session_id: int, round_: int) -> Any:
+def _key(session_id: int, round_: int) -> WidgetKey:
     def key(question_id: str, option: str | None) -> str:
         return f"live:{session_id}:{question_id}:{round_}:{option}"
 

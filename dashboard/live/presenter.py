@@ -83,7 +83,7 @@ def _button(
         args=(session_id, action),
         type="primary" if primary else "secondary",
         icon=icon,
-        use_container_width=True,
+        width="stretch",
     )
 
 

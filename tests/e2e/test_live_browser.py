@@ -75,6 +75,7 @@ def test_a_presenter_and_five_phones(browser: Any, live_app: str, artifacts: Pat
         click(phone, "Join")
         phone.get_by_text("Waiting for the presenter").wait_for(state="visible")
         assert "seat=" in phone.url
+        assert phone.get_by_test_id("stSidebar").is_hidden()  # no sidebar on a phone
         phones.append(phone)
     host.get_by_text("5 joined").wait_for(state="visible", timeout=REFRESH_MS)
 
