@@ -114,7 +114,7 @@ def join_form() -> None:
                 placeholder="Leave empty to join anonymously",
                 help="The room sees names only if the presenter switches them on.",
             )
-        st.form_submit_button("Join", type="primary", on_click=_join)
+        st.form_submit_button("Join", type="primary", width="stretch", on_click=_join)
     problem = st.session_state.get(JOIN_PROBLEM_KEY)
     if problem:
         st.error(problem)
@@ -184,6 +184,7 @@ def _open_question(
         st.form_submit_button(
             "Change my answer" if mine is not None else "Send my answer",
             type="primary",
+            width="stretch",
             on_click=_send,
             args=(state.id, question.id, round_),
         )

@@ -43,7 +43,6 @@ PHONE_CSS = (
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 18px; }
 button, [data-testid="stBaseButton-secondaryFormSubmit"], [data-testid="stBaseButton-primaryFormSubmit"] {
   min-height: 48px; }
-[data-testid="stFormSubmitButton"] button, [data-testid="stButton"] button { width: 100%; }
 [data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 48px; align-items: center; }
 [data-testid="stRadio"] label p, [data-testid="stCheckbox"] label p { font-size: 18px; }
 input, textarea, [data-baseweb="select"] > div { min-height: 48px; font-size: 18px !important; }
