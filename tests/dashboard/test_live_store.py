@@ -180,3 +180,27 @@ def test_deleting_a_learner_or_a_cohort_takes_their_live_rows(store: Store) -> N
     assert store.live_seat(token) is None and store.live_seat(token2) is not None
     store.delete_learner(ada)
     assert store.live_seat(token2) is None and store.live_seats(other) == []
+
+
+def test_a_sessions_answers_are_in_the_analytics_and_the_exports(store: Store) -> None:
+    from dashboard.cohort_export import answers_csv, xapi_jsonl
+    from dashboard.store_analytics import Scope
+
+    cohort = store.create_cohort("Year 5")
+    session_id = store.start_live(FACULTY, S2, cohort_id=cohort.id).id
+    seats = [store.join_live(session_id, None, f"R{i}") for i in range(3)]
+    store.act(session_id, FACULTY, OpenQuestion(Q1.id), GRADER)
+    for (_, token), option in zip(seats, ["ivig", "ivig", "etanercept"], strict=True):
+        store.act(session_id, Actor("guest", token), GiveAnswer(Q1.id, option), GRADER)
+    store.act(session_id, FACULTY, EndSession(), GRADER)  # locks the open question: records written
+    scope = Scope(cohort_id=cohort.id)
+    [activity] = [a for a in store.question_activity(scope) if a.question_id == Q1.id]
+    assert activity.answers == 3 and activity.learners == 3 and activity.right == 2
+    choices = store.answer_choices(scope, S2, [Q1.id])
+    assert sorted(c.answer for c in choices) == ["etanercept", "ivig", "ivig"]
+    rows = list(store.export_answers(scope))
+    cases = load_library([Path(__file__).parents[2] / "cases"], KB).cases
+    csv = answers_csv(rows, cases)
+    assert csv.count("\n") == 4 and "R0" in csv  # a header and one line per answer
+    statements = xapi_jsonl(rows, "https://teach.example.org", cases, KB).splitlines()
+    assert len(statements) == 3
