@@ -72,6 +72,8 @@ def test_a_presenter_and_five_phones(browser: Any, live_app: str, artifacts: Pat
         visit(phone, f"{live_app}/live?code={code}")
         assert phone.get_by_role("textbox", name="Session code").input_value() == code
         phone.get_by_role("textbox", name="Your name (optional)").fill(f"Learner {i + 1}")
+        if i == 0:
+            phone.screenshot(path=str(artifacts / "live-phone-join.png"), full_page=True)
         click(phone, "Join")
         phone.get_by_text("Waiting for the presenter").wait_for(state="visible")
         assert "seat=" in phone.url
