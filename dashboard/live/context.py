@@ -9,6 +9,7 @@ by one server process and refreshed by another shows the same thing.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -90,3 +91,17 @@ def watch(session_id: int, seen: int, *, presenter: bool) -> None:
         _watch_every_change(session_id, seen)
     else:
         _watch_presenter(session_id, seen)
+
+
+@st.fragment(run_every=PHONE_REFRESH_S)
+def _retry(drawn_at: float) -> None:
+    # Not on the page's own run (the fragment's first run is inline): only on a later timed run, and
+    # only once the store is out of its back-off.
+    if time.monotonic() - drawn_at >= PHONE_REFRESH_S / 2 and get_store() is not None:
+        st.rerun()
+
+
+def unavailable() -> None:
+    """The database failed mid-page: say so, and draw the page again once the store answers."""
+    st.warning(UNAVAILABLE, icon=":material/cloud_off:")
+    _retry(time.monotonic())

@@ -51,14 +51,12 @@ def seat_token() -> str | None:
 
 
 def find_seat(store: Store) -> tuple[SeatInfo, str] | None:
-    """This phone's seat (from its URL or this browser session), or None."""
+    """This phone's seat (from its URL or this browser session), or None (SQLAlchemyError if the store
+    fails: the page must not offer to join again then, which would give the phone a second seat)."""
     token = seat_token()
     if token is None:
         return None
-    try:
-        seat = store.live_seat(token)
-    except SQLAlchemyError:
-        return None
+    seat = store.live_seat(token)  # a database failure propagates: the page says so, no new seat
     if seat is None:
         st.query_params.pop(SEAT_PARAM, None)
         st.session_state.pop(TOKEN_KEY, None)

@@ -167,10 +167,7 @@ def chosen_session(store: Store) -> LiveState | None:
     raw = st.query_params.get(SESSION_PARAM)
     if not raw or not raw.isdigit():
         return None
-    try:
-        return read_state(store, int(raw))
-    except SQLAlchemyError:
-        return None
+    return read_state(store, int(raw))  # a database failure propagates: the page says so
 
 
 # ------------------------------------------------------------------------------------- projector

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
 from dashboard.common import get_store
@@ -302,3 +303,31 @@ def test_a_signed_in_learner_joins_as_themselves(app: Callable[[], AppTest], pas
     assert seat.display_name == "Grace Hopper"
     assert seat.learner_id == phone.session_state["_auth_user"][1].learner_id
     assert "Seat 1 · Grace Hopper" in app_text(phone)
+
+
+def test_a_database_failure_mid_session_never_offers_a_second_seat(
+    app: Callable[[], AppTest], passcode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = presenter(app)
+    session_id = start_session(host)
+    phone = join(app, store().live_session(session_id).join_code, "Flaky")
+    click(host, "Question 1")
+    click(host, "Open the question")
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("the server closed the connection"))
+
+    for methods in (("live_seat", "live_session"), ("seat_answers", "live_votes")):
+        with monkeypatch.context() as patched:
+            for method in methods:
+                patched.setattr(Store, method, fails)
+            phone.run()
+            host.run()
+            for page in (phone, host):
+                assert not page.exception
+                assert any("not answering" in w.value for w in page.warning)
+            assert not [b for b in phone.button if b.label == "Join"]  # no second seat offered
+            assert not [b for b in host.button if b.label == "Start the session"]
+    phone.run()
+    assert phone.radio(key=f"live:{session_id}:{Q1.id}:1:None")  # back, same seat
+    assert store().live_seat_count(session_id) == 1
