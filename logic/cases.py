@@ -23,6 +23,10 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 Difficulty = Literal["introductory", "intermediate", "advanced"]
 
 
+class DuplicateQuestionId(ValueError):
+    """Two questions share an id (loading a file reports both lines instead, see logic/library.py)."""
+
+
 class CaseModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -257,7 +261,7 @@ class Case(CaseModel):
         for stage in self.stages:
             for question in stage.questions:
                 if question.id in seen:
-                    raise ValueError(f"question id {question.id!r} is used twice")
+                    raise DuplicateQuestionId(f"question id {question.id!r} is used twice")
                 seen.add(question.id)
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .cases import Case
+from .cases import Case, DuplicateQuestionId
 from .yamlsource import Loc, YamlSource, YamlSourceError, read_yaml
 
 
@@ -94,6 +95,8 @@ def _message(error: dict[str, object]) -> str:
 def validation_errors(exc: ValidationError, source: YamlSource, prefix: Loc = ()) -> list[CaseError]:
     errors = []
     for err in exc.errors():
+        if isinstance((err.get("ctx") or {}).get("error"), DuplicateQuestionId):
+            continue  # reported with both lines by duplicate_question_ids()
         loc = _readable_loc([*prefix, *err["loc"]], source)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc.append("kind")
@@ -112,14 +115,40 @@ def load_case(path: Path) -> tuple[LoadedCase | None, list[CaseError]]:
         return None, [
             CaseError(path, 1, 1, "a case file must be a mapping of fields (id, title, patient, stages...)")
         ]
+    duplicates = duplicate_question_ids(source)
     try:
         case = Case.model_validate(source.data)
     except ValidationError as exc:
-        return None, validation_errors(exc, source)
-    errors = check_story(case, source)
+        return None, duplicates + validation_errors(exc, source)
+    errors = duplicates or check_story(case, source)
     if errors:
         return None, errors
     return LoadedCase(case, path, source), []
+
+
+def duplicate_question_ids(source: YamlSource) -> list[CaseError]:
+    """Every question id used a second time, at its line, naming where it was first used."""
+    data = source.data
+    stages = data.get("stages") if isinstance(data, dict) else None
+    first: dict[str, list[str | int]] = {}
+    errors = []
+    for i, stage in enumerate(stages if isinstance(stages, list) else []):
+        questions = stage.get("questions") if isinstance(stage, dict) else None
+        for j, question in enumerate(questions if isinstance(questions, list) else []):
+            qid = question.get("id") if isinstance(question, dict) else None
+            if not isinstance(qid, str):
+                continue
+            loc: list[str | int] = ["stages", i, "questions", j, "id"]
+            if qid not in first:
+                first[qid] = loc
+                continue
+            line, column = source.position(loc)
+            first_line, _ = source.position(first[qid])
+            message = (
+                f"question id {qid!r} is used twice (first at line {first_line}, {format_loc(first[qid])})"
+            )
+            errors.append(CaseError(source.path, line, column, message, format_loc(loc)))
+    return errors
 
 
 def check_story(case: Case, source: YamlSource) -> list[CaseError]:
@@ -181,18 +210,30 @@ def load_library(paths: Iterable[Path]) -> Library:
 
 def _load_library(paths: Iterable[Path]) -> Library:
     library = Library()
+    by_id: dict[str, list[LoadedCase]] = {}
     for path in case_files(paths):
         loaded, errors = load_case(path)
         library.errors.extend(errors)
-        if loaded is None:
-            continue
-        case_id = loaded.case.id
-        if case_id in library.cases:
-            line, column = loaded.source.position(["id"])
-            other = library.cases[case_id].path
-            library.errors.append(
-                CaseError(path, line, column, f"case id {case_id!r} is already used by {other}", "id")
-            )
-            continue
-        library.cases[case_id] = loaded
+        if loaded is not None:
+            by_id.setdefault(loaded.case.id, []).append(loaded)
+    for case_id, files in by_id.items():
+        if len(files) == 1:
+            library.cases[case_id] = files[0]
+        else:  # which file is the real case is for a person to decide, not the order of file names
+            library.errors.extend(_same_id_errors(case_id, files))
     return library
+
+
+def _same_id_errors(case_id: str, files: list[LoadedCase]) -> list[CaseError]:
+    lines = {id(f): f.source.position(["id"]) for f in files}
+    errors = []
+    for this in files:
+        others = ", ".join(
+            f"{os.path.relpath(other.path, this.path.parent)}:{lines[id(other)][0]}"
+            for other in files
+            if other is not this
+        )
+        line, column = lines[id(this)]
+        message = f"case id {case_id!r} is also used by {others}; none of these files is served until each has its own id"
+        errors.append(CaseError(this.path, line, column, message, "id"))
+    return errors
