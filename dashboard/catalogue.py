@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from logic import Case, CaseError, LoadedCase
+from logic import Case, CaseError, LoadedCase, Patient
+from logic.cases import SLUG
 
 POPULATION_LABELS = {"adult": "Adult", "juvenile": "JDM"}
 DIFFICULTY_LABELS = {"introductory": "Introductory", "intermediate": "Intermediate", "advanced": "Advanced"}
@@ -49,16 +50,34 @@ def all_tags(cases: Mapping[str, LoadedCase]) -> list[str]:
     return sorted({t for lc in cases.values() for t in lc.case.tags})
 
 
-def error_text(error: CaseError, root: Path | None = None) -> str:
-    """``file:line:col: message``, the file relative to root (e.g. the repository) when it is inside it."""
-    text = str(error)
-    if root is not None:
-        try:
-            rel = Path(error.path).resolve().relative_to(root.resolve())
-        except ValueError:
-            return text
-        return text.replace(str(error.path), str(rel), 1)
-    return text
+def error_text(error: CaseError, folder: Path) -> str:
+    """``file:line:col: message`` with the file relative to the cases folder, or its bare name when it is
+    elsewhere: never an absolute path of the server."""
+    try:
+        shown = Path(error.path).absolute().relative_to(folder.absolute())
+    except ValueError:
+        shown = Path(Path(error.path).name)
+    return str(error).replace(str(error.path), str(shown), 1)
+
+
+def error_lines(errors: Iterable[CaseError], folder: Path) -> list[str]:
+    """The faculty error list: one ``file:line:col: message`` a line, files relative to the cases folder."""
+    return [error_text(e, folder) for e in errors]
+
+
+def unknown_case_text(requested: str) -> str:
+    """What to say about a ``?case=`` link to no case. The link's text is shown only when it is a plain
+    case id (letters, digits, "-", "_"), and then as code (literal text): a URL is anyone's to write."""
+    if len(requested) <= 80 and SLUG.match(requested):
+        return f"There is no case `{requested}` in the library."
+    return "The link names no case in the library."
+
+
+def patient_summary(patient: Patient, years: str = "y") -> str:
+    """ "48 y, female, 68 kg, 164 cm": what is known of the patient (sex and height are optional)."""
+    parts = [f"{patient.age:g} {years}", patient.sex or "", f"{patient.weight_kg:g} kg"]
+    parts.append("" if patient.height_cm is None else f"{patient.height_cm:g} cm")
+    return ", ".join(p for p in parts if p)
 
 
 def question_count(case: Case) -> int:

@@ -56,6 +56,15 @@ def get_library() -> Library:
     return _load(str(folder), _fingerprint(folder))
 
 
+def may_see_case_errors() -> bool:
+    """Whether this viewer is shown the files that failed to load (paths, lines, messages).
+
+    The hook for the faculty role: until sign-in exists everyone may; the sign-in work makes this
+    "the viewer is faculty". The library page calls it once per run; nothing else shows load errors.
+    """
+    return True
+
+
 def source_links(source_ids: tuple[str, ...] | list[str]) -> str:
     """Markdown for a list of sources: seed labels, and DOI links for citations."""
     return load_knowledge_base().citations(source_ids)

@@ -8,6 +8,7 @@ renders it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import nbformat
@@ -23,9 +24,10 @@ from logic.cases import (
     ReflectionQuestion,
     Stage,
 )
+from logic.markdown import safe_markdown
 from logic.scoring import Answer
 
-from .catalogue import DIFFICULTY_LABELS, POPULATION_LABELS
+from .catalogue import DIFFICULTY_LABELS, POPULATION_LABELS, patient_summary
 from .player_state import (
     CATEGORY_LABELS,
     SELECT_VERDICTS,
@@ -52,12 +54,13 @@ KIND_TEXT = {
 
 
 def _safe(text: str) -> str:
-    """Markdown with raw HTML neutralised."""
-    return str(text).replace("<", "&lt;")
+    """Case (or learner) text as Markdown with every active element made text: the app's one sanitiser."""
+    return safe_markdown(str(text))
 
 
 def _cell(text: str) -> str:
-    return _safe(text).replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell: sanitised, on one line, its "|" escaped."""
+    return re.sub(r"(?<!\\)\|", r"\\|", _safe(text)).replace("\n", " ")
 
 
 def _sources(source_ids: Sequence[str]) -> str:
@@ -80,8 +83,7 @@ def _header(case: Case, score: CaseScore | None) -> list[str]:
     if case.tags:
         lines.append("- **Tags:** " + ", ".join(_safe(t) for t in case.tags))
     lines.append(
-        f"- **Patient:** {p.age:g} years, {p.sex}, {p.weight_kg:g} kg, {p.height_cm:g} cm; "
-        f"{p.diagnosis.replace('_', ' ')}, {p.severity}"
+        f"- **Patient:** {patient_summary(p, 'years')}; {p.diagnosis.replace('_', ' ')}, {p.severity}"
     )
     if case.references:
         lines.append("- **References:** " + _sources(case.references))
@@ -126,7 +128,7 @@ def _question(case: Case, question: QuestionBase, number: str) -> str:
     elif isinstance(question, DoseQuestion):
         lines += [
             "",
-            f"Dose of {kb.name(question.agent)}, in {dose_unit(question, case.population, kb) or 'the unit given'}.",
+            f"Dose of {kb.name(question.agent)}, in {_safe(dose_unit(question, case.population, kb)) or 'the unit given'}.",
         ]
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ from logic.cases import (
 )
 from logic.keys import AnswerKey, StagePlan
 from logic.knowledge import KnowledgeBase, Pathway
+from logic.markdown import safe_markdown
 from logic.scoring import Answer, as_list, score_question, summarise
 
 T = TypeVar("T")
@@ -289,7 +290,7 @@ def submitted_markdown(
     """A submitted question, read-only, as Markdown: its prompt and the options with the learner's marked
     (the form's widgets, frozen). Options stay in the author's order."""
     kb = kb or load_knowledge_base()
-    lines = [question.prompt, ""]
+    lines = [safe_markdown(question.prompt), ""]
     if uses_checkboxes(question):
         chosen = set(as_list(answer))
         marks = [("☑" if o in chosen else "☐", o) for o in question.options]  # type: ignore[attr-defined]
@@ -304,13 +305,13 @@ def submitted_markdown(
     if isinstance(question, DoseQuestion):
         unit = dose_unit(question, population, kb)
         lines.append(
-            f"Your dose of {kb.name(question.agent)}: **{format_answer(question, answer, kb, unit)}**"
+            f"Your dose of {kb.name(question.agent)}: **{format_answer(question, answer, kb, safe_markdown(unit))}**"
         )
     elif isinstance(question, ReflectionQuestion):
         text = str(answer or "").strip()
         lines.append("Your reflection: " + ("*(left blank)*" if not text else ""))
         if text:
-            lines += ["", *(f"> {line}  " for line in text.splitlines())]
+            lines += ["", *(f"> {safe_markdown(line)}  " for line in text.splitlines())]
     return "\n".join(lines)
 
 
@@ -413,7 +414,8 @@ def feedback_markdown(
     """The feedback cell of a submitted question, as one Markdown text: points, each graded choice in its
     colour, the best answer, why, sources and faculty notes (a reflection: its discussion)."""
     if isinstance(question, ReflectionQuestion):
-        return "**Discussion**\n\n" + (result.discussion or "*No discussion was written for this question.*")
+        discussion = safe_markdown(result.discussion) if result.discussion else None
+        return "**Discussion**\n\n" + (discussion or "*No discussion was written for this question.*")
     lines = [f"**Feedback** · {points_text(result)}", ""]
     for row in feedback_rows(question, result, key, labels):
         mine = " ← *your answer*" if row.chosen and isinstance(question, NextStepQuestion) else ""

@@ -8,7 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import catalogue
-from dashboard.common import REPO, cases_dir, get_library
+from dashboard.common import cases_dir, get_library, may_see_case_errors
+from logic.markdown import safe_markdown
 
 PAGES = st.session_state["_pages"]  # app.py's st.Page objects
 library = get_library()
@@ -26,7 +27,7 @@ st.caption(
     "stage by stage in the case player."
 )
 if wanted and wanted not in library.cases:
-    st.warning(f"There is no case {wanted!r} in the library; choose one below.")
+    st.warning(f"{catalogue.unknown_case_text(wanted)} Choose one below.")
 
 tags = catalogue.all_tags(library.cases)
 search_col, tag_col, pop_col, diff_col = st.columns([3, 3, 2, 2])
@@ -50,7 +51,7 @@ difficulties = diff_col.multiselect(
 found = catalogue.filter_cases(library.cases, query, chosen_tags, populations, difficulties)
 st.caption(f"{len(found)} of {len(library.cases)} case(s)")
 if not library.cases:
-    st.info(f"No case could be loaded from {cases_dir()}.")
+    st.info("No case could be loaded from the cases folder.")
 elif not found:
     st.info("No case matches the search and filters.")
 
@@ -58,8 +59,8 @@ columns = st.columns(2)
 for n, loaded in enumerate(found):
     case = loaded.case
     with columns[n % 2].container(border=True):
-        st.subheader(case.title, anchor=False)
-        st.markdown(case.summary)
+        st.subheader(safe_markdown(case.title), anchor=False)
+        st.markdown(safe_markdown(case.summary))
         badges = [
             f":blue-badge[{catalogue.POPULATION_LABELS.get(case.population, case.population)}]",
             f":violet-badge[{catalogue.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)}]",
@@ -68,15 +69,15 @@ for n, loaded in enumerate(found):
         ]
         st.markdown(" ".join(badges))
         if case.tags:
-            st.caption("Tags: " + ", ".join(case.tags))
+            st.caption("Tags: " + ", ".join(safe_markdown(t) for t in case.tags))
         if case.objectives:
             with st.expander("Learning objectives"):
-                st.markdown("\n".join(f"- {o}" for o in case.objectives))
+                st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
         if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon="📓"):
             st.switch_page(PAGES["player"], query_params={"case": case.id})
-        st.caption(f"Link: `?case={case.id}` · by {case.author}")
+        st.caption(f"Link: `?case={case.id}` · by {safe_markdown(case.author)}")
 
-if library.errors:
+if library.errors and may_see_case_errors():
     st.divider()
     files = {str(e.path) for e in library.errors}
     with st.expander(f"⚠️ {len(files)} case file(s) could not be loaded (for faculty)", expanded=False):
@@ -84,6 +85,4 @@ if library.errors:
             "These files are skipped; every other case still works. Fix each error at its file:line:column, "
             "or run `python -m logic validate` to check the cases folder."
         )
-        st.code(
-            "\n".join(catalogue.error_text(e, REPO) for e in library.errors), language=None, wrap_lines=True
-        )
+        st.code("\n".join(catalogue.error_lines(library.errors, cases_dir())), language=None, wrap_lines=True)

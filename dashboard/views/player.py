@@ -33,6 +33,7 @@ from logic.cases import (
     ReflectionQuestion,
 )
 from logic.keys import StagePlan
+from logic.markdown import safe_markdown
 
 PAGES = st.session_state["_pages"]  # app.py's st.Page objects
 kb = load_knowledge_base()
@@ -128,7 +129,7 @@ def _option_label(option: str) -> str:
 
 def _question_widgets(case: Case, question: QuestionBase, key: Any) -> None:
     """The live answer widget(s) of one question, in the stage's form. Options in the author's order."""
-    st.markdown(question.prompt)
+    st.markdown(safe_markdown(question.prompt))
     if ps.uses_checkboxes(question):
         for option in question.options:  # type: ignore[attr-defined]
             st.checkbox(_option_label(option), key=key(question.id, option))
@@ -144,7 +145,7 @@ def _question_widgets(case: Case, question: QuestionBase, key: Any) -> None:
     elif isinstance(question, DoseQuestion):
         unit = ps.dose_unit(question, case.population, kb)
         st.number_input(
-            f"Dose of {kb.name(question.agent)}" + (f" ({unit})" if unit else ""),
+            f"Dose of {kb.name(question.agent)}" + (f" ({safe_markdown(unit)})" if unit else ""),
             min_value=0.0,
             value=None,
             step=0.5,
@@ -174,7 +175,7 @@ elif st.session_state.get("player_case") not in library.cases:
     last = st.session_state.get("player_last_case")
     st.session_state["player_case"] = last if last in library.cases else case_ids[0]
 if linked and linked not in library.cases:
-    st.warning(f"There is no case {linked!r}; showing another one.")
+    st.warning(f"{catalogue.unknown_case_text(linked)} Showing another one.")
 case_id: str = st.selectbox(
     "Case",
     case_ids,
@@ -201,17 +202,17 @@ current = ps.current_stage(n, submitted)
 score = ps.score_progress(case, progress, plans)
 
 # Header: the case, and progress (stage k of n, running score).
-st.header(case.title, anchor=False)
-st.markdown(case.summary)
+st.header(safe_markdown(case.title), anchor=False)
+st.markdown(safe_markdown(case.summary))
 p = case.patient
 st.caption(
     f"{catalogue.POPULATION_LABELS.get(case.population, case.population)} · "
     f"{catalogue.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)} · {n} stage(s) · "
-    f"patient: {p.age:g} y, {p.sex}, {p.weight_kg:g} kg, {p.height_cm:g} cm · by {case.author}"
+    f"patient: {catalogue.patient_summary(case.patient)} · by {safe_markdown(case.author)}"
 )
 if case.objectives:
     with st.expander("Learning objectives"):
-        st.markdown("\n".join(f"- {o}" for o in case.objectives))
+        st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
 bar_col, score_col, restart_col = st.columns([4, 1.3, 1.3], vertical_alignment="center")
 stage_text = f"Stage {current + 1} of {n}" if current is not None else f"Complete: {n} of {n} stages"
 bar_col.progress(len(submitted) / n, text=stage_text)
@@ -233,9 +234,9 @@ for i in range(ps.visible_stage_count(n, submitted)):
     stage = case.stages[i]
     done = ps.feedback_ready(i, submitted)
     st.divider()
-    st.subheader(f"Stage {i + 1} of {n}: {stage.title}", anchor=False)
+    st.subheader(f"Stage {i + 1} of {n}: {safe_markdown(stage.title)}", anchor=False)
     with st.container(border=True):
-        st.markdown(ps.cell_label("📝 Narrative") + stage.narrative)
+        st.markdown(ps.cell_label("📝 Narrative") + safe_markdown(stage.narrative))
     if stage.data is not None and (stage.data.labs or stage.data.series):
         with st.container(border=True):
             st.caption("📊 Data")

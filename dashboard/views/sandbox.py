@@ -11,6 +11,7 @@ from dashboard.common import GRADE_COLOURS, GRADE_LABELS, get_library, source_li
 from dashboard.figures import pathway_figure
 from logic import Patient, load_knowledge_base, recommend
 from logic.knowledge import GRADES, MANIFESTATIONS
+from logic.markdown import safe_markdown
 
 kb = load_knowledge_base()
 AGENTS = list(kb.agents)
@@ -66,7 +67,7 @@ def _load_case() -> None:
     patients = loaded.case.patients()
     stage = int(st.session_state.get("sb_stage") or 0)
     _load_patient(patients[min(stage, len(patients) - 1)])
-    st.session_state["sb_loaded"] = f"{loaded.case.title}, stage {stage + 1}"
+    st.session_state["sb_loaded"] = f"{safe_markdown(loaded.case.title)}, stage {stage + 1}"
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -108,3 +108,45 @@ def test_unknown_deep_link_stays_on_the_library(app: Callable[[], AppTest]) -> N
     assert not at.exception, at.exception
     assert at.title[0].value == "Case library"
     assert "no-such-case" in at.warning[0].value
+
+
+def test_load_errors_name_files_relative_to_the_cases_folder(
+    app: Callable[[], AppTest], tmp_cases: Path
+) -> None:
+    """Faculty see where to fix a file, never the server's absolute paths."""
+    shutil.copy(S2_FILE, tmp_cases / "copy.yaml")  # the same case id twice: both files named
+    at = app()
+    at.run()
+    assert not at.exception, at.exception
+    [code] = [c.value for c in at.code if "broken.yaml" in c.value]
+    assert str(tmp_cases) not in app_text(at)
+    lines = code.splitlines()
+    assert any(line.startswith("broken.yaml:5:") for line in lines), lines
+    assert any(
+        line.startswith(f"copy.yaml:1:5: id: case id '{S2}' is also used by {S2_FILE.name}:1")
+        for line in lines
+    )
+    assert catalogue.error_lines(load_library([tmp_cases]).errors, tmp_cases) == lines
+
+
+def test_load_errors_outside_the_cases_folder_show_the_file_name_only(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.yaml").write_text("id: [unclosed\n")
+    errors = load_library([tmp_path / "elsewhere.yaml"]).errors
+    assert catalogue.error_lines(errors, tmp_path / "cases") == [
+        f"elsewhere.yaml:{errors[0].line}:{errors[0].column}: {errors[0].message}"
+    ]
+
+
+def test_load_errors_are_shown_only_to_those_allowed(
+    app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook the faculty sign-in decides: without it, learners see the cases and nothing of the errors."""
+    from dashboard import common
+
+    monkeypatch.setattr(common, "may_see_case_errors", lambda: False)
+    at = app()
+    at.run()
+    assert not at.exception, at.exception
+    assert "broken.yaml" not in app_text(at)
+    assert not [e for e in at.expander if "could not be loaded" in e.label]
+    assert [s.value for s in at.subheader] == [load_library([tmp_cases]).cases[S2].case.title]
