@@ -13,10 +13,19 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from .knowledge import Manifestation, Population, load_knowledge_base
 from .patient import CurrentAgent, Labs, Patient, did_you_mean, known_agent
+from .plausibility import Number
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -100,7 +109,7 @@ class LabChange(CaseModel):
 class PatientChange(CaseModel):
     """What happens to the patient before this stage's questions (the story moves on)."""
 
-    months_pass: float = Field(default=0, ge=0, le=120)
+    months_pass: Number = Field(default=0, ge=0, le=120)
     fail: tuple[AgentId, ...] = ()  # stop and record as failed (inadequate response or intolerance)
     stop: tuple[AgentId, ...] = ()  # stop without counting as a failure
     start: tuple[CurrentAgent, ...] = ()
@@ -108,11 +117,11 @@ class PatientChange(CaseModel):
     remove_manifestations: tuple[Manifestation, ...] = ()
     severity: Literal["mild", "moderate", "severe"] | None = None
     labs: LabChange | None = None
-    infections: bool | None = None
-    cytopenias: bool | None = None
-    weight_kg: float | None = Field(default=None, gt=0, le=400)
-    height_cm: float | None = Field(default=None, gt=30, le=250)
-    age: float | None = Field(default=None, ge=0, le=120)
+    infections: StrictBool | None = None
+    cytopenias: StrictBool | None = None
+    weight_kg: Number | None = Field(default=None, gt=0)  # plausibility for the age: checked on the patient
+    height_cm: Number | None = Field(default=None, gt=0)
+    age: Number | None = Field(default=None, ge=0, le=120)
 
     def apply(self, patient: Patient) -> Patient:
         months = self.months_pass

@@ -50,6 +50,8 @@ def compute_dose(regimen: Regimen, weight_kg: float, height_cm: float | None) ->
         capped = True
         dose_high = regimen.max
         dose_low = min(dose_low, regimen.max)
+    if round(dose_high, 1) <= 0:
+        raise DoseUnavailable(f"the computed dose rounds to 0 {unit}: check the patient's weight and height")
     amount = _fmt(low) if low == high else f"{_fmt(low)}–{_fmt(high)}"
     result = _fmt(dose_low) if dose_low == dose_high else f"{_fmt(dose_low)}–{_fmt(dose_high)}"
     if regimen.basis == "fixed":

@@ -25,6 +25,7 @@ LAB_VALUES = {"iga": ("unknown", "normal", "deficient"), "tb": ("unknown", "nega
 LAB_VALUES["hepatitis"] = LAB_VALUES["tb"]
 LAB_NAMES = {"iga": "Serum IgA", "tb": "Tuberculosis screen", "hepatitis": "Hepatitis B/C screen"}
 SEX = ("unspecified", "female", "male")
+FIELD_LABELS = {"age": "Age", "weight_kg": "Weight", "height_cm": "Height", "diagnosis": "Diagnosis"}
 BADGE = {"recommended": "green", "acceptable": "orange", "not_recommended": "gray", "unsafe": "red"}
 DEFAULT = Patient(
     age=50,
@@ -176,7 +177,8 @@ def _valid_patient(data: dict) -> Patient | None:  # type: ignore[type-arg]
         st.error(
             "This combination is not a valid patient:\n\n"
             + "\n".join(
-                f"- **{'.'.join(str(p) for p in err['loc']) or 'patient'}**: {err['msg'].removeprefix('Value error, ')}"
+                f"- **{FIELD_LABELS.get(str(err['loc'][0]), '.'.join(map(str, err['loc']))) if err['loc'] else 'Patient'}**: "
+                f"{err['msg'].removeprefix('Value error, ')}"
                 for err in exc.errors()
             ),
             icon="⚠️",
