@@ -73,13 +73,15 @@ class GrowthLimits:
 @functools.cache
 def load_growth_limits(path: Path = DATA) -> GrowthLimits:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    bands = [
-        Band(float(row["age"]), tuple(row["weight_kg"]), tuple(row["height_cm"]))  # type: ignore[arg-type]
-        for row in data["children"]
-    ]
+    rows = [(row["age"], row) for row in data["children"]] + [(data["adults"]["from_age"], data["adults"])]
+    bands = [Band(float(age), _pair(row["weight_kg"]), _pair(row["height_cm"])) for age, row in rows]
     adults = data["adults"]
-    bands.append(Band(float(adults["from_age"]), tuple(adults["weight_kg"]), tuple(adults["height_cm"])))  # type: ignore[arg-type]
     return GrowthLimits(tuple(sorted(bands, key=lambda b: b.from_age)), float(adults["from_age"]))
+
+
+def _pair(values: list[float]) -> tuple[float, float]:
+    low, high = values
+    return float(low), float(high)
 
 
 def juvenile_diagnosis_problem(age: float) -> str | None:
