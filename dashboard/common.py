@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from pathlib import Path
@@ -10,9 +11,11 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.store import Store, database_url
-from logic import DISCLAIMER, Library, load_knowledge_base, load_library
+from logic import DISCLAIMER, Library, load_knowledge_base
+from logic.library import LibraryWatch
 
 REPO = Path(__file__).resolve().parent.parent
+LIBRARY_RECHECK_S = 10.0  # how stale a case file edited in place may be (see logic.library.LibraryWatch)
 LEARNER_KEY = "learner_name"  # the sidebar's name field
 GRADE_COLOURS = {
     "recommended": "#1a7f37",
@@ -33,27 +36,24 @@ def cases_dir() -> Path:
     return Path(os.environ.get("MYOTUTOR_CASES_DIR", REPO / "cases"))
 
 
-def _fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
-    out = []
-    for p in files:
-        try:
-            stat = p.stat()
-        except OSError:
-            continue
-        out.append((p.name, stat.st_mtime_ns, stat.st_size))
-    return tuple(out)
+def freeze_long_lived(_: object = None) -> None:
+    """Move everything alive now (the knowledge base, the case library, the app's modules) out of the
+    cyclic collector's generations: they live as long as the process, so no collection should walk them
+    again. Garbage is collected first so that none is frozen with them."""
+    gc.collect()
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _load(folder: str, fingerprint: tuple[tuple[str, int, int], ...]) -> Library:
-    return load_library([Path(folder)])
+def _watch(folder: str) -> LibraryWatch:
+    load_knowledge_base()  # loaded before the freeze that follows the first library load
+    return LibraryWatch(Path(folder), recheck_s=LIBRARY_RECHECK_S, on_load=freeze_long_lived)
 
 
 def get_library() -> Library:
-    """The case library, reloaded only when a file in the folder is added, removed or modified."""
-    folder = cases_dir()
-    return _load(str(folder), _fingerprint(folder))
+    """The case library. A page run costs one stat of the folder, whatever the number of cases: a case
+    added, removed or renamed shows on the next run, a case edited in place within LIBRARY_RECHECK_S."""
+    return _watch(str(cases_dir())).library()
 
 
 def may_see_case_errors() -> bool:

@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from logic import Case, CaseScore, QuestionResult, load_knowledge_base
@@ -86,15 +85,6 @@ class Memo:
 
 PLANS = Memo(64)  # (case id, file fingerprint) -> stage_plans(case)
 FIGURES = Memo(256)  # figures the player shows, keyed by what they are drawn from
-
-
-def file_fingerprint(path: Path) -> tuple[str, int, int]:
-    """A case file's identity for caching: path, modification time, size."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return (str(path), 0, 0)
-    return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
 # --------------------------------------------------------------------------------------------------

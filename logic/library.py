@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +202,66 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class LibraryWatch:
+    """The library of one cases folder, reloaded when the folder changes; cheap enough to ask on every
+    page run, whatever the number of files.
+
+    Each call looks at the folder itself only (one stat). Staleness bound: a case file added, removed or
+    renamed (and an editor's save by rename) changes the folder and is seen on the next call; a file
+    rewritten in place is seen within ``recheck_s`` seconds, when every file's time and size are
+    compared again. Thread-safe: one session loads while the others wait for its result.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        recheck_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_load: Callable[[Library], None] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.recheck_s = recheck_s
+        self.clock = clock
+        self.on_load = on_load
+        self._lock = threading.Lock()
+        self._library: Library | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        self._files: tuple[tuple[str, int, int], ...] | None = None
+        self._checked = 0.0
+
+    def library(self) -> Library:
+        with self._lock:
+            now, stamp = self.clock(), _folder_stamp(self.folder)
+            if self._library is not None and stamp == self._stamp and now - self._checked < self.recheck_s:
+                return self._library
+            files = _file_stamps(self.folder)
+            self._stamp, self._checked = stamp, now
+            if self._library is None or files != self._files:
+                self._library, self._files = load_library([self.folder]), files
+                if self.on_load is not None:
+                    self.on_load(self._library)
+            return self._library
+
+
+def _folder_stamp(folder: Path) -> tuple[int, int, int]:
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+def _file_stamps(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in case_files([folder]) if folder.is_dir() else []:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        out.append((path.name, st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def load_library(paths: Iterable[Path]) -> Library:

@@ -67,6 +67,7 @@ class YamlSource:
     path: Path
     text: str
     data: object
+    version: tuple[int, int] = (0, 0)  # (modification time in ns, size) of the file as it was read
     _root: yaml.Node | None = field(default=None, repr=False)
 
     def position(self, loc: Loc) -> tuple[int, int]:
@@ -95,6 +96,10 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
 
 
 def read_bounded(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    return _read_bounded(path, max_bytes)[0]
+
+
+def _read_bounded(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
     """The bytes of a regular file of at most ``max_bytes``, or YamlSourceError.
 
     The type is checked before opening (opening a device can have effects of its own), the file is
@@ -131,7 +136,7 @@ def read_bounded(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         os.close(fd)
     if left <= 0:
         raise _too_big(max_bytes)
-    return b"".join(chunks)
+    return b"".join(chunks), opened
 
 
 def _require_regular(st: os.stat_result) -> None:
@@ -149,7 +154,7 @@ def _too_big(max_bytes: int) -> YamlSourceError:
 
 def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlSource:
     """Read one YAML file safely, or raise YamlSourceError with a message a person can act on."""
-    raw = read_bounded(path, max_bytes)
+    raw, opened = _read_bounded(path, max_bytes)
     if b"\x00" in raw:
         raise YamlSourceError("file is binary (contains NUL bytes), not YAML text")
     try:
@@ -157,7 +162,9 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlSource:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise YamlSourceError(f"file is not UTF-8 text (byte {exc.start})", line) from exc
-    return parse_yaml(path, text, raw)
+    source = parse_yaml(path, text, raw)
+    source.version = (opened.st_mtime_ns, opened.st_size)
+    return source
 
 
 def parse_yaml(path: Path, text: str, raw: bytes | None = None) -> YamlSource:

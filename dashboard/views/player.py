@@ -189,7 +189,7 @@ st.session_state["player_last_case"] = case_id
 
 loaded = library.cases[case_id]
 case = loaded.case
-fingerprint = ps.file_fingerprint(loaded.path)
+fingerprint = (str(loaded.path), *loaded.source.version)  # as read: no stat on a rerun
 plans = _plans(case_id, fingerprint, case)
 trends = _trends(case_id, fingerprint, case)
 progress = ps.progress_for(_store(), case_id)
