@@ -120,6 +120,7 @@ def room(
     env: dict[str, str] | None = None,
     backend_ports: Sequence[int] | None = None,
     streamlit: str | None = None,
+    cwd: Path = REPO,
 ) -> Iterator[Room]:
     """Start the processes and nginx, wait until the proxy answers, yield the Room, stop everything."""
     ports = list(backend_ports or range(first_port, first_port + processes))
@@ -146,7 +147,7 @@ def room(
             backends.append(
                 subprocess.Popen(
                     backend_command(p, streamlit),
-                    cwd=REPO,
+                    cwd=cwd,
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
