@@ -24,6 +24,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m logic validate cases
+	$(BIN)/python -m logic claims --failed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy logic

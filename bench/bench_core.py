@@ -345,6 +345,9 @@ def clear_recommend_caches() -> None:
         fn = getattr(rec_module, name, None)
         if fn is not None and hasattr(fn, "cache_clear"):
             fn.cache_clear()
+    engine = getattr(rec_module, "_engine", None)
+    if engine is not None and hasattr(engine(), "doses"):
+        engine().doses.clear()  # doses are memoised on the compiled engine
 
 
 def recommend_all(patients: list[Patient]) -> None:

@@ -12,7 +12,8 @@ the ``ForwardMsg``s until ``script_finished``. Each learner:
 
 1. opens the S2 case in the player (``/player?case=...``): the time to the end of that run is the
    **time to open a case**;
-2. types their name in the sidebar (the store opens an attempt for them);
+2. signs up with a name on the account page (a learner in the store, with a resume code) and comes
+   back to the case, which resumes;
 3. answers stage 1 with the logic's best answers and submits the stage's form: the time to the end of
    that run, whose elements must hold the feedback, is the **time to feedback**.
 
@@ -60,7 +61,6 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from dashboard import player_state as ps  # noqa: E402
-from dashboard.common import LEARNER_KEY  # noqa: E402
 from deploy.serve import backend_command, healthy, room  # noqa: E402
 from logic import best_answers, load_knowledge_base, load_library  # noqa: E402
 from logic.cases import DoseQuestion, NextStepQuestion  # noqa: E402
@@ -137,6 +137,17 @@ class StreamlitSession:
                 return proto
         raise ProtocolError(f"no {element_type} with key {key!r} on the page")
 
+    def go(self, page_name: str, query_string: str = "") -> None:
+        """Navigate, as a click in the sidebar or a link does: another page, its own widgets."""
+        self.page_name, self.page_script_hash, self.query_string = page_name, "", query_string
+        self.widgets = {}
+
+    def submit_button(self, label_start: str) -> Any:
+        for kind, proto in self.elements:
+            if kind == "button" and proto.is_form_submitter and proto.label.startswith(label_start):
+                return proto
+        raise ProtocolError(f"no form button {label_start!r} on the page")
+
     def set(self, proto: Any, **value: Any) -> None:
         state = WidgetState(id=proto.id)
         for name, v in value.items():
@@ -177,12 +188,22 @@ async def learner(
             ws_url, subprotocols=["streamlit"], additional_headers=headers, max_size=None, open_timeout=60
         ) as ws:  # type: ignore[arg-type]
             session = StreamlitSession(ws)
-            session.page_name, session.query_string = "player", f"case={CASE_ID}"
+            session.go("player", f"case={CASE_ID}")
             outcome.open_s = (await session.rerun()).seconds
             await asyncio.sleep(rng.uniform(*think))
 
-            session.set(session.widget("text_input", LEARNER_KEY), string_value=outcome.name)
-            outcome.name_s = (await session.rerun()).seconds
+            # sign up with a name (the account page's "Start" form), then back to the case: it resumes
+            session.go("account")
+            await session.rerun()
+            session.set(session.widget("text_input", "start_name"), string_value=outcome.name)
+            start = session.submit_button("Start")
+            outcome.name_s = (
+                await session.rerun(triggers=[WidgetState(id=start.id, trigger_value=True)])
+            ).seconds
+            if not any(kind == "code" for kind, _ in session.elements):
+                raise ProtocolError("signing up showed no resume code")
+            session.go("player", f"case={CASE_ID}")
+            await session.rerun()
             await asyncio.sleep(rng.uniform(*think))
 
             key = lambda qid, opt=None: ps.widget_key(CASE_ID, 0, qid, opt)  # noqa: E731
@@ -196,11 +217,7 @@ async def learner(
                     session.set(session.widget("radio", key(question.id)), string_value=kb.name(answer))
                 elif isinstance(question, DoseQuestion):
                     session.set(session.widget("number_input", key(question.id)), double_value=float(answer))
-            submit = next(
-                proto
-                for kind, proto in session.elements
-                if kind == "button" and proto.is_form_submitter and proto.label.startswith("Submit stage 1")
-            )
+            submit = session.submit_button("Submit stage 1")
             outcome.sent = answers
             run = await session.rerun(triggers=[WidgetState(id=submit.id, trigger_value=True)])
             bodies = [getattr(p, "body", "") for k, p in run.elements if k == "markdown"]

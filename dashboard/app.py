@@ -1,12 +1,19 @@
 """myotutor: the Streamlit app. `streamlit run dashboard/app.py` (or `make run`)."""
 
+from typing import Literal
+
 import streamlit as st
 
-from dashboard.common import LEARNER_KEY, footer
+from dashboard import auth
+from dashboard.common import footer
 from logic import DISCLAIMER
 
 st.set_page_config(page_title="myotutor", page_icon="🩺", layout="wide")
 
+user = auth.resolve_for_run()  # checked with the store once per run; pages read auth.page_user()
+faculty_only: Literal["visible", "hidden"] = (
+    "visible" if user.is_faculty else "hidden"
+)  # listed for faculty; refused to others by the page
 PAGES = {
     "library": st.Page("views/library.py", title="Case library", icon="📚", default=True),  # served at /
     "player": st.Page("views/player.py", title="Case player", icon="📓", url_path="player"),
@@ -14,17 +21,26 @@ PAGES = {
     "sandbox": st.Page("views/sandbox.py", title="What-if sandbox", icon="🧪", url_path="sandbox"),
     "reference": st.Page("views/reference.py", title="Reference", icon="💊", url_path="reference"),
     "progress": st.Page("views/progress.py", title="Progress", icon="📈", url_path="progress"),
+    "account": st.Page(
+        "views/account.py",
+        title="Your account" if user.signed_in else "Sign in",
+        icon="👤",
+        url_path="account",
+    ),
+    # Faculty pages: each calls auth.require_faculty() first.
+    "cohorts": st.Page(
+        "views/cohorts.py", title="Cohorts", icon="👥", url_path="cohorts", visibility=faculty_only
+    ),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 
 page = st.navigation(list(PAGES.values()))
-st.sidebar.text_input(
-    "Your name",
-    key=LEARNER_KEY,
-    placeholder="to save your progress",
-    help="With a name, your answers are saved as you go: resume a case later and see your progress.",
-)
+auth.sidebar(user)
 # The disclaimer is drawn before the page runs too, so a page that calls st.stop() still shows it.
 st.sidebar.caption(f"⚠️ {DISCLAIMER}")
-page.run()
+try:
+    page.run()
+finally:
+    auth.end_of_run()
+auth.sync_cookie()
 footer()

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import gc
-import logging
 import os
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.store import Store, database_url
 from logic import DISCLAIMER, Library, load_knowledge_base
 from logic.library import LibraryWatch
+from logic.markdown import plain_text
 
 REPO = Path(__file__).resolve().parent.parent
 LIBRARY_RECHECK_S = 10.0  # how stale a case file edited in place may be (see logic.library.LibraryWatch)
-LEARNER_KEY = "learner_name"  # the sidebar's name field
 GRADE_COLOURS = {
     "recommended": "#1a7f37",
     "acceptable": "#9a6700",
@@ -56,17 +54,8 @@ def get_library() -> Library:
     return _watch(str(cases_dir())).library()
 
 
-def may_see_case_errors() -> bool:
-    """Whether this viewer is shown the files that failed to load (paths, lines, messages).
-
-    The hook for the faculty role: until sign-in exists everyone may; the sign-in work makes this
-    "the viewer is faculty". The library page calls it once per run; nothing else shows load errors.
-    """
-    return True
-
-
 def source_links(source_ids: tuple[str, ...] | list[str]) -> str:
-    """Markdown for a list of sources: seed labels, and DOI links for citations."""
+    """Markdown for a list of sources: their plain labels, linked to a DOI where there is one."""
     return load_knowledge_base().citations(source_ids)
 
 
@@ -76,32 +65,28 @@ def footer() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> Store | None:
-    try:
-        return Store(url)
-    except (SQLAlchemyError, OSError) as exc:  # the app still works, session-only
-        logging.getLogger(__name__).warning("store unavailable at %s: %s", url, exc)
-        return None
+def _store(url: str) -> Store:
+    return Store(url, connect=False)  # opens (and migrates) on first use, retried after failures
 
 
 def get_store() -> Store | None:
-    """The progress store ($MYOTUTOR_DATABASE_URL, or the embedded SQLite file), or None if unavailable."""
-    return _open_store(database_url())
+    """The progress store ($MYOTUTOR_DATABASE_URL, or the embedded SQLite file), or None while it is
+    unavailable: not reachable yet, or backing off after a failure (see dashboard/store_base.py). A
+    database down at start is tried again on the back-off, never given up on."""
+    store = _store(database_url())
+    return store if store.available() else None
 
 
-def current_learner() -> int | None:
-    """The learner named in the sidebar, or None (then progress lives in this browser session only)."""
-    name = str(st.session_state.get(LEARNER_KEY) or "").strip()
-    if not name:
-        return None
-    store = get_store()
-    if store is None:
-        return None
-    ids: dict[str, int] = st.session_state.setdefault("_learner_ids", {})
-    if name not in ids:
-        try:
-            ids[name] = store.learner(name)
-        except (ValueError, SQLAlchemyError) as exc:
-            st.sidebar.warning(f"Progress is not saved: {exc}")
-            return None
-    return ids[name]
+def plain(text: object) -> str:
+    """Text typed by someone (a learner's name, a cohort's name, an e-mail from a provider) made safe to
+    put in Markdown: shown exactly as typed (no links, images, emphasis, icons or LaTeX), and no address
+    in it becomes a link. The one implementation is logic.markdown.plain_text."""
+    return plain_text(str(text))
+
+
+def may_see_case_errors() -> bool:
+    """Whether this viewer is shown the case files that failed to load (paths, lines, messages): faculty
+    only. The library page calls it once per run; nothing else shows load errors."""
+    from dashboard import auth  # auth imports this module
+
+    return auth.page_user().is_faculty

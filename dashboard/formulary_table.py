@@ -40,11 +40,8 @@ def regimen_text(agent: Agent, population: str) -> str:
 
 
 def maximum_text(agent: Agent) -> str:
-    caps = [
-        f"{POPULATION_LABELS[r.population]}: {r.max:g} {r.dose_unit}"
-        for r in agent.regimens
-        if r.max is not None
-    ]
+    """Each regimen's ceiling as the sources state it, or that they state none ("no maximum in the sources")."""
+    caps = [f"{POPULATION_LABELS[r.population]}: {r.ceiling_text}" for r in agent.regimens]
     return "; ".join(_unique(caps))
 
 

@@ -1,85 +1,57 @@
-"""The store: learners and their attempts at cases, so a case can be resumed and progress shown.
+"""The store: learners, cohorts, their attempts at cases and every submitted answer.
 
-Pure (no streamlit): the pages wrap one Store in st.cache_resource. Each method runs in its own
-short transaction and returns plain, detached values. Works on SQLite (the default, an embedded
-file) and PostgreSQL (set $MYOTUTOR_DATABASE_URL, e.g. postgresql+psycopg://user@host/db).
+Pure (no streamlit): the pages wrap one Store in st.cache_resource (dashboard/common.get_store). Each
+method runs in its own short transaction and returns plain, detached values. Works on SQLite (the
+default, an embedded file) and PostgreSQL (set $MYOTUTOR_DATABASE_URL, e.g.
+postgresql+psycopg://user@host/db). The schema is made and upgraded by Alembic migrations
+(dashboard/migrations, applied by dashboard.migrate when the Store opens); the tables as the ORM
+sees them are in dashboard/schema.py. Failure handling (timeouts, back-off) is in store_base.py,
+identity in store_identity.py, cohorts in store_cohorts.py.
 
 An attempt is unfinished while completed_at is NULL. It ends either completed (total set) or
 abandoned by restart() (completed_at set, total NULL): abandoned attempts are kept as history,
 count in ProgressRow.attempts, and never in completed, best_total, last_total or class_summary.
+An attempt belongs to at most one cohort, fixed when it is opened, and records the sha256 of the
+case file it was played on (case_hash), so later edits of the case never change what it meant.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, create_engine, event, select
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
-REPO = Path(__file__).resolve().parent.parent
-MAX_NAME = 80
+from dashboard.schema import MAX_NAME, AnswerRecord, AttemptRow, Base, Learner, now
+from dashboard.store_base import REPO, StoreUnavailable, database_url
+from dashboard.store_cohorts import CohortInfo, CohortStore, MemberInfo
+from dashboard.store_identity import IdentityStore, LearnerInfo, NameTaken, RateLimited, SessionInfo
 
-
-def database_url() -> str:
-    """$MYOTUTOR_DATABASE_URL, or the embedded SQLite file <repo>/myotutor.db."""
-    return os.environ.get("MYOTUTOR_DATABASE_URL") or f"sqlite:///{REPO / 'myotutor.db'}"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every backend (SQLite stores it without a zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Learner(Base):
-    __tablename__ = "learners"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(MAX_NAME), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
-
-
-class AttemptRow(Base):
-    __tablename__ = "attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
-    case_id: Mapped[str] = mapped_column(String(200))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    stages_submitted: Mapped[int] = mapped_column(default=0)
-    total: Mapped[float | None]
-    category_scores: Mapped[dict[str, float] | None] = mapped_column(JSON)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+__all__ = [
+    "MAX_NAME",
+    "REPO",
+    "AnswerInput",
+    "AnswerRow",
+    "Attempt",
+    "Base",
+    "CohortInfo",
+    "LearnerInfo",
+    "MemberInfo",
+    "NameTaken",
+    "ProgressRow",
+    "RateLimited",
+    "SessionInfo",
+    "Store",
+    "StoreUnavailable",
+    "database_url",
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +64,9 @@ class Attempt:
     stages_submitted: int
     total: float | None
     completed_at: datetime | None
+    learner_id: int = 0
+    cohort_id: int | None = None
+    case_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,8 +79,69 @@ class ProgressRow:
     last_played: datetime  # the latest write to any attempt at this case
 
 
+@dataclass(frozen=True)
+class AnswerInput:
+    """What the player knows of one submitted answer (the rest comes from the attempt)."""
+
+    question_id: str
+    stage_index: int
+    kind: str  # the question's kind (next_step, prerequisites, monitoring, dose, reflection, ...)
+    answer: Any  # JSON: a choice id, a list of ids, a number, text, or None
+    grade: str | None  # the verdict: the chosen option's grade (single choice, dose), or the answer's
+    verdicts: list[dict[str, str]] = field(default_factory=list)  # per chosen/expected item: {id, grade}
+    credit: float = 0.0  # -1..1
+    points: float = 0.0
+    max_points: float = 0.0
+    unsafe: bool = False
+    certainty: int | None = None  # 1-4 where the question asked for it
+    seconds: float | None = None  # from the stage being shown to its submit
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A stored answer record, detached."""
+
+    id: int
+    attempt_id: int
+    learner_id: int
+    cohort_id: int | None
+    case_id: str
+    case_hash: str | None
+    stage_index: int
+    question_id: str
+    kind: str
+    answer: Any
+    grade: str | None
+    verdicts: list[dict[str, str]]
+    credit: float
+    points: float
+    max_points: float
+    unsafe: bool
+    certainty: int | None
+    seconds: float | None
+    submitted_at: datetime
+
+
 def _detach(row: AttemptRow) -> Attempt:
-    return Attempt(row.id, row.case_id, dict(row.answers), row.stages_submitted, row.total, row.completed_at)
+    return Attempt(
+        row.id,
+        row.case_id,
+        dict(row.answers),
+        row.stages_submitted,
+        row.total,
+        row.completed_at,
+        row.learner_id,
+        row.cohort_id,
+        row.case_hash,
+    )
+
+
+def _answer_row(r: AnswerRecord) -> AnswerRow:
+    return AnswerRow(
+        r.id, r.attempt_id, r.learner_id, r.cohort_id, r.case_id, r.case_hash, r.stage_index,
+        r.question_id, r.kind, r.answer, r.grade, list(r.verdicts), r.credit, r.points, r.max_points,
+        r.unsafe, r.certainty, r.seconds, r.submitted_at,
+    )  # fmt: skip
 
 
 def _json(value: Any, what: str) -> None:
@@ -118,42 +154,40 @@ def _json(value: Any, what: str) -> None:
         raise ValueError(f"{what} is not JSON-serialisable: {e}") from None
 
 
-class Store:
-    def __init__(self, url: str | None = None) -> None:
-        self.url = make_url(url or database_url())
-        self.engine = self._create_engine()
-        Base.metadata.create_all(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+def _record_values(record: AnswerInput, row: AttemptRow) -> dict[str, Any]:
+    if not isinstance(record, AnswerInput):
+        raise ValueError(f"records must be AnswerInput, got {record!r}")
+    _json({"answer": record.answer, "verdicts": record.verdicts}, "answer record")
+    numbers = (record.credit, record.points, record.max_points, record.seconds or 0.0)
+    if not all(isinstance(x, int | float) and math.isfinite(x) for x in numbers):
+        raise ValueError(f"answer record {record.question_id!r} has a non-finite number")
+    if record.certainty is not None and record.certainty not in (1, 2, 3, 4):
+        raise ValueError(f"certainty must be 1-4 or None, got {record.certainty!r}")
+    return {
+        "attempt_id": row.id,
+        "learner_id": row.learner_id,
+        "cohort_id": row.cohort_id,
+        "case_id": row.case_id,
+        "case_hash": row.case_hash,
+        "stage_index": record.stage_index,
+        "question_id": record.question_id,
+        "kind": record.kind,
+        "answer": record.answer,
+        "grade": record.grade,
+        "verdicts": record.verdicts,
+        "credit": float(record.credit),
+        "points": float(record.points),
+        "max_points": float(record.max_points),
+        "unsafe": bool(record.unsafe),
+        "certainty": record.certainty,
+        "seconds": None if record.seconds is None else max(0.0, float(record.seconds)),
+        "submitted_at": now(),
+    }
 
-    def _create_engine(self) -> Engine:
-        if self.url.get_backend_name() != "sqlite":
-            return create_engine(self.url, pool_pre_ping=True)
-        engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
-        in_memory = self.url.database in (None, "", ":memory:")
 
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
-            dbapi_connection.execute("PRAGMA foreign_keys=ON")
-            if not in_memory:
-                dbapi_connection.execute("PRAGMA journal_mode=WAL")
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Any) -> None:
-            # Writers take the write lock up front, so read-modify-write never races another Store.
-            immediate = conn.get_execution_options().get("write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def _transaction(self, write: bool = False) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            session.connection(execution_options={"write": write})
-            yield session
+class Store(IdentityStore, CohortStore):
+    """Store(url) connects and migrates at once (raises if it cannot); Store(url, connect=False) opens
+    on first use and retries after failures (see StoreBase.available)."""
 
     @staticmethod
     def _attempt(session: Session, attempt_id: int) -> AttemptRow:
@@ -167,68 +201,80 @@ class Store:
         if session.get(Learner, learner_id, with_for_update=True) is None:
             raise KeyError(f"no learner {learner_id}")
 
-    def learner(self, name: str) -> int:
-        """The id of the learner called name (stripped, 1..80 characters), created if new."""
-        if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
-            raise ValueError(f"a learner's name must be 1 to {MAX_NAME} characters, got {name!r}")
-        name = name.strip()
-        for _ in range(2):  # a concurrent insert of the same name: the second try finds it
-            try:
-                with self._transaction(write=True) as s:
-                    found = s.scalar(select(Learner.id).where(Learner.name == name))
-                    if found is not None:
-                        return found
-                    learner = Learner(name=name)
-                    s.add(learner)
-                    s.flush()
-                    return learner.id
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"could not create learner {name!r}")
-
     @staticmethod
-    def _open(session: Session, learner_id: int, case_id: str) -> Attempt:
+    def _open(
+        session: Session, learner_id: int, case_id: str, cohort_id: int | None, case_hash: str | None
+    ) -> Attempt:
+        cohort = AttemptRow.cohort_id.is_(None) if cohort_id is None else AttemptRow.cohort_id == cohort_id
         row = session.scalar(
             select(AttemptRow)
             .where(
                 AttemptRow.learner_id == learner_id,
                 AttemptRow.case_id == case_id,
+                cohort,
                 AttemptRow.completed_at.is_(None),
             )
             .order_by(AttemptRow.id.desc())
             .limit(1)
         )
         if row is None:
-            row = AttemptRow(learner_id=learner_id, case_id=case_id, answers={}, stages_submitted=0)
+            row = AttemptRow(
+                learner_id=learner_id,
+                case_id=case_id,
+                answers={},
+                stages_submitted=0,
+                cohort_id=cohort_id,
+                case_hash=case_hash,
+            )
             session.add(row)
             session.flush()
         return _detach(row)
 
-    def open_attempt(self, learner_id: int, case_id: str) -> Attempt:
-        """The learner's unfinished attempt at case_id (the latest), or a new one."""
+    def open_attempt(
+        self, learner_id: int, case_id: str, cohort_id: int | None = None, case_hash: str | None = None
+    ) -> Attempt:
+        """The learner's unfinished attempt at case_id in this cohort (None: outside any cohort), the
+        latest, or a new one recording case_hash."""
         with self._transaction(write=True) as s:
             self._lock_learner(s, learner_id)
-            return self._open(s, learner_id, case_id)
+            return self._open(s, learner_id, case_id, cohort_id, case_hash)
 
-    def restart(self, learner_id: int, case_id: str) -> Attempt:
-        """Abandon the unfinished attempt (kept, completed_at set, total NULL) and open a fresh one."""
+    def restart(
+        self, learner_id: int, case_id: str, cohort_id: int | None = None, case_hash: str | None = None
+    ) -> Attempt:
+        """Abandon the unfinished attempt(s) in this cohort (kept, completed_at set, total NULL) and
+        open a fresh one."""
         with self._transaction(write=True) as s:
             self._lock_learner(s, learner_id)
-            now = _now()
+            stamp = now()
+            cohort = (
+                AttemptRow.cohort_id.is_(None) if cohort_id is None else AttemptRow.cohort_id == cohort_id
+            )
             for row in s.scalars(
                 select(AttemptRow).where(
                     AttemptRow.learner_id == learner_id,
                     AttemptRow.case_id == case_id,
+                    cohort,
                     AttemptRow.completed_at.is_(None),
                 )
             ):
-                row.completed_at = row.updated_at = now
+                row.completed_at = row.updated_at = stamp
             s.flush()
-            return self._open(s, learner_id, case_id)
+            return self._open(s, learner_id, case_id, cohort_id, case_hash)
 
-    def save_stage(self, attempt_id: int, stage_answers: dict[str, Any], stages_submitted: int) -> None:
-        """Add a stage's answers. Saved answers are final: a question already answered keeps its
-        answer. stages_submitted never decreases. ValueError on a finished attempt or bad input."""
+    def save_stage(
+        self,
+        attempt_id: int,
+        stage_answers: dict[str, Any],
+        stages_submitted: int,
+        records: Sequence[AnswerInput] = (),
+        learner_id: int | None = None,
+    ) -> None:
+        """Add a stage's answers, and their answer records, in one transaction. Saved answers are
+        final: a question already answered keeps its answer, and its record is written exactly once
+        (unique per attempt and question; a second write of it is ignored). stages_submitted never
+        decreases. ValueError on a finished attempt or bad input; KeyError if the attempt is unknown
+        or (with learner_id) not that learner's."""
         _json(stage_answers, "stage_answers")
         if (
             not isinstance(stages_submitted, int)
@@ -238,11 +284,20 @@ class Store:
             raise ValueError(f"stages_submitted must be an int >= 0, got {stages_submitted!r}")
         with self._transaction(write=True) as s:
             row = self._attempt(s, attempt_id)
+            if learner_id is not None and row.learner_id != learner_id:
+                raise KeyError(f"no attempt {attempt_id} of learner {learner_id}")
             if row.completed_at is not None:
                 raise ValueError(f"attempt {attempt_id} is finished; open a new one")
+            values = [_record_values(r, row) for r in records]
             row.answers = {**stage_answers, **row.answers}  # a new dict, so the change is detected
             row.stages_submitted = max(row.stages_submitted, stages_submitted)
-            row.updated_at = _now()
+            row.updated_at = now()
+            if values:
+                insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+                s.execute(
+                    insert(AnswerRecord).on_conflict_do_nothing(index_elements=["attempt_id", "question_id"]),
+                    values,
+                )
 
     def complete(self, attempt_id: int, total: float, category_scores: dict[str, float]) -> None:
         """Record the attempt's score. Completing an already completed attempt keeps the first
@@ -258,12 +313,22 @@ class Store:
                 return
             row.total = float(total)
             row.category_scores = dict(category_scores)
-            row.completed_at = row.updated_at = _now()
+            row.completed_at = row.updated_at = now()
 
     def attempt(self, attempt_id: int) -> Attempt:
         """A detached copy of one attempt (KeyError if unknown)."""
         with self._transaction() as s:
             return _detach(self._attempt(s, attempt_id))
+
+    def answers(self, attempt_id: int) -> list[AnswerRow]:
+        """The answer records of one attempt, in stage and submission order."""
+        with self._transaction() as s:
+            rows = s.scalars(
+                select(AnswerRecord)
+                .where(AnswerRecord.attempt_id == attempt_id)
+                .order_by(AnswerRecord.stage_index, AnswerRecord.id)
+            )
+            return [_answer_row(r) for r in rows]
 
     def progress(self, learner_id: int) -> list[ProgressRow]:
         """One row per case the learner has played, the most recently played first."""
@@ -291,13 +356,10 @@ class Store:
             )
         return sorted(result, key=lambda r: r.last_played, reverse=True)
 
-    def class_summary(self, case_id: str) -> list[float]:
-        """The totals of every completed attempt at case_id, all learners, in completion order."""
+    def class_summary(self, case_id: str, cohort_id: int | None = None) -> list[float]:
+        """The totals of every completed attempt at case_id (of one cohort if given), in completion order."""
+        query = select(AttemptRow.total).where(AttemptRow.case_id == case_id, AttemptRow.total.is_not(None))
+        if cohort_id is not None:
+            query = query.where(AttemptRow.cohort_id == cohort_id)
         with self._transaction() as s:
-            return list(
-                s.scalars(
-                    select(AttemptRow.total)
-                    .where(AttemptRow.case_id == case_id, AttemptRow.total.is_not(None))
-                    .order_by(AttemptRow.completed_at, AttemptRow.id)
-                )
-            )
+            return list(s.scalars(query.order_by(AttemptRow.completed_at, AttemptRow.id)))

@@ -209,9 +209,22 @@ class DoseQuestion(QuestionBase):
 
     kind: Literal["dose"]
     agent: AgentId
+    regimen: str | None = Field(
+        default=None, description="Regimen id, when the question is about one regimen (e.g. maintenance)."
+    )
     unit: str | None = None
     tolerance: float = Field(default=0.1, ge=0, le=0.5, description="Fraction either side of the range.")
     expect: float | None = None
+
+    @model_validator(mode="after")
+    def _known_regimen(self) -> DoseQuestion:
+        if self.regimen is not None:
+            ids = [r.id for r in load_knowledge_base().agents[self.agent].regimens if r.id]
+            if self.regimen not in ids:
+                raise ValueError(
+                    f"unknown regimen {self.regimen!r} for {self.agent}{did_you_mean(self.regimen, ids)}"
+                )
+        return self
 
 
 class ReflectionQuestion(QuestionBase):

@@ -1,4 +1,5 @@
-"""``python -m logic``: validate cases, recommend for a patient, score answers, print the case schema."""
+"""``python -m logic``: validate cases, recommend for a patient, score answers, check the claim register,
+print the case schema."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .cases import Case
+from .claims import register_rows, run_register
+from .knowledge import load_knowledge_base
 from .library import CaseError, load_case, load_library, validation_errors
 from .lint import lint_library
 from .patient import Patient
@@ -51,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("answers", type=Path, help="YAML mapping question id -> choice id(s) or a number")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    p = sub.add_parser(
+        "claims",
+        help="run the claim register's checks",
+        description="Print every clinical claim of the sources with pass/fail of its checks; exit 1 on any failure.",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--failed", action="store_true", help="list only the claims whose checks fail")
+
     sub.add_parser(
         "schema", help="print the JSON Schema of a case file", description="Print the case JSON Schema."
     )
@@ -59,9 +70,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"validate": _validate, "recommend": _recommend, "score": _score, "schema": _schema}[
-        args.command
-    ]
+    handler = {
+        "validate": _validate,
+        "recommend": _recommend,
+        "score": _score,
+        "claims": _claims,
+        "schema": _schema,
+    }[args.command]
     return handler(args)
 
 
@@ -186,6 +201,55 @@ def _score(args: argparse.Namespace) -> int:
     for category, value in result.category_scores.items():
         print(f"  {category:12} {value:g}")
     return 0
+
+
+def _claims(args: argparse.Namespace) -> int:
+    kb = load_knowledge_base()
+    results = run_register(kb)
+    failed = [r for r in results if not r.passed]
+    checks = sum(len(r.checks) for r in results)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "claims": len(results),
+                    "checks": checks,
+                    "failed": [r.claim.id for r in failed],
+                    "register": [
+                        {
+                            "id": r.claim.id,
+                            "source": r.claim.source,
+                            "source_label": kb.sources[r.claim.source].label,
+                            "where": r.claim.where.model_dump(),
+                            "claim": r.claim.claim,
+                            "kind": r.claim.kind,
+                            "strength": r.claim.strength,
+                            "implemented_by": list(r.claim.implemented_by),
+                            "passed": r.passed,
+                            "failures": list(r.failures),
+                        }
+                        for r in results
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 1 if failed else 0
+    shown = failed if args.failed else list(results)
+    rows = register_rows(kb, shown)
+    width = max((len(r.claim.id) for r in shown), default=10)
+    for result, row in zip(shown, rows, strict=True):
+        status = "pass" if result.passed else "FAIL"
+        print(f"{status:4}  {result.claim.id:{width}}  {row['Strength']:15}  {row['Source']}: {row['Claim']}")
+        for failure in result.failures:
+            print(f"{'':4}  {'':{width}}  {failure}")
+    print(
+        f"{len(results)} claims, {checks} checks: "
+        + (f"{len(failed)} claim(s) FAIL" if failed else "all pass"),
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from .cases import (
     PrerequisitesQuestion,
     QuestionBase,
 )
-from .dosing import Dose
+from .dosing import Dose, dose_for
 from .knowledge import Grade, load_knowledge_base
 from .patient import Patient
 from .recommend import GradedOption, Recommendation, monitoring_for, recommend
@@ -73,8 +73,10 @@ def answer_key(question: QuestionBase, plan: StagePlan) -> AnswerKey:
         return AnswerKey("monitoring", best, {}, correct, None, rec, why, sources)
     if isinstance(question, DoseQuestion):
         option = rec.option(question.agent)
-        dose = option.dose
-        why = dose.text if dose is not None else (option.dose_note or "No dose.")
+        dose, note = option.dose, option.dose_note
+        if question.regimen is not None:
+            dose, note = dose_for(kb.agents[question.agent], plan.patient, question.regimen)
+        why = dose.text if dose is not None else (note or "No dose.")
         sources = dose.regimen.sources if dose is not None else ()
         return AnswerKey("dose", (), {}, frozenset(), dose, rec, why, sources)
     return AnswerKey("reflection", (), {}, frozenset(), None, rec, "", ())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -32,7 +32,8 @@ Manifestation = Literal[
     "major_organ",
 ]
 MANIFESTATIONS: tuple[str, ...] = Manifestation.__args__  # type: ignore[attr-defined]
-# Features that make disease organ-threatening (S0, S1): they move a patient to the severe step.
+# Features that make disease organ-threatening (reference answers on upadacitinib and on refractory DM):
+# they move a patient to the severe step.
 ORGAN_THREATENING: frozenset[str] = frozenset({"major_organ", "rapidly_progressive_ild", "skin_ulceration"})
 Position = Literal["first_line", "steroid_sparing", "refractory", "severe", "after_jak_failure"]
 POSITIONS: tuple[str, ...] = Position.__args__  # type: ignore[attr-defined]
@@ -42,11 +43,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SourceKind = Literal[
+    "reference_answer",
+    "faculty_notes",
+    "guideline",
+    "trial",
+    "study",
+    "label",
+    "formula",
+    "conservative_choice",
+]
+
+
 class Source(Strict):
+    """A document a statement cites. Only ``label`` and ``citation`` are shown; ``id`` is internal."""
+
     id: str
+    kind: SourceKind
     label: str
     citation: str
-    seed: str | None = None
     doi: str | None = None
 
     @property
@@ -59,13 +74,31 @@ class SourcedText(Strict):
     sources: tuple[str, ...]
 
 
+class Ceiling(Strict):
+    """The most a computed dose may be, as a source states it.
+
+    ``maximum``: a hard ceiling ("maximum 40 mg/week"); above it a dose is unsafe.
+    ``usual``: the usual upper dose ("usually 40 to 60 mg daily"); above it a dose is not the key.
+    """
+
+    amount: float = Field(gt=0)
+    kind: Literal["maximum", "usual"]
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
+NO_MAXIMUM = "no maximum in the sources"
+
+
 class Regimen(Strict):
+    id: str | None = None  # required in the formulary (claims refer to it); optional for ad-hoc regimens
     population: Population
     amount: tuple[float, float]
     mass_unit: Literal["mg", "g"]
     basis: Literal["kg", "m2", "fixed"]
+    # For per-kg regimens: the weight the dose is computed on, as the regimen's source says.
+    weight: Literal["actual", "ideal"] = "actual"
     per: Literal["day", "week", "month", "course", "dose", "infusion"]
-    max: float | None = None
+    ceiling: Ceiling | None = None
     schedule: str
     sources: tuple[str, ...]
 
@@ -76,6 +109,25 @@ class Regimen(Strict):
         if not 0 < low <= high:
             raise ValueError("amount must be [low, high] with 0 < low <= high")
         return value
+
+    @model_validator(mode="after")
+    def _ideal_weight_needs_kg(self) -> Regimen:
+        if self.weight == "ideal" and self.basis != "kg":
+            raise ValueError("weight: ideal applies only to per-kg regimens")
+        return self
+
+    @property
+    def max(self) -> float | None:
+        return self.ceiling.amount if self.ceiling is not None else None
+
+    @property
+    def ceiling_text(self) -> str:
+        """The ceiling as a learner reads it, or that the sources give none."""
+        if self.ceiling is None:
+            return NO_MAXIMUM
+        if self.ceiling.kind == "maximum":
+            return f"maximum {_number(self.ceiling.amount)} {self.dose_unit}"
+        return f"usually at most {_number(self.ceiling.amount)} {self.dose_unit}"
 
     @property
     def unit(self) -> str:
@@ -92,8 +144,9 @@ class Regimen(Strict):
     def label(self) -> str:
         low, high = (_number(v) for v in self.amount)
         amount = low if low == high else f"{low}–{high}"
-        cap = f" (max {_number(self.max)} {self.dose_unit})" if self.max else ""
-        return f"{amount} {self.unit}, {self.schedule}{cap}"
+        weight = " of ideal body weight" if self.weight == "ideal" else ""
+        cap = f" ({self.ceiling_text})" if self.ceiling is not None else ""
+        return f"{amount} {self.unit}{weight}, {self.schedule}{cap}"
 
 
 class Agent(Strict):
@@ -131,6 +184,14 @@ class Action(Strict):
 class MonitoringItem(Strict):
     id: str
     label: str
+    sources: tuple[str, ...]
+
+
+class TagMonitoring(Strict):
+    """Monitoring that holds for every agent with a tag (e.g. all biologics), stated once."""
+
+    tag: str
+    items: tuple[str, ...]
     sources: tuple[str, ...]
 
 
@@ -184,10 +245,12 @@ class Condition(Strict):
     cytopenias: bool | None = None
     target: Literal["untried", "current", "failed", "tried"] | None = None
     target_preferred: bool | None = None
+    no_option_preferred: tuple[str, ...] | None = None
     failed_any: tuple[str, ...] | None = None
     tried_any: tuple[str, ...] | None = None
     tried_none: tuple[str, ...] | None = None
     current_any: tuple[str, ...] | None = None
+    current_none: tuple[str, ...] | None = None
     current_months_at_least: float | None = None
     current_months_below: float | None = None
     graded_any: GradedAny | None = None
@@ -207,14 +270,83 @@ class Rule(Strict):
     sources: tuple[str, ...]
 
 
+# How strongly a source states a claim, in its own words:
+#   recommend        "recommended", "should", "is essential", "the cornerstone", "preferred"
+#   alternative      named as an equal alternative to what is recommended ("alternative options include")
+#   consider         "may be considered", "consider", "may be necessary", "may be added", "may be effective"
+#   may              a possibility or risk, not advice ("may lead to", "may benefit")
+#   not_established  "not recommended as established", "investigational", "not preferred"
+#   silent           the sources are silent; the app's stated conservative choice (source: conservative_choice)
+Strength = Literal["recommend", "alternative", "consider", "may", "not_established", "silent"]
+STRENGTHS: tuple[str, ...] = Strength.__args__  # type: ignore[attr-defined]
+ClaimKind = Literal[
+    "recommendation",
+    "dose",
+    "ceiling",
+    "dosing_weight",
+    "prerequisite",
+    "monitoring",
+    "contraindication",
+    "sequence",
+    "population",
+    "note",
+]
+# Grades a rule may give only if it implements a claim of one of these strengths.
+STRENGTHS_FOR_RECOMMENDED: frozenset[str] = frozenset({"recommend", "alternative"})
+# Implementers that are code, not data: what each one is, for the register's reader.
+CODE_IMPLEMENTERS: dict[str, str] = {
+    "code:population": "how the population (adult or JDM) is derived from age and diagnosis",
+    "code:position": "how a patient's step on the pathway is derived",
+    "code:body_surface_area": "the Mosteller body surface area used for mg/m² doses",
+    "code:ideal_body_weight": "the Devine ideal body weight used where a regimen doses on it",
+    "code:dose_ceiling": "doses are capped at the ceiling the sources state, and scored against it",
+    "code:no_adult_dose_under_18": "no adult dose is computed for a patient under 18",
+    "code:no_dose_without_regimen": "no dose is shown, and no dose question allowed, where no regimen is sourced",
+}
+
+
+class ClaimLocation(Strict):
+    section: str
+    sentence: int = Field(ge=1)
+
+
+class ClaimCheck(Strict):
+    """One executable check: a patient (a named one from the register, or inline) and what must hold."""
+
+    patient: str | dict[str, Any] | None = None
+    changes: dict[str, Any] = {}
+    expect: dict[str, Any] = Field(min_length=1)
+
+
+class Claim(Strict):
+    """One concrete clinical claim of a source, in our own words, and what in the app implements it."""
+
+    id: str
+    source: str
+    where: ClaimLocation
+    claim: str
+    strength: Strength
+    kind: ClaimKind
+    cites: tuple[str, ...] = ()  # literature the source itself gives for the claim
+    implemented_by: tuple[str, ...] = Field(min_length=1)
+    checks: tuple[ClaimCheck, ...] = Field(min_length=1)
+
+    def supports(self, source_id: str) -> bool:
+        """Does this claim back a citation of ``source_id`` (its own source, or literature it cites)?"""
+        return source_id == self.source or source_id in self.cites
+
+
 class KnowledgeBase(Strict):
     sources: dict[str, Source]
     agents: dict[str, Agent]
     actions: dict[str, Action]
     monitoring: dict[str, MonitoringItem]
     response_monitoring: tuple[str, ...]
+    tag_monitoring: tuple[TagMonitoring, ...] = ()
     pathways: dict[Population, Pathway]
     rules: tuple[Rule, ...]
+    claims: tuple[Claim, ...] = ()
+    claim_patients: dict[str, dict[str, Any]] = {}
 
     @property
     def option_ids(self) -> tuple[str, ...]:
@@ -277,17 +409,37 @@ def build_knowledge_base(data_dir: Path = DATA_DIR) -> KnowledgeBase:
     formulary = _read("formulary.yaml", data_dir)
     assert isinstance(formulary, dict)
     pathways = [Pathway.model_validate(p) for p in _read("pathways.yaml", data_dir)]
+    tag_monitoring = tuple(TagMonitoring.model_validate(t) for t in formulary.get("tag_monitoring", ()))
+    register = _read("claims.yaml", data_dir)
+    assert isinstance(register, dict)
     kb = KnowledgeBase(
         sources=_by_id(_read("sources.yaml", data_dir), Source, "source"),
-        agents=_by_id(formulary["agents"], Agent, "agent"),
+        agents=_with_tag_monitoring(_by_id(formulary["agents"], Agent, "agent"), tag_monitoring),
         actions=_by_id(formulary["actions"], Action, "action"),
         monitoring=_by_id(formulary["monitoring"], MonitoringItem, "monitoring item"),
         response_monitoring=tuple(formulary["response_monitoring"]),
+        tag_monitoring=tag_monitoring,
         pathways={p.population: p for p in pathways},
         rules=tuple(Rule.model_validate(r) for r in _read("rules.yaml", data_dir)),
+        claims=tuple(_by_id(register.get("claims", ()), Claim, "claim").values()),
+        claim_patients=dict(register.get("patients") or {}),
     )
     check_knowledge_base(kb)
     return kb
+
+
+def _with_tag_monitoring(
+    agents: dict[str, Agent], tag_monitoring: tuple[TagMonitoring, ...]
+) -> dict[str, Agent]:
+    """Each agent's own monitoring items followed by those of its tags (the class facts, stated once)."""
+    out = {}
+    for agent_id, agent in agents.items():
+        items = list(agent.monitoring)
+        for entry in tag_monitoring:
+            if entry.tag in agent.tags:
+                items.extend(i for i in entry.items if i not in items)
+        out[agent_id] = agent.model_copy(update={"monitoring": tuple(items)})
+    return out
 
 
 @functools.cache
@@ -317,6 +469,8 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
         refs(where + " monitoring", agent.monitoring, set(kb.monitoring))
         for regimen in agent.regimens:
             sources(where, regimen.sources)
+            if regimen.ceiling is not None:
+                sources(where, regimen.ceiling.sources)
         for text in (*agent.cautions, *agent.faculty_notes):
             sources(where, text.sources)
     for action in kb.actions.values():
@@ -329,7 +483,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
         sources(where, rule.sources)
         refs(where + " targets", rule.targets, options)
         cond = rule.when
-        for field in ("failed_any", "tried_any", "tried_none", "current_any"):
+        for field in ("failed_any", "tried_any", "tried_none", "current_any", "current_none"):
             refs(f"{where} {field}", getattr(cond, field) or (), set(kb.agents))
         if cond.graded_any:
             refs(f"{where} graded_any", cond.graded_any.options, set(kb.agents))
@@ -343,8 +497,116 @@ def check_knowledge_base(kb: KnowledgeBase) -> None:
     for pathway in kb.pathways.values():
         problems.extend(_check_pathway(kb, pathway))
         sources(f"pathway {pathway.id}", pathway.sources)
+    for entry in kb.tag_monitoring:
+        sources(f"tag_monitoring {entry.tag}", entry.sources)
+        refs(f"tag_monitoring {entry.tag}", entry.items, set(kb.monitoring))
+        if entry.tag not in tags:
+            problems.append(f"tag_monitoring: unknown tag {entry.tag!r}")
+    problems.extend(_check_claims(kb))
     if problems:
         raise KnowledgeBaseError("knowledge base is inconsistent:\n  " + "\n  ".join(problems))
+
+
+def citing_items(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Everything that cites sources, by implementer reference (as claims name it), with its sources."""
+    items: dict[str, tuple[str, ...]] = {}
+    for rule in kb.rules:
+        items[f"rule:{rule.id}"] = rule.sources
+    for agent in kb.agents.values():
+        for regimen in agent.regimens:
+            items[f"regimen:{regimen.id}"] = regimen.sources
+            if regimen.ceiling is not None:
+                items[f"ceiling:{regimen.id}"] = regimen.ceiling.sources
+        for n, text in enumerate(agent.cautions, 1):
+            items[f"caution:{agent.id}/{n}"] = text.sources
+        for n, text in enumerate(agent.faculty_notes, 1):
+            items[f"note:{agent.id}/{n}"] = text.sources
+    for action in kb.actions.values():
+        items[f"action:{action.id}"] = action.sources
+        for n, text in enumerate(action.faculty_notes, 1):
+            items[f"note:{action.id}/{n}"] = text.sources
+    for item in kb.monitoring.values():
+        items[f"monitoring-item:{item.id}"] = item.sources
+    for entry in kb.tag_monitoring:
+        items[f"tag-monitoring:{entry.tag}"] = entry.sources
+    for pathway in kb.pathways.values():
+        items[f"pathway:{pathway.id}"] = pathway.sources
+        for step in pathway.steps:
+            items[f"step:{pathway.id}/{step.id}"] = step.sources
+        for t in pathway.transitions:
+            items[f"transition:{pathway.id}/{t.from_}>{t.to}"] = t.sources
+    return items
+
+
+def uncited_facts(kb: KnowledgeBase) -> tuple[str, ...]:
+    """Clinical facts with no sources of their own, which some claim must implement."""
+    facts: list[str] = [f"response:{item}" for item in kb.response_monitoring]
+    for agent in kb.agents.values():
+        from_tags = {i for e in kb.tag_monitoring if e.tag in agent.tags for i in e.items}
+        facts += [f"agent-monitoring:{agent.id}/{i}" for i in agent.monitoring if i not in from_tags]
+        facts += [f"prerequisite:{agent.id}/{a}" for a in agent.prerequisites]
+        facts += [f"preferred:{agent.id}/{m}" for m in agent.preferred_for]
+    return tuple(facts)
+
+
+def _check_claims(kb: KnowledgeBase) -> list[str]:
+    """The claim register and the knowledge base agree.
+
+    - every claim's source, cited literature, implementers and named patients exist;
+    - everything that cites a source implements at least one claim of that source, so a citation
+      cannot point at a document that does not say the thing;
+    - every clinical fact without sources of its own (a prerequisite, an agent's monitoring item, a
+      manifestation an agent is preferred for) is implemented for some claim;
+    - a rule graded ``recommended`` implements a claim the source states as "recommend" (or as an
+      equal alternative): "may be considered" is never graded as a recommendation.
+    """
+    problems: list[str] = []
+    cited = citing_items(kb)
+    facts = uncited_facts(kb)
+    known = set(cited) | set(facts) | set(CODE_IMPLEMENTERS)
+    implementing: dict[str, list[Claim]] = {}
+    ids: set[str] = set()
+    for claim in kb.claims:
+        where = f"claim {claim.id}"
+        if claim.id in ids:
+            problems.append(f"{where}: duplicate claim id")
+        ids.add(claim.id)
+        for sid in (claim.source, *claim.cites):
+            if sid not in kb.sources:
+                problems.append(f"{where}: unknown source {sid!r}")
+        if (claim.source == "conservative_choice") != (claim.strength == "silent"):
+            problems.append(f"{where}: a conservative choice (and only one) has the strength 'silent'")
+        for ref in claim.implemented_by:
+            if ref not in known:
+                problems.append(f"{where}: implemented_by {ref!r} is not in the knowledge base")
+            implementing.setdefault(ref, []).append(claim)
+        for n, check in enumerate(claim.checks, 1):
+            if isinstance(check.patient, str) and check.patient not in kb.claim_patients:
+                problems.append(f"{where} check {n}: unknown patient {check.patient!r}")
+    for ref, source_ids in cited.items():
+        claims = implementing.get(ref, [])
+        for sid in source_ids:
+            if not any(c.supports(sid) for c in claims):
+                problems.append(
+                    f"{ref} cites {sid!r} but implements no claim of it in claims.yaml "
+                    "(register the claim, or drop the citation)"
+                )
+    for ref in facts:
+        if ref not in implementing:
+            problems.append(f"{ref} implements no claim in claims.yaml: source it or remove it")
+    for rule in kb.rules:
+        if rule.grade == "recommended":
+            strengths = {c.strength for c in implementing.get(f"rule:{rule.id}", [])}
+            if not strengths & STRENGTHS_FOR_RECOMMENDED:
+                problems.append(
+                    f"rule {rule.id}: graded recommended, but the claims it implements are only "
+                    f"{sorted(strengths) or 'none'} (grade with the source's own strength)"
+                )
+    for agent in kb.agents.values():
+        for regimen in agent.regimens:
+            if not regimen.id:
+                problems.append(f"agent {agent.id}: every regimen needs an id (claims refer to it)")
+    return problems
 
 
 def _check_pathway(kb: KnowledgeBase, pathway: Pathway) -> list[str]:

@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .cases import Case, DuplicateQuestionId
+from .dosing import dose_question_problems
+from .knowledge import load_knowledge_base
 from .yamlsource import Loc, YamlSource, YamlSourceError, read_yaml
 
 
@@ -122,7 +124,7 @@ def load_case(path: Path) -> tuple[LoadedCase | None, list[CaseError]]:
         case = Case.model_validate(source.data)
     except ValidationError as exc:
         return None, duplicates + validation_errors(exc, source)
-    errors = duplicates or check_story(case, source)
+    errors = duplicates or check_story(case, source) or check_dose_questions(case, source)
     if errors:
         return None, errors
     return LoadedCase(case, path, source), []
@@ -150,6 +152,15 @@ def duplicate_question_ids(source: YamlSource) -> list[CaseError]:
                 f"question id {qid!r} is used twice (first at line {first_line}, {format_loc(first[qid])})"
             )
             errors.append(CaseError(source.path, line, column, message, format_loc(loc)))
+    return errors
+
+
+def check_dose_questions(case: Case, source: YamlSource) -> list[CaseError]:
+    """A dose question must have a sourced dose for the patient at its stage (else any number would score)."""
+    errors = []
+    for loc, message in dose_question_problems(case, load_knowledge_base()):
+        line, column = source.position(loc)
+        errors.append(CaseError(source.path, line, column, message, format_loc(loc)))
     return errors
 
 

@@ -102,7 +102,15 @@ class Patient(PatientModel):
 
     @property
     def population(self) -> Population:
-        if self.diagnosis == "juvenile_dermatomyositis" or self.age < 18:
+        """JDM rules and doses: a JDM diagnosis, or dermatomyositis under 18 (faculty notes).
+
+        Other myositis under 18 (polymyositis, necrotising myopathy) is not JDM: the sources are about
+        DM and JDM, so such a patient is graded on the adult rules, and no adult dose is computed for
+        them (see logic/dosing.py).
+        """
+        if self.diagnosis == "juvenile_dermatomyositis":
+            return "juvenile"
+        if self.diagnosis == "dermatomyositis" and self.age < 18:
             return "juvenile"
         return "adult"
 
@@ -116,7 +124,7 @@ class Patient(PatientModel):
 
     @property
     def severe(self) -> bool:
-        """Severe or organ-threatening disease (S0, S1)."""
+        """Severe or organ-threatening disease."""
         return self.severity == "severe" or not ORGAN_THREATENING.isdisjoint(self.manifestations)
 
 

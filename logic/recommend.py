@@ -11,8 +11,17 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .dosing import Dose, DoseUnavailable, compute_dose
-from .knowledge import Condition, Grade, KnowledgeBase, Population, Position, Rule, load_knowledge_base
+from .dosing import Dose, dose_from
+from .knowledge import (
+    Condition,
+    Grade,
+    KnowledgeBase,
+    Population,
+    Position,
+    Regimen,
+    Rule,
+    load_knowledge_base,
+)
 from .patient import Patient
 from .position import pathway_position
 
@@ -48,7 +57,11 @@ class GradedOption:
                 "high": self.dose.high,
                 "unit": self.dose.unit,
                 "text": self.dose.text,
+                "capped": self.dose.capped,
+                "ceiling": self.dose.ceiling_text,
+                "weight_basis": self.dose.weight_basis,
             },
+            "dose_note": self.dose_note,
         }
 
 
@@ -145,6 +158,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.cytopenias is not None:
         cytopenias = cond.cytopenias
         tests.append(lambda f: f.patient.cytopenias == cytopenias)
+    if cond.no_option_preferred is not None:
+        preferred = tuple(frozenset(kb.agents[o].preferred_for) for o in kb.expand(cond.no_option_preferred))
+        tests.append(lambda f: all(p.isdisjoint(f.manifestations) for p in preferred))
     if cond.failed_any is not None:
         failed_any = kb.expand(cond.failed_any)
         tests.append(lambda f: not failed_any.isdisjoint(f.failed))
@@ -157,6 +173,9 @@ def _compile_condition(cond: Condition, kb: KnowledgeBase) -> tuple[_PatientTest
     if cond.current_any is not None:
         current_any = kb.expand(cond.current_any)
         tests.append(lambda f: not current_any.isdisjoint(f.current))
+    if cond.current_none is not None:
+        current_none = kb.expand(cond.current_none)
+        tests.append(lambda f: current_none.isdisjoint(f.current))
     if cond.current_months_at_least is not None:
         at_least = cond.current_months_at_least
         tests.append(lambda f: any(m >= at_least for m in f.nonsteroid_months))
@@ -190,14 +209,32 @@ class _Engine:
     action_rules: dict[str, tuple[_CompiledRule, ...]]
     rule_count: int
     preferred_for: dict[str, frozenset[str]]
+    # Each agent's regimens by population (the first computes the dose).
+    regimens: dict[tuple[str, str], tuple[Regimen, ...]] = field(default_factory=dict)
+    # Doses memoised per (agent, population, under 18, and what the dose depends on): patients repeat them.
+    doses: dict[tuple[object, ...], tuple[Dose | None, str | None]] = field(default_factory=dict)
 
 
 _EMPTY: frozenset[str] = frozenset()
+_DOSE_CACHE_LIMIT = 65536
 
 
 @functools.cache
 def _engine() -> _Engine:
     return compile_rules(load_knowledge_base())
+
+
+# Compiled rules of knowledge bases passed in explicitly, by identity (a kb is immutable).
+_COMPILED: dict[int, _Engine] = {}
+
+
+def _engine_for(kb: KnowledgeBase) -> _Engine:
+    engine = _COMPILED.get(id(kb))
+    if engine is None or engine.kb is not kb:
+        if len(_COMPILED) > 8:
+            _COMPILED.clear()
+        engine = _COMPILED[id(kb)] = compile_rules(kb)
+    return engine
 
 
 def compile_rules(kb: KnowledgeBase) -> _Engine:
@@ -217,12 +254,13 @@ def compile_rules(kb: KnowledgeBase) -> _Engine:
         action_rules={a: rules_for(a) for a in kb.actions},
         rule_count=len(compiled),
         preferred_for={a.id: frozenset(a.preferred_for) for a in kb.agents.values()},
+        regimens={(a.id, p): a.regimens_for(p) for a in kb.agents.values() for p in ("adult", "juvenile")},
     )
 
 
 def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendation:
     """Grade every agent and action in the formulary for this patient. Deterministic."""
-    engine = _engine() if kb is None else compile_rules(kb)
+    engine = _engine() if kb is None else _engine_for(kb)
     kb = engine.kb
     position = pathway_position(patient, kb)
     facts = _Facts(
@@ -275,7 +313,7 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     for agent_id, rules in engine.agent_rules.items():
         agent = kb.agents[agent_id]
         rule = first_match(agent_id, rules)
-        dose, dose_note = _dose_for(agent_id, patient.population, patient.weight_kg, patient.height_cm)
+        dose, dose_note = _dose_for(engine, agent_id, patient)
         prerequisites = _missing_prerequisites(agent.prerequisites, patient, kb)
         graded = _graded(agent_id, "agent", agent.name, rule, position, prerequisites, dose, dose_note)
         facts.grades[agent_id] = graded.grade
@@ -327,24 +365,26 @@ def _missing_prerequisites(
     return tuple(missing)
 
 
-@functools.lru_cache(maxsize=4096)
-def _dose_for(
-    agent_id: str, population: Population, weight_kg: float, height_cm: float | None
-) -> tuple[Dose | None, str | None]:
-    regimens = load_knowledge_base().agents[agent_id].regimens_for(population)
-    if not regimens:
-        who = "JDM" if population == "juvenile" else "adults"
-        return None, f"The sources give no {who} dose for this agent."
-    try:
-        return compute_dose(regimens[0], weight_kg, height_cm), None
-    except DoseUnavailable as exc:
-        return None, str(exc)
+def _dose_for(engine: _Engine, agent_id: str, patient: Patient) -> tuple[Dose | None, str | None]:
+    population = patient.population
+    regimens = engine.regimens[agent_id, population]
+    basis = regimens[0].basis if regimens else "fixed"
+    # The key holds only what the dose depends on, so fixed doses are shared by every patient.
+    key: tuple[object, ...] = (agent_id, population, patient.age < 18)
+    if basis != "fixed":
+        key += (patient.weight_kg, patient.height_cm, patient.sex)
+    found = engine.doses.get(key)
+    if found is None:
+        if len(engine.doses) > _DOSE_CACHE_LIMIT:
+            engine.doses.clear()
+        found = engine.doses[key] = dose_from(regimens, engine.kb.agents[agent_id], patient)
+    return found
 
 
 def monitoring_for(
     agent_ids: tuple[str, ...] | list[str], kb: KnowledgeBase | None = None
 ) -> tuple[MonitoringAdvice, ...]:
-    """What to monitor for a patient on these agents: each agent's items plus response (S0, S3)."""
+    """What to monitor for a patient on these agents: each agent's (and its class's) items, plus response."""
     kb = kb or load_knowledge_base()
     reasons: dict[str, list[str]] = {}
     for agent_id in agent_ids:

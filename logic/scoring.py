@@ -6,8 +6,9 @@ Per question, a credit between -1 and 1 times the question's points:
   unsafe -1 and flagged), divided by the number of best picks, so missed and extra picks both cost;
 - select all (prerequisites, monitoring): (hits - extras) / items to select, at least 0;
   missing a safety prerequisite is flagged;
-- dose: within the range ± tolerance 1, within twice the tolerance 0.5, otherwise 0; above the
-  regimen's maximum or more than 1.5× the top of the range is unsafe (-0.5, flagged);
+- dose: judged by the computed Dose (logic/dosing.py): within the range ± tolerance and never above
+  the sourced ceiling 1, within twice the tolerance 0.5, otherwise 0; above a maximum the sources
+  state, or more than 1.5× the top of the range, is unsafe (-0.5, flagged);
 - reflection: not scored.
 Stage and total scores are 0–100: the sum of points over the maximum, never below 0.
 """
@@ -243,24 +244,23 @@ def _score_dose(
             value = None
     if value is not None and not math.isfinite(value):
         value = None
-    credit, unsafe, verdict = 0.0, False, "not_recommended"
     if dose is None:
-        best_text, why = "no dose in the sources", key.why
-        credit = 1.0  # a question the logic cannot key is not held against the learner (lint flags it)
-        verdict = "acceptable"
+        # Validation refuses a dose question the logic cannot key; if one gets here, it is not scored.
+        best_text, why, credit, unsafe, verdict, weight = (
+            "no dose in the sources",
+            key.why,
+            0.0,
+            False,
+            "acceptable",
+            0.0,
+        )
     else:
         best_text = dose.text
-        why = f"{kb.name(question.agent)}: {dose.text}; {dose.regimen.schedule}."
-        tol = question.tolerance
-        if value is None:
-            credit = 0.0
-        elif dose.contains(value, tol):
-            credit, verdict = 1.0, "recommended"
-        elif dose.contains(value, 2 * tol):
-            credit, verdict = 0.5, "acceptable"
-        ceiling = dose.regimen.max
-        if value is not None and (value > dose.high * 1.5 or (ceiling is not None and value > ceiling)):
-            credit, unsafe, verdict = -0.5, True, "unsafe"
+        why = f"{kb.name(question.agent)}: {dose.text}; {dose.regimen.schedule}; {dose.ceiling_text}."
+        judged = dose.judge(value, question.tolerance)
+        credit, unsafe, verdict = judged.credit, judged.unsafe, judged.grade
+        if value is not None and judged.credit < 1:
+            why = f"{judged.reason} {why}"
     shown = "no answer" if value is None else f"{value:g} {dose.unit if dose else ''}".strip()
     return QuestionResult(
         **common,  # type: ignore[arg-type]

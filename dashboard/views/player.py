@@ -13,14 +13,12 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
-from dashboard import catalogue, persistence
+from dashboard import catalogue, saving
 from dashboard import player_state as ps
 from dashboard.common import (
     GRADE_COLOURS,
     GRADE_LABELS,
-    current_learner,
     get_library,
-    get_store,
     source_links,
 )
 from dashboard.export import to_markdown, to_notebook_json
@@ -100,23 +98,15 @@ def _submit(case: Case, stage_index: int) -> None:
         st.session_state["player_missing"] = (case.id, stage_index, tuple(missing))
         return
     st.session_state.pop("player_missing", None)
-    submitted = ps.submit_stage(progress, len(case.stages), stage_index, answers)
-    if submitted and persistence.DB_ATTEMPT in progress and (db := get_store()) is not None:
-        _report(persistence.record_submit(progress, db, case))
+    if ps.submit_stage(progress, len(case.stages), stage_index, answers):
+        saving.after_submit(progress, case)
 
 
 def _restart(case_id: str) -> None:
     progress = ps.progress_for(_store(), case_id)
     ps.restart(progress)
     st.session_state.pop("player_missing", None)
-    learner, db = current_learner(), get_store()
-    if learner is not None and db is not None:
-        _report(persistence.record_restart(progress, db, learner, case_id))
-
-
-def _report(problem: str | None) -> None:
-    if problem:
-        st.toast(problem, icon="⚠️")
+    saving.after_restart(progress, case_id, get_library().cases[case_id].path)
 
 
 def _choose_case() -> None:
@@ -193,8 +183,7 @@ fingerprint = (str(loaded.path), *loaded.source.version)  # as read: no stat on 
 plans = _plans(case_id, fingerprint, case)
 trends = _trends(case_id, fingerprint, case)
 progress = ps.progress_for(_store(), case_id)
-if (learner := current_learner()) is not None and (db := get_store()) is not None:
-    _report(persistence.resume(progress, db, learner, case_id))  # what this learner saved earlier
+not_saved = saving.open_case(progress, case_id, loaded.path)  # what this learner saved earlier
 attempt = progress["attempt"]
 n = len(case.stages)
 submitted = ps.submitted_stages(progress, n)
@@ -210,6 +199,8 @@ st.caption(
     f"{catalogue.DIFFICULTY_LABELS.get(case.difficulty, case.difficulty)} · {n} stage(s) · "
     f"patient: {catalogue.patient_summary(case.patient)} · by {safe_markdown(case.author)}"
 )
+if not_saved:
+    st.warning(not_saved, icon="💾")
 if case.objectives:
     with st.expander("Learning objectives"):
         st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
@@ -249,6 +240,7 @@ for i in range(ps.visible_stage_count(n, submitted)):
                     config={"displayModeBar": False},
                 )
     if not done:
+        saving.stage_shown(progress, i)
         with st.form(f"stage:{case_id}:{attempt}:{i}", border=True):
             st.caption("❓ Questions" if stage.questions else "▶️ Continue")
             for q in stage.questions:

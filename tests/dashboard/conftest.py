@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from google.protobuf import text_format
+from sqlalchemy import create_engine, text
 from streamlit.testing.v1 import AppTest
 
-from dashboard.store import Base, Store
+from dashboard.store import Store
 from tests.dashboard.postgres import postgres_server, server_bin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,11 +80,30 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+def wipe(url: str) -> None:
+    """Empty a PostgreSQL test database (shared by the session): every table, alembic's included."""
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend (emptied again afterwards)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    found = str(request.getfixturevalue("postgres_url"))
+    wipe(found)
+    try:
+        yield found
+    finally:
+        wipe(found)
 
 
 @pytest.fixture
@@ -92,5 +112,40 @@ def store(url: str) -> Iterator[Store]:
     try:
         yield s
     finally:
-        Base.metadata.drop_all(s.engine)  # the postgres database is shared by the session
         s.close()
+
+
+def learner(store: Store, name: str) -> int:
+    """A new named learner (as the sign-in page makes one), for tests that need someone to play."""
+    learner_id, _code = store.new_named_learner(name)
+    return learner_id
+
+
+def sign_up(at: AppTest, name: str) -> str:
+    """Sign in as a new named learner through the account page; returns the resume code shown once.
+    Leaves the session on the account page."""
+    at.switch_page("views/account.py").run()
+    at.text_input(key="start_name").set_value(name)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception, at.exception
+    if at.error:  # refused (a taken name): the caller checks the message
+        return ""
+    assert at.session_state["_auth_token"], "not signed in"
+    [code] = [c.value for c in at.code]
+    return str(code)
+
+
+def sign_in(at: AppTest, name: str, code: str) -> None:
+    """Continue as an existing named learner (name and resume code) through the account page."""
+    at.switch_page("views/account.py").run()
+    at.text_input(key="resume_name").set_value(name)
+    at.text_input(key="resume_code").set_value(code)
+    next(b for b in at.button if b.label == "Continue").click().run()
+    assert not at.exception, at.exception
+
+
+def sign_in_faculty(at: AppTest, passcode: str) -> None:
+    at.switch_page("views/account.py").run()
+    at.text_input(key="faculty_passcode").set_value(passcode)
+    next(b for b in at.button if b.label == "Sign in as faculty").click().run()
+    assert not at.exception, at.exception

@@ -45,7 +45,7 @@ def test_notebook_is_valid_v4_with_narrative_answers_and_feedback(played) -> Non
     assert ivig.why in text and "Intravenous immunoglobulin (IVIG)" in ivig.best_text
     assert f"**Best answer:** {ivig.best_text}" in text
     assert score.result("before-ivig").why in text
-    assert "Later evidence (ProDERM)" in text  # the reflection's discussion
+    assert "Later evidence (the ProDERM trial)" in text  # the reflection's discussion
     assert f"Total: {score.total:g} / 100" in text
     assert "CK" in text and "2850" in text  # the data cell
 

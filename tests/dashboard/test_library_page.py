@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from dashboard import catalogue
 from logic import load_library
 
-from .conftest import REPO, S2, S2_FILE, app_text
+from .conftest import REPO, S2, S2_FILE, app_text, sign_in_faculty
+from .test_auth_pages import PASSCODE
 
 BROKEN = """\
 id: broken-case
@@ -64,17 +65,26 @@ def tmp_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def faculty_library(app: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The library page as faculty see it (signed in with the passcode): with the load errors."""
+    monkeypatch.setenv("MYOTUTOR_FACULTY_PASSCODE", PASSCODE)
+    at = app()
+    at.run()
+    sign_in_faculty(at, PASSCODE)
+    at.switch_page("views/library.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_bad_case_file_is_listed_and_the_good_one_still_opens(
-    app: Callable[[], AppTest], tmp_cases: Path
+    app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     library = load_library([tmp_cases])
     assert list(library.cases) == [S2]
     (error,) = [e for e in library.errors if e.path.name == "broken.yaml"]
     assert error.line == 5  # difficulty: impossible
 
-    at = app()
-    at.run()
-    assert not at.exception, at.exception
+    at = faculty_library(app, monkeypatch)
     text = app_text(at)
     assert f"broken.yaml:{error.line}:{error.column}:" in text
     assert error.message in text
@@ -111,13 +121,11 @@ def test_unknown_deep_link_stays_on_the_library(app: Callable[[], AppTest]) -> N
 
 
 def test_load_errors_name_files_relative_to_the_cases_folder(
-    app: Callable[[], AppTest], tmp_cases: Path
+    app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Faculty see where to fix a file, never the server's absolute paths."""
     shutil.copy(S2_FILE, tmp_cases / "copy.yaml")  # the same case id twice: both files named
-    at = app()
-    at.run()
-    assert not at.exception, at.exception
+    at = faculty_library(app, monkeypatch)
     [code] = [c.value for c in at.code if "broken.yaml" in c.value]
     assert str(tmp_cases) not in app_text(at)
     lines = code.splitlines()
@@ -137,13 +145,8 @@ def test_load_errors_outside_the_cases_folder_show_the_file_name_only(tmp_path: 
     ]
 
 
-def test_load_errors_are_shown_only_to_those_allowed(
-    app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The hook the faculty sign-in decides: without it, learners see the cases and nothing of the errors."""
-    from dashboard import common
-
-    monkeypatch.setattr(common, "may_see_case_errors", lambda: False)
+def test_load_errors_are_shown_only_to_faculty(app: Callable[[], AppTest], tmp_cases: Path) -> None:
+    """A learner or a guest sees the cases that load and nothing of the files that did not."""
     at = app()
     at.run()
     assert not at.exception, at.exception

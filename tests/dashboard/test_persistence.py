@@ -13,6 +13,8 @@ from dashboard.store import Store
 from logic import best_answers, load_case, score_case
 from logic.cases import Case
 
+from .conftest import learner as new_learner
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -32,7 +34,7 @@ def play(progress: dict, store: Store, case: Case, stages: int) -> None:  # type
 
 
 def test_a_case_resumes_where_it_was_left(store: Store, case: Case) -> None:
-    learner = store.learner("Ada")
+    learner = new_learner(store, "Ada")
     first = ps.new_progress()
     assert persistence.resume(first, store, learner, case.id) is None
     play(first, store, case, 2)
@@ -45,7 +47,7 @@ def test_a_case_resumes_where_it_was_left(store: Store, case: Case) -> None:
 
 
 def test_completing_a_case_saves_its_score(store: Store, case: Case) -> None:
-    learner = store.learner("Ada")
+    learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)
     play(progress, store, case, len(case.stages))
@@ -62,7 +64,7 @@ def test_progress_played_before_naming_oneself_is_kept(store: Store, case: Case)
     progress = ps.new_progress()
     answers = best_answers(case)
     ps.submit_stage(progress, len(case.stages), 0, {q.id: answers[q.id] for q in case.stages[0].questions})
-    learner = store.learner("Ada")
+    learner = new_learner(store, "Ada")
     persistence.resume(progress, store, learner, case.id)
     assert progress["submitted"] == [0]  # the session's answers are not replaced by an empty attempt
     persistence.record_submit(progress, store, case)
@@ -70,7 +72,7 @@ def test_progress_played_before_naming_oneself_is_kept(store: Store, case: Case)
 
 
 def test_restart_opens_a_fresh_attempt(store: Store, case: Case) -> None:
-    learner = store.learner("Ada")
+    learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)
     play(progress, store, case, 1)
@@ -82,7 +84,7 @@ def test_restart_opens_a_fresh_attempt(store: Store, case: Case) -> None:
 
 
 def test_learners_do_not_see_each_others_progress(store: Store, case: Case) -> None:
-    ada, bo = store.learner("Ada"), store.learner("Bo")
+    ada, bo = new_learner(store, "Ada"), new_learner(store, "Bo")
     progress = ps.new_progress()
     persistence.resume(progress, store, ada, case.id)
     play(progress, store, case, 2)
@@ -93,7 +95,7 @@ def test_learners_do_not_see_each_others_progress(store: Store, case: Case) -> N
 
 def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> None:
     store = Store(f"sqlite:///{tmp_path / 'gone.db'}")
-    learner = store.learner("Ada")
+    learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)
     store.engine.dispose()
@@ -103,7 +105,102 @@ def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> N
         progress, len(case.stages), 0, dict.fromkeys((q.id for q in case.stages[0].questions), "x")
     )
     message = persistence.record_submit(progress, store, case)
-    assert message is not None and message.startswith("Progress could not be saved")
+    assert message is not None and message.startswith("This stage could not be saved just now.")
+    assert "Error" not in message and "gone.db" not in message  # no exception names or paths
     assert progress["submitted"] == [0]  # the learner keeps playing
+    assert persistence.saving_problem(progress, store, learner, True) == persistence.NOT_SAVED
     with pytest.raises(OperationalError):
-        store.learner("Bo")  # (the store really is broken)
+        store.engine.dispose()
+        store.health.down_until = 0  # past the back-off: the next call really tries again
+        store.progress(learner)  # (the store really is broken)
+
+
+def test_each_submitted_answer_is_recorded_once_with_its_grade_time_and_case_version(
+    store: Store, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learner = new_learner(store, "Ada")
+    cohort = store.create_cohort("Year 4")
+    digest = persistence.case_hash(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml")
+    assert digest is not None and len(digest) == 64
+    progress = ps.new_progress()
+    assert persistence.resume(progress, store, learner, case.id, cohort.id, digest) is None
+    clock = iter([1000.0, 1042.5, 2000.0, 2010.0])
+    monkeypatch.setattr(persistence, "_clock", lambda: next(clock))
+    persistence.stage_shown(progress, 0)  # shown at 1000
+    persistence.stage_shown(progress, 0)  # a rerun: still shown at 1000
+    play(progress, store, case, 1)  # submitted at 1042.5
+    persistence.stage_shown(progress, 1)
+    play_stage(progress, store, case, 1)
+    attempt = store.attempt(progress[persistence.DB_ATTEMPT])
+    assert (attempt.cohort_id, attempt.case_hash) == (cohort.id, digest)
+    rows = store.answers(attempt.id)
+    expected = score_case(case, best_answers(case))
+    stage_two = [q.id for i, q in case.questions() if i < 2]
+    assert [r.question_id for r in rows] == stage_two  # one each, though stage 1 was saved twice
+    for row in rows:
+        result = expected.result(row.question_id)
+        assert (row.learner_id, row.cohort_id, row.case_id, row.case_hash) == (
+            learner,
+            cohort.id,
+            case.id,
+            digest,
+        )
+        assert (row.kind, row.points, row.max_points, row.unsafe) == (
+            result.kind,
+            result.points,
+            result.max_points,
+            result.unsafe,
+        )
+        assert row.answer == best_answers(case)[row.question_id]
+        assert row.certainty is None  # no question of this case asks for it
+        assert row.seconds == (42.5 if row.stage_index == 0 else 10.0)
+        assert row.grade in ("recommended", "correct") or result.max_points == 0
+
+
+def play_stage(progress: dict, store: Store, case: Case, i: int) -> None:  # type: ignore[type-arg]
+    answers = best_answers(case)
+    assert ps.submit_stage(
+        progress, len(case.stages), i, {q.id: answers[q.id] for q in case.stages[i].questions}
+    )
+    assert persistence.record_submit(progress, store, case) is None
+
+
+def test_a_wrong_single_choice_is_recorded_with_its_grade(store: Store, case: Case) -> None:
+    learner = new_learner(store, "Ada")
+    progress = ps.new_progress()
+    persistence.resume(progress, store, learner, case.id)
+    answers = dict(best_answers(case))
+    answers["next-agent"] = "rituximab"
+    stage = {q.id: answers[q.id] for q in case.stages[0].questions}
+    ps.submit_stage(progress, len(case.stages), 0, stage)
+    persistence.record_submit(progress, store, case)
+    [row] = [r for r in store.answers(progress[persistence.DB_ATTEMPT]) if r.question_id == "next-agent"]
+    graded = score_case(case, answers).result("next-agent")
+    assert row.answer == "rituximab" and row.grade == graded.verdicts[0].grade != "recommended"
+    assert row.verdicts == [{"id": "rituximab", "grade": graded.verdicts[0].grade}]
+    assert row.points == graded.points < row.max_points
+
+
+def test_certainty_is_taken_from_the_scoring_result_when_present(case: Case) -> None:
+    result = score_case(case, best_answers(case)).results[0]
+    assert persistence.answer_input(result, 3.0).certainty is None
+    sure = type(
+        "WithCertainty",
+        (),
+        {**{f: getattr(result, f) for f in result.__dataclass_fields__}, "scored": True, "certainty": 4},
+    )()
+    assert persistence.answer_input(sure, 3.0).certainty == 4  # type: ignore[arg-type]
+
+
+def test_stages_submitted_while_the_store_was_down_are_recorded_when_it_is_back(
+    store: Store, case: Case
+) -> None:
+    learner = new_learner(store, "Ada")
+    progress = ps.new_progress()
+    persistence.resume(progress, store, learner, case.id)
+    answers = best_answers(case)
+    ps.submit_stage(progress, len(case.stages), 0, {q.id: answers[q.id] for q in case.stages[0].questions})
+    assert persistence.record_submit(progress, None, case) is None  # no store this time
+    play_stage(progress, store, case, 1)
+    rows = store.answers(progress[persistence.DB_ATTEMPT])
+    assert {r.stage_index for r in rows} == {0, 1}

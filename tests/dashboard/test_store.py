@@ -6,8 +6,11 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
-from dashboard.store import REPO, Store, database_url
+from dashboard.store import REPO, AnswerInput, NameTaken, RateLimited, Store, database_url
+
+from .conftest import learner
 
 CASE, OTHER = "case-a", "case-b"
 
@@ -19,22 +22,111 @@ def test_database_url(monkeypatch):
     assert database_url() == "postgresql+psycopg://u@h/db"
 
 
-def test_learner_get_or_create(store):
-    ada = store.learner("Ada")
-    assert store.learner("Ada") == ada
-    assert store.learner("  Ada \n") == ada
-    assert store.learner("Bob") != ada
-    assert store.learner("x" * 80) != ada
+def test_a_named_learner_resumes_only_with_their_code(store):
+    ada, code = store.new_named_learner("  Ada   Lovelace \n")
+    assert store.learner_info(ada).name == "Ada Lovelace"
+    assert store.resume_named("ada lovelace", code) == ada  # names match case-insensitively
+    assert store.resume_named("ADA  LOVELACE", code.lower()[:5] + "-" + code[5:]) == ada  # any case, hyphen
+    assert store.resume_named("Ada Lovelace", "WRONGCODE1") is None
+    assert store.resume_named("Grace", code) is None  # a code opens only its own name
+    assert store.learner_info(ada).has_code and store.learner_info(ada).kind == "named"
+
+
+def test_a_taken_name_is_refused_in_any_case(store):
+    store.new_named_learner("Ada")
+    for name in ("Ada", "ADA", " ada "):
+        with pytest.raises(NameTaken):
+            store.new_named_learner(name)
+    assert store.new_named_learner("Bob")[0] != store.new_named_learner("x" * 80)[0]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 81, None, 42])
 def test_invalid_names_refused(store, name):
     with pytest.raises(ValueError, match="1 to 80 characters"):
-        store.learner(name)
+        store.new_named_learner(name)
+
+
+def test_wrong_codes_are_rate_limited_per_name_across_stores(store, url):
+    _, code = store.new_named_learner("Ada")
+    other = Store(url)  # another server process
+    try:
+        for _ in range(3):
+            assert store.resume_named("Ada", "AAAAAAAAAA", limit=5) is None
+        for _ in range(2):
+            assert other.resume_named("ada", "BBBBBBBBBB", limit=5) is None
+        with pytest.raises(RateLimited) as limited:
+            store.resume_named("Ada", code, limit=5)  # even the right code waits now
+        assert 0 < limited.value.retry_after <= 900
+        store.new_named_learner("Bob")
+        assert store.resume_named("Bob", "CCCCCCCCCC", limit=5) is None  # another name is not limited
+    finally:
+        other.close()
+
+
+def test_oidc_learner_by_email(store):
+    ada = store.oidc_learner("Ada@Example.org", "Ada L.")
+    assert store.oidc_learner("ada@example.org", "Ada Lovelace") == ada
+    info = store.learner_info(ada)
+    assert (info.kind, info.email, info.name, info.has_code) == (
+        "oidc",
+        "ada@example.org",
+        "Ada Lovelace",
+        False,
+    )
+    store.new_named_learner("Ada Lovelace")  # display names are not identities
+    with pytest.raises(ValueError):
+        store.oidc_learner("not-an-email")
+
+
+def test_sign_in_sessions(store):
+    ada, _ = store.new_named_learner("Ada")
+    token = store.start_session("learner", ada)
+    assert store.session(token).role == "learner" and store.session(token).learner_id == ada
+    faculty = store.start_session("faculty", None)
+    assert store.session(faculty).role == "faculty" and store.session(faculty).learner_id is None
+    assert store.session("forged") is None and store.session("") is None
+    store.end_session(token)
+    assert store.session(token) is None
+    expired = store.start_session("learner", ada, days=-1)
+    assert store.session(expired) is None
+    store.start_session("faculty", None)  # a new sign-in clears the expired ones away
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sign_in_sessions")).scalar() == 2
+    with pytest.raises(ValueError):
+        store.start_session("admin", None)
+    with pytest.raises(ValueError):
+        store.start_session("learner", None)
+
+
+def test_issue_resume_code(store):
+    ada, old = store.new_named_learner("Ada")
+    new = store.issue_resume_code(ada)
+    assert store.resume_named("Ada", old) is None and store.resume_named("Ada", new) == ada
+    with pytest.raises(ValueError):
+        store.issue_resume_code(store.oidc_learner("b@example.org"))
+
+
+def test_delete_learner_removes_everything_about_them(store):
+    ada, bob = learner(store, "Ada"), learner(store, "Bob")
+    cohort = store.create_cohort("Year 4")
+    for who in (ada, bob):
+        store.join_cohort(who, cohort.join_code)
+        a = store.open_attempt(who, CASE, cohort.id)
+        store.save_stage(a.id, {"q1": "x"}, 1, [AnswerInput("q1", 0, "next_step", "x", "recommended")])
+        store.start_session("learner", who)
+    store.delete_learner(ada)
+    with pytest.raises(KeyError):
+        store.learner_info(ada)
+    assert [m.learner_id for m in store.members(cohort.id)] == [bob]
+    assert store.progress(ada) == []
+    with store.engine.connect() as conn:
+        for table in ("attempts", "answer_records", "cohort_members", "sign_in_sessions"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table} WHERE learner_id = {ada}")).scalar() == 0
+            assert conn.execute(text(f"SELECT count(*) FROM {table} WHERE learner_id = {bob}")).scalar() == 1
 
 
 def test_open_attempt_resumes_unfinished(store):
-    ada = store.learner("Ada")
+    ada = learner(store, "Ada")
     first = store.open_attempt(ada, CASE)
     assert (first.case_id, first.answers, first.stages_submitted, first.total, first.completed_at) == (
         CASE,
@@ -52,7 +144,7 @@ def test_open_attempt_resumes_unfinished(store):
 
 
 def test_completed_attempt_not_resumed(store):
-    ada = store.learner("Ada")
+    ada = learner(store, "Ada")
     first = store.open_attempt(ada, CASE)
     store.save_stage(first.id, {"q1": "mtx"}, 1)
     store.complete(first.id, 75.0, {"escalation": 75.0})
@@ -64,7 +156,7 @@ def test_completed_attempt_not_resumed(store):
 
 
 def test_save_stage_merges_and_never_overwrites(store):
-    ada = store.learner("Ada")
+    ada = learner(store, "Ada")
     a = store.open_attempt(ada, CASE)
     store.save_stage(a.id, {"q1": "mtx", "dose": 15.0}, 1)
     store.save_stage(a.id, {"q1": "ivig", "q3": "reflect", "q4": ["a", "b"]}, 2)
@@ -72,7 +164,7 @@ def test_save_stage_merges_and_never_overwrites(store):
 
 
 def test_stages_submitted_never_decreases(store):
-    a = store.open_attempt(store.learner("Ada"), CASE)
+    a = store.open_attempt(learner(store, "Ada"), CASE)
     store.save_stage(a.id, {}, 3)
     store.save_stage(a.id, {"q9": "x"}, 1)
     got = store.attempt(a.id)
@@ -82,7 +174,7 @@ def test_stages_submitted_never_decreases(store):
 
 
 def test_complete_sets_totals_and_is_final(store):
-    a = store.open_attempt(store.learner("Ada"), CASE)
+    a = store.open_attempt(learner(store, "Ada"), CASE)
     store.complete(a.id, 62.5, {"escalation": 50.0, "safety": 100.0})
     got = store.attempt(a.id)
     assert got.total == 62.5 and got.completed_at is not None
@@ -96,7 +188,7 @@ def test_complete_sets_totals_and_is_final(store):
 
 
 def test_restart_abandons_and_opens_fresh(store):
-    ada = store.learner("Ada")
+    ada = learner(store, "Ada")
     a = store.open_attempt(ada, CASE)
     store.save_stage(a.id, {"q1": "mtx"}, 1)
     fresh = store.restart(ada, CASE)
@@ -110,7 +202,7 @@ def test_restart_abandons_and_opens_fresh(store):
 
 
 def test_progress_rows(store):
-    ada = store.learner("Ada")
+    ada = learner(store, "Ada")
     assert store.progress(ada) == []
     for total in (40.0, 80.0, 60.0):
         a = store.open_attempt(ada, CASE)
@@ -132,10 +224,10 @@ def test_progress_rows(store):
 
 def test_class_summary(store):
     for name, total in [("Ada", 70.0), ("Bob", 90.0), ("Cy", 55.5)]:
-        a = store.open_attempt(store.learner(name), CASE)
+        a = store.open_attempt(learner(store, name), CASE)
         store.complete(a.id, total, {})
-    store.open_attempt(store.learner("Dee"), CASE)  # unfinished: not counted
-    e = store.open_attempt(store.learner("Eve"), OTHER)
+    store.open_attempt(learner(store, "Dee"), CASE)  # unfinished: not counted
+    e = store.open_attempt(learner(store, "Eve"), OTHER)
     store.complete(e.id, 10.0, {})
     assert store.class_summary(CASE) == [70.0, 90.0, 55.5]
     assert store.class_summary(OTHER) == [10.0]
@@ -143,7 +235,7 @@ def test_class_summary(store):
 
 
 def test_learners_are_isolated(store):
-    ada, bob = store.learner("Ada"), store.learner("Bob")
+    ada, bob = learner(store, "Ada"), learner(store, "Bob")
     a, b = store.open_attempt(ada, CASE), store.open_attempt(bob, CASE)
     assert a.id != b.id
     store.save_stage(a.id, {"q1": "mtx"}, 1)
@@ -161,7 +253,7 @@ def test_learners_are_isolated(store):
     ids=["object", "set", "nan", "int-key", "not-a-dict"],
 )
 def test_non_serialisable_answer_leaves_attempt_unchanged(store, bad):
-    ada = store.learner("Ada")
+    ada = learner(store, "Ada")
     a = store.open_attempt(ada, CASE)
     store.save_stage(a.id, {"q1": "mtx"}, 1)
     before = store.attempt(a.id)
@@ -189,8 +281,8 @@ def test_unknown_ids_raise_key_error(store):
 def test_two_stores_see_each_others_writes(store, url):
     other = Store(url)
     try:
-        ada = store.learner("Ada")
-        assert other.learner("Ada") == ada
+        ada = learner(store, "Ada")
+        assert other.learner_info(ada).name == "Ada"
         a = other.open_attempt(ada, CASE)
         store.save_stage(a.id, {"q1": "mtx"}, 1)
         other.save_stage(a.id, {"q2": "tb"}, 2)
@@ -206,7 +298,7 @@ def test_concurrent_writers_lose_nothing(store, url):
     """Two Stores (as two server processes would) write at once, to one attempt and to others."""
     other = Store(url)
     try:
-        ada, bob = store.learner("Ada"), store.learner("Bob")
+        ada, bob = learner(store, "Ada"), learner(store, "Bob")
         shared = store.open_attempt(ada, CASE).id
         errors: list[BaseException] = []
 
@@ -234,3 +326,52 @@ def test_concurrent_writers_lose_nothing(store, url):
         assert [r.case_id for r in store.progress(bob)] == [f"{CASE}-b"]
     finally:
         other.close()
+
+
+def test_answer_records_are_written_exactly_once_by_concurrent_writers(store, url):
+    """Four writers (two Stores, as two server processes, two threads each) submit the same stage of
+    one attempt at once, and records of their own attempts: one record per attempt and question."""
+    stores = [store, Store(url)]
+    try:
+        ada = learner(store, "Ada")
+        shared = store.open_attempt(ada, CASE).id
+        records = [
+            AnswerInput(f"q{i}", 0, "next_step", "ivig", "recommended", [], 1.0, 1.0, 1.0) for i in range(10)
+        ]
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(4)
+
+        def work(s: Store, tag: str) -> None:
+            try:
+                own = s.open_attempt(learner(s, f"L{tag}"), CASE).id
+                barrier.wait()
+                for _ in range(5):
+                    s.save_stage(shared, {r.question_id: "ivig" for r in records}, 1, records)
+                    s.save_stage(own, {"q1": tag}, 1, records[:1])
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(stores[i % 2], str(i))) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        rows = store.answers(shared)
+        assert sorted(r.question_id for r in rows) == sorted(r.question_id for r in records)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM answer_records")).scalar() == 10 + 4
+    finally:
+        stores[1].close()
+
+
+def test_a_record_belongs_to_its_attempts_learner(store):
+    ada, bob = learner(store, "Ada"), learner(store, "Bob")
+    a = store.open_attempt(ada, CASE)
+    with pytest.raises(KeyError):
+        store.save_stage(a.id, {"q1": "x"}, 1, [], learner_id=bob)
+    with pytest.raises(ValueError):
+        store.save_stage(a.id, {"q1": "x"}, 1, [AnswerInput("q1", 0, "dose", float("nan"), None)])
+    with pytest.raises(ValueError):
+        store.save_stage(a.id, {"q1": "x"}, 1, [AnswerInput("q1", 0, "next_step", "x", None, certainty=7)])
+    assert store.answers(a.id) == [] and store.attempt(a.id).answers == {}

@@ -90,8 +90,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def streamlit_server() -> Iterator[str]:
-    """Start ``streamlit run dashboard/app.py`` on a free port; yield its base URL; stop it (its group) after."""
+def streamlit_server(
+    extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Start ``streamlit run dashboard/app.py`` on a free port; yield its base URL; stop it (its group) after.
+    extra_args: more command-line options (e.g. ``--secrets.files``); extra_env: more environment."""
     _require_chromium()
     port = _free_port()
     base_url = f"http://localhost:{port}"
@@ -107,9 +110,10 @@ def streamlit_server() -> Iterator[str]:
         "false",
         "--server.fileWatcherType",
         "none",
+        *extra_args,
     ]
     database = tempfile.mkdtemp(prefix="myotutor-e2e-db-")  # the server's progress store, thrown away
-    env = {**os.environ, "MYOTUTOR_DATABASE_URL": f"sqlite:///{database}/progress.db"}
+    env = {**os.environ, "MYOTUTOR_DATABASE_URL": f"sqlite:///{database}/progress.db", **(extra_env or {})}
     with tempfile.TemporaryFile("w+b") as log:
         proc = subprocess.Popen(
             args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

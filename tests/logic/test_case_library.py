@@ -1,5 +1,5 @@
 """The case library in cases/: every case loads, lints clean, replays to 100 with the logic's own
-answers, scores low and flagged when answered unsafely, and keeps the facts of its seed."""
+answers, scores low and flagged when answered unsafely, and keeps the facts of its reference answer."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from logic.cases import (
 CASES_DIR = Path(__file__).resolve().parents[2] / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.yaml"))
 
-# The five seed scenarios, by case id.
+# The five reference answers' scenarios, by case id (keys: internal short names of the answers).
 SEED_CASES = {
     "S0": "upadacitinib-for-dm-on-ivig",
     "S1": "refractory-dm-on-six-agents",
@@ -44,7 +44,7 @@ MORE_CASES = {
     "dm-with-interstitial-lung-disease",
     "new-juvenile-dermatomyositis",
 }
-# The S2 case predates the convention of writing `expect:` on every keyed question.
+# The myositis case predates the convention of writing `expect:` on every keyed question.
 EXPECT_EXEMPT = {("myositis-after-failed-immunosuppression", "ivig-monitoring")}
 
 _RANK = {"recommended": 0, "acceptable": 1, "not_recommended": 2, "unsafe": 3}
@@ -68,8 +68,8 @@ def _key(case: Case, question_id: str) -> Any:
 # ---- The library as a whole. ------------------------------------------------------------------
 
 
-def test_library_has_at_least_eight_cases_including_the_seed_cases(library: Any) -> None:
-    assert len(library.cases) >= 8
+def test_library_has_at_least_twelve_cases_including_the_reference_cases(library: Any) -> None:
+    assert len(library.cases) >= 12
     for seed, case_id in SEED_CASES.items():
         assert case_id in library, f"{seed} case {case_id!r} missing"
     assert set(library.cases) >= MORE_CASES
@@ -194,7 +194,7 @@ def test_unsafe_answers_score_low_and_are_flagged(case_file: Path) -> None:
         assert score.result(question_id).points <= 0
 
 
-# ---- Seed-specific facts. ------------------------------------------------------------------------
+# ---- Facts of each reference answer. ------------------------------------------------------------------------
 
 
 def test_s4_rituximab_is_dosed_per_m2_never_the_adult_gram(library: Any) -> None:
@@ -220,7 +220,9 @@ def test_s4_biologic_by_manifestation_keeps_methotrexate_and_screens_first(libra
     assert key.best == ("rituximab",)
     assert key.graded["etanercept"].grade == "not_recommended"
     assert key.graded["tofacitinib"].grade == "not_recommended"
-    assert set(_key(case, "alongside").best) == {"methotrexate", "expert_centre_referral"}
+    alongside = _key(case, "alongside")
+    assert set(alongside.best) == {"expert_centre_referral"}
+    assert alongside.graded["methotrexate"].grade == "acceptable"  # "consider continuing" methotrexate
     assert _key(case, "before-rituximab").correct == {"tb_screening", "hepatitis_screening"}
 
 
@@ -236,7 +238,9 @@ def test_s0_upadacitinib_is_not_recommended(library: Any) -> None:
     assert key.graded["upadacitinib"].grade == "not_recommended"
     assert key.best == ("optimise_current_therapy",)
     assert _key(case, "after-ivig").graded["upadacitinib"].grade == "not_recommended"
-    assert "clinical_trial" in _key(case, "plan-after-ivig").best
+    assert set(_key(case, "plan-after-ivig").best) == {"rituximab", "cyclophosphamide"}  # equal alternatives
+    assert _key(case, "instead-of-jak").best == ("clinical_trial",)
+    assert _key(case, "instead-of-jak").graded["clinical_trial"].grade == "acceptable"  # "may benefit"
     monitoring = _key(case, "response-monitoring").correct
     assert {"muscle_strength", "ck_aldolase", "cdasi", "function"} <= monitoring
 
@@ -269,7 +273,8 @@ def test_s3_prednisone_dose_is_half_to_one_mg_per_kg(library: Any) -> None:
     weight = case.patients()[stage_index].weight_kg
     dose = _key(case, "prednisone-dose").dose
     assert dose is not None
-    assert (dose.low, dose.high, dose.unit) == (0.5 * weight, 1.0 * weight, "mg/day")
+    assert (dose.low, dose.unit) == (0.5 * weight, "mg/day")
+    assert dose.high == min(1.0 * weight, 60)  # "usually 40 to 60 mg daily"
     assert set(_key(case, "start-treatment").best) == {"prednisone", "methotrexate"}
     assert set(_key(case, "supportive-care").best) == {"physiotherapy", "sun_protection", "cancer_screening"}
     assert set(_key(case, "no-response").best) == {"reconsider_diagnosis", "ivig"}
@@ -287,7 +292,8 @@ def test_rapidly_progressive_ild_is_the_severe_step(library: Any) -> None:
     case = _case(library, "dm-with-interstitial-lung-disease")
     key = _key(case, "severe-step")
     assert key.recommendation.position == "severe"
-    assert set(key.best) == {"methylprednisolone", "cyclophosphamide"}
+    assert key.best == ("cyclophosphamide",)
+    assert key.graded["methylprednisolone"].grade == "acceptable"  # "may be considered"
 
 
 def test_new_jdm_no_cancer_screening_and_mtx_per_m2(library: Any) -> None:
@@ -299,6 +305,91 @@ def test_new_jdm_no_cancer_screening_and_mtx_per_m2(library: Any) -> None:
     dose = _key(case, "methotrexate-dose").dose
     assert dose is not None
     assert (dose.low, dose.high) == (pytest.approx(15 * bsa), pytest.approx(20 * bsa))
-    # The seeds give no JDM prednisone dose: none may be shown.
+    # The sources give no JDM prednisone dose: none may be shown.
     assert _key(case, "start-treatment").recommendation.option("prednisone").dose is None
     assert set(_key(case, "severe-combination").best) == {"methotrexate", "ciclosporin", "ivig"}
+
+
+# ---- What the library teaches: every gap the clinical review found is taught and scored somewhere. ----
+
+NEW_CASES = {
+    "dose-ceilings-in-a-heavy-patient",
+    "ivig-on-ideal-body-weight",
+    "rituximab-maintenance-then-anti-tnf",
+    "jdm-lung-disease-after-jak-failure",
+}
+
+
+def test_the_library_teaches_every_gap_the_review_found(library: Any) -> None:
+    assert set(library.cases) >= NEW_CASES
+    taught: dict[str, list[str]] = {}
+
+    def mark(gap: str, where: str) -> None:
+        taught.setdefault(gap, []).append(where)
+
+    for case_id, loaded in library.cases.items():
+        case = loaded.case
+        plans = stage_plans(case)
+        for stage_index, question in case.questions():
+            key = answer_key(question, plans[stage_index])
+            patient = plans[stage_index].patient
+            where = f"{case_id}/{question.id}"
+            if isinstance(question, DoseQuestion) and key.dose is not None:
+                if key.dose.capped:
+                    mark("dose ceiling", where)
+                if question.agent == "ivig" and key.dose.weight_basis == "ideal":
+                    mark("IVIG on ideal body weight", where)
+                if key.dose.regimen.id == "rituximab-adult-maintenance":
+                    mark("rituximab maintenance", where)
+            if not isinstance(question, NextStepQuestion):
+                continue
+            rules = {o: g.rule for o, g in key.graded.items()}
+            if any(
+                r in ("tb_positive_no_biologic", "hepatitis_positive_no_biologic") for r in rules.values()
+            ):
+                mark("positive TB or hepatitis stops a biologic", where)
+            if "cytopenia_no_new_immunosuppression" in rules.values():
+                mark("cytopenias as a stop sign", where)
+            if (
+                {"tacrolimus", "cyclophosphamide"} & set(key.best)
+                and patient.population == "adult"
+                and ({"ivig", "scig"} & set(patient.failed))
+            ):
+                mark("tacrolimus or cyclophosphamide after IVIG failure", where)
+            if (
+                case.population == "adult"
+                and {"infliximab", "adalimumab"} & set(key.best)
+                and key.graded.get("etanercept") is not None
+                and key.graded["etanercept"].grade == "not_recommended"
+            ):
+                mark("anti-TNF, not etanercept, in refractory adult DM", where)
+            if (
+                key.recommendation.position == "after_jak_failure"
+                and {"ild", "calcinosis"} & set(patient.manifestations)
+                and key.best
+            ):
+                mark("ILD- or calcinosis-dominant JDM after JAK failure", where)
+    gaps = {
+        "dose ceiling",
+        "IVIG on ideal body weight",
+        "positive TB or hepatitis stops a biologic",
+        "cytopenias as a stop sign",
+        "tacrolimus or cyclophosphamide after IVIG failure",
+        "anti-TNF, not etanercept, in refractory adult DM",
+        "ILD- or calcinosis-dominant JDM after JAK failure",
+        "rituximab maintenance",
+    }
+    assert gaps <= set(taught), sorted(gaps - set(taught))
+
+
+def test_ceiling_and_ideal_weight_doses_penalise_the_naive_arithmetic(library: Any) -> None:
+    heavy = _case(library, "dose-ceilings-in-a-heavy-patient")
+    naive = score_case(heavy, {"methotrexate-dose": 48, "prednisone-dose": 112})
+    assert naive.result("methotrexate-dose").unsafe  # above the stated maximum
+    prednisone = naive.result("prednisone-dose")  # 1 mg/kg, but above the usual 40 to 60 mg/day: half
+    assert prednisone.points == 0.5 and not prednisone.unsafe
+    assert "usual upper dose" in prednisone.verdicts[0].why
+    ideal = _case(library, "ivig-on-ideal-body-weight")
+    on_actual = score_case(ideal, {"ivig-dose": 250}).result("ivig-dose")
+    assert on_actual.unsafe and on_actual.points < 0
+    assert score_case(ideal, {"ivig-dose": 105}).result("ivig-dose").points == 1

@@ -44,7 +44,9 @@ def test_dose_is_capped_at_the_maximum() -> None:
     dose = compute_dose(mtx, weight_kg=120, height_cm=190)  # BSA 2.51 m² -> 50 mg/week uncapped
     assert dose.capped
     assert dose.high == 40
-    assert "capped at the maximum, 40 mg/week" in dose.text
+    assert "capped at the maximum the sources state (40 mg/week)" in dose.text
+    assert dose.cap_reason is not None and "40 mg/week" in dose.cap_reason
+    assert not dose.contains(41, tolerance=0.1)  # never above the ceiling, whatever the tolerance
 
 
 def test_fixed_dose_ignores_size() -> None:

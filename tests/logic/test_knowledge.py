@@ -52,7 +52,7 @@ def test_formulary_has_exactly_the_stable_ids() -> None:
     assert sorted(kb.actions) == sorted(ACTIONS)
 
 
-def test_every_regimen_cites_a_seed_or_citation_and_has_a_unit() -> None:
+def test_every_regimen_cites_a_source_and_has_a_unit() -> None:
     kb = load_knowledge_base()
     for agent in kb.agents.values():
         for regimen in agent.regimens:
@@ -65,12 +65,21 @@ def test_doses_are_the_seeds_doses() -> None:
     kb = load_knowledge_base()
     mtx = kb.agents["methotrexate"].regimens_for("adult")[0]
     assert (mtx.amount, mtx.unit, mtx.max) == ((15, 20), "mg/m²/week", 40)
+    assert kb.agents["methotrexate"].regimens_for("juvenile")[0].max == 40
+    prednisone = kb.agents["prednisone"].regimens_for("adult")[0]
+    assert prednisone.ceiling is not None and (prednisone.ceiling.amount, prednisone.ceiling.kind) == (
+        60,
+        "usual",
+    )
+    ivig = kb.agents["ivig"].regimens_for("adult")[0]
+    assert (ivig.amount, ivig.weight) == ((1, 2), "ideal")  # on ideal body weight, as its source says
+    assert ivig.ceiling_text == "no maximum in the sources"
     rtx_jdm = kb.agents["rituximab"].regimens_for("juvenile")[0]
     assert (rtx_jdm.amount, rtx_jdm.unit) == ((375, 375), "mg/m²/infusion")
     assert kb.agents["rituximab"].regimens_for("adult")[0].amount == (1000, 1000)
     assert kb.agents["ivig"].regimens_for("adult")[0].unit == "g/kg/course"
     assert kb.agents["cyclophosphamide"].regimens_for("adult")[0].amount == (500, 750)
-    # No dose is invented where the seeds give none.
+    # No dose is invented where the sources give none.
     for agent_id in ("tacrolimus", "ciclosporin", "abatacept", "etanercept", "upadacitinib"):
         assert kb.agents[agent_id].regimens == ()
 
@@ -102,7 +111,7 @@ def test_pathways_exist_for_both_populations_with_every_step_kind() -> None:
         "supportive",
     }
     assert kb.pathways["juvenile"].step("after_jak_failure").agents
-    assert kb.pathways["adult"].steps_with(["cyclophosphamide"]) == ("severe",)
+    assert kb.pathways["adult"].steps_with(["cyclophosphamide"]) == ("refractory", "severe")
 
 
 def _copy_data(tmp_path: Path) -> Path:
@@ -122,7 +131,7 @@ def test_loading_rejects_a_cycle(tmp_path: Path) -> None:
     _edit_pathways(
         data,
         lambda p: p[0]["transitions"].append(
-            {"from": "severe", "to": "first_line", "condition": "x", "sources": ["S0"]}
+            {"from": "severe", "to": "first_line", "condition": "x", "sources": []}
         ),
     )
     with pytest.raises(KnowledgeBaseError, match="cycle"):
@@ -159,7 +168,7 @@ def test_loading_rejects_a_step_option_no_rule_supports(tmp_path: Path) -> None:
 def test_loading_rejects_an_unknown_source(tmp_path: Path) -> None:
     data = _copy_data(tmp_path)
     rules = yaml.safe_load((data / "rules.yaml").read_text())
-    rules[0]["sources"] = ["S9"]
+    rules[0]["sources"] = ["S9"]  # an unknown source id
     (data / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True))
     with pytest.raises(KnowledgeBaseError, match="unknown source 'S9'"):
         build_knowledge_base(data)

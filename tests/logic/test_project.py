@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,42 @@ def test_readme_documents_every_cli_command() -> None:
     for command in subparsers.choices:  # type: ignore[union-attr]
         assert f"python -m logic {command}" in readme, command
     assert "make run" in readme and "make test" in readme
+
+
+# What a learner can see never uses the project's internal words: no "seed", no S0-S4 codes, no file
+# names of the source documents, nothing pointing outside the repository.
+INTERNAL = re.compile(
+    r"\bseeds?\b|\bS[0-4]\b|\.\./shared|shared/|content-notes\.md|\b\d{3}_[0-9a-f]{16}\.txt\b", re.I
+)
+
+
+def _learner_facing_files() -> list[Path]:
+    return [
+        *sorted((REPO / "logic" / "data").glob("*.yaml")),
+        *sorted((REPO / "cases").glob("*.yaml")),
+        REPO / "cases" / "case.schema.json",
+        REPO / "README.md",
+    ]
+
+
+def test_no_internal_words_in_data_cases_or_readme() -> None:
+    found = []
+    for path in _learner_facing_files():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if INTERNAL.search(line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()[:100]}")
+    assert found == [], "\n".join(found)
+
+
+def test_sources_are_shown_by_plain_labels() -> None:
+    from logic import load_knowledge_base
+
+    kb = load_knowledge_base()
+    for source in kb.sources.values():
+        shown = f"{source.label} {source.citation}"
+        assert source.id not in shown, source.id
+        assert not INTERNAL.search(shown), source.id
+    labels = [s.label for s in kb.sources.values()]
+    assert len(labels) == len(set(labels))
+    assert kb.sources["answer_refractory_six_agents"].label == "Reference answer: refractory DM on six agents"
+    assert kb.sources["devine1974"].label.startswith("Devine 1974")

@@ -1,4 +1,7 @@
-"""recommend() reproduces what the five seeds recommend for their own scenarios, and the safety rules."""
+"""recommend() reproduces what the five reference answers recommend for their own scenarios, and the safety rules.
+
+(Test names keep s0..s4 for the reference answers on: upadacitinib on IVIG, refractory DM on six agents,
+myositis after failed immunosuppression, treating DM, JDM after JAK inhibitor failure.)"""
 
 from collections.abc import Callable
 
@@ -42,7 +45,10 @@ def test_s3_new_adult_dm_gets_prednisone_methotrexate_and_cancer_screening(make_
     for escalation in ("ivig", "rituximab", "cyclophosphamide", "upadacitinib"):
         assert rec.option(escalation).grade == "not_recommended", escalation
     assert rec.option("prednisone").dose is not None
-    assert rec.option("prednisone").dose.text == "0.5–1 mg/kg/day × 70 kg = 35–70 mg/day"
+    assert rec.option("prednisone").dose.text == (
+        "0.5–1 mg/kg/day × 70 kg = 35–70 mg/day, capped at the usual upper dose the sources state (60 mg/day): "
+        "35–60 mg/day"
+    )
 
 
 def test_s2_failed_initial_immunosuppression_gets_ivig_with_iga_and_premedication(
@@ -65,11 +71,13 @@ def test_s2_failed_initial_immunosuppression_gets_ivig_with_iga_and_premedicatio
     assert rec.option("methotrexate").rule == "failed_agent_not_repeated"
 
 
-def test_s2_after_ivig_fails_rituximab_then_cyclophosphamide(make_patient: MakePatient) -> None:
+def test_s2_after_ivig_fails_rituximab_or_cyclophosphamide(make_patient: MakePatient) -> None:
     patient = make_patient(failed=["methotrexate", "ivig"], labs={"iga": "normal"})
     rec = recommend(patient)
     assert rec.option("rituximab").grade == "recommended"
-    assert rec.option("cyclophosphamide").grade == "acceptable"
+    assert rec.option("cyclophosphamide").grade == "recommended"  # equal alternatives
+    assert rec.option("tacrolimus").grade == "acceptable"  # "may also be considered"
+    assert rec.option("scig").grade == "not_recommended"  # an alternative to IVIG, not a step after it
     assert rec.option("ivig").grade == "not_recommended"
     assert rec.option("check_iga").grade == "not_recommended"  # already known
 
@@ -97,7 +105,7 @@ def test_s0_upadacitinib_on_ivig_is_not_recommended_optimise_instead(make_patien
     assert rec.option("upadacitinib").grade == "not_recommended"
     assert rec.option("upadacitinib").rule == "jak_investigational"
     assert rec.option("optimise_current_therapy").grade == "recommended"
-    assert rec.option("clinical_trial").grade == "recommended"
+    assert rec.option("clinical_trial").grade == "acceptable"  # "may benefit"
     assert rec.option("ivig").grade == "acceptable"  # continue what she is on
 
 
@@ -143,7 +151,8 @@ def test_s4_jdm_after_jak_failure_gets_biologics_screening_and_keeps_mtx() -> No
     assert rec.option("tofacitinib").rule == "failed_jak_not_repeated"
     assert rec.option("upadacitinib").grade == "not_recommended"
     assert rec.option("etanercept").grade == "not_recommended"
-    assert {"tb_screening", "hepatitis_screening", "expert_centre_referral", "methotrexate"} <= recommended
+    assert {"tb_screening", "hepatitis_screening", "expert_centre_referral"} <= recommended
+    assert rec.option("methotrexate").grade == "acceptable"  # "consider continuing methotrexate"
     assert rec.option("rituximab").prerequisites == ("tb_screening", "hepatitis_screening")
     assert rec.option("cancer_screening").grade == "not_recommended"  # not routine in JDM
 
@@ -196,7 +205,7 @@ def test_new_jdm_gets_prednisone_and_methotrexate_but_no_cancer_screening() -> N
     assert {"prednisone", "methotrexate"} <= set(rec.with_grade("recommended"))
     assert rec.option("cancer_screening").grade == "not_recommended"
     assert rec.option("methotrexate").dose is not None
-    assert rec.option("prednisone").dose is None  # the seeds give no JDM prednisone dose
+    assert rec.option("prednisone").dose is None  # the sources give no JDM prednisone dose
 
 
 def test_dm_under_18_is_jdm(make_patient: MakePatient) -> None:
@@ -208,7 +217,7 @@ def test_rapidly_progressive_ild_is_severe(make_patient: MakePatient) -> None:
     rec = recommend(make_patient(manifestations=["muscle", "rapidly_progressive_ild"]))
     assert rec.position == "severe"
     assert rec.option("cyclophosphamide").grade == "recommended"
-    assert rec.option("methylprednisolone").grade == "recommended"
+    assert rec.option("methylprednisolone").grade == "acceptable"  # "may be considered"
 
 
 def test_too_early_to_call_failure(make_patient: MakePatient) -> None:

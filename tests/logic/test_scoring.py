@@ -72,13 +72,14 @@ def test_select_all_verdicts(case: Case) -> None:
 
 
 def test_dose_within_near_outside_and_unsafe(case: Case) -> None:
-    # 2 g/kg × 68 kg = 136 g; tolerance 10 %.
-    assert points(case, "ivig-dose", 136) == (1, False)
-    assert points(case, "ivig-dose", 148) == (1, False)
-    assert points(case, "ivig-dose", 160) == (0.5, False)
-    assert points(case, "ivig-dose", 68) == (0, False)
+    # 1-2 g/kg x 56 kg ideal body weight (68 kg, 164 cm, female) = 56-112 g; tolerance 10 %.
+    assert points(case, "ivig-dose", 112) == (1, False)
+    assert points(case, "ivig-dose", 120) == (1, False)
+    assert points(case, "ivig-dose", 130) == (0.5, False)
+    assert points(case, "ivig-dose", 140) == (0, False)  # 2 g/kg on actual weight: not the key
+    assert points(case, "ivig-dose", 30) == (0, False)
     assert points(case, "ivig-dose", 300) == (-0.5, True)
-    assert points(case, "ivig-dose", "136") == (1, False)
+    assert points(case, "ivig-dose", "112") == (1, False)
     assert points(case, "ivig-dose", "lots") == (0, False)
     assert points(case, "ivig-dose", float("nan")) == (0, False)
 
@@ -93,7 +94,7 @@ def test_feedback_carries_why_sources_and_faculty_notes(case: Case) -> None:
     result = score_case(case, {"next-agent": "rituximab"}).result("next-agent")
     assert result.best == ("ivig",)
     assert "IVIG is the recommended next step" in result.why
-    assert "S2" in result.sources
+    assert "answer_after_failed_immunosuppression" in result.sources
     assert any("thrombosis" in n.text for n in result.faculty_notes)  # IVIG note (ProDERM)
     assert any("lymphoma" in n.text for n in result.faculty_notes)  # rituximab note
 
