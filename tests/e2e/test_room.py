@@ -93,11 +93,13 @@ class Visitor:
         assert not self.page.get_by_test_id("stException").count()
         return self.page
 
-    def name_myself(self, name: str) -> None:
-        field = self.page.get_by_role("textbox", name="Your name")
-        field.fill(name)
-        field.press("Enter")
+    def sign_up(self, name: str) -> None:
+        """Start as a named learner on the account page (the browser keeps the sign-in cookie)."""
+        self.open("/account")
+        self.page.get_by_role("textbox", name="Your name").first.fill(name)
+        self.page.get_by_role("button", name="Start").click()
         wait_for_app_run(self.page)
+        assert self.page.get_by_test_id("stCode").count(), "no resume code shown"
 
     def served_by(self) -> set[int]:
         return {int(b.rsplit(":", 1)[1]) for b in self.backends}
@@ -110,8 +112,8 @@ def test_a_room_sticks_each_browser_to_one_process_and_survives_losing_one(
     first, second = served.backend_ports
 
     learner = Visitor(browser, served.url)
+    learner.sign_up("Room Tester")  # progress is saved to the store from now on
     page = learner.open(f"/player?case={CASE_ID}")
-    learner.name_myself("Room Tester")  # progress is saved to the store from now on
     page.get_by_text(case.stages[0].title).first.wait_for(state="visible")
     _answer_stage_one(page, case, plan)
     _submit_stage(page)
@@ -134,11 +136,10 @@ def test_a_room_sticks_each_browser_to_one_process_and_survives_losing_one(
     assert page.get_by_role("heading", name="Case library").count() == 1
     assert newcomer.served_by() == {other}
 
-    # The learner reloads, lands on the other process, and resumes from the shared store.
+    # The learner reloads, lands on the other process, is still signed in (the cookie, checked against
+    # the shared store) and resumes where they were.
     learner.backends.clear()
     page = learner.open(f"/player?case={CASE_ID}")
-    assert page.get_by_text(f"Stage 1 of {len(case.stages)}").count(), "a new session: nothing yet"
-    learner.name_myself("Room Tester")
     page.get_by_text(f"Stage 2 of {len(case.stages)}").first.wait_for(state="visible")
     assert learner.served_by() == {other}
     assert established(other) >= 2  # both browsers' websockets
