@@ -201,7 +201,8 @@ async def learner(
                 await session.rerun(triggers=[WidgetState(id=start.id, trigger_value=True)])
             ).seconds
             if not any(kind == "code" for kind, _ in session.elements):
-                raise ProtocolError("signing up showed no resume code")
+                said = [p.body for k, p in session.elements if k == "alert"]
+                raise ProtocolError(f"signing up showed no resume code: {said}")
             session.go("player", f"case={CASE_ID}")
             await session.rerun()
             await asyncio.sleep(rng.uniform(*think))
