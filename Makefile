@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/python -m logic claims --failed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy logic
+	$(BIN)/mypy logic dashboard
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy logic
+	$(BIN)/mypy logic dashboard
 
 validate: $(STAMP)
 	$(BIN)/python -m logic validate cases

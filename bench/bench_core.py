@@ -6,7 +6,7 @@ Speed is measured here and only here (never asserted in timed tests). Every rati
 measured in the same run on the same files, so the numbers travel between machines:
 
   (a) floor  : read each file and yaml.load(text, Loader=yaml.CSafeLoader), nothing else
-  (b) library: logic.load_library([folder]) (safe read, alias check, pydantic validation, story check)
+  (b) library: logic.load_library([folder], KB) (safe read, alias check, pydantic validation, story check)
                plus logic.lint_case() on every loaded case (stage plans, answer keys, expect checks)
   (c) recommend() over varied Patient objects (caches of doses/monitoring cleared before each repeat)
 
@@ -33,7 +33,15 @@ from typing import Any
 
 import yaml
 
-from logic import Patient, lint_case, load_knowledge_base, load_library, monitoring_for, recommend
+from logic import (
+    Patient,
+    lint_case,
+    load_knowledge_base,
+    load_library,
+    monitoring_for,
+    recommend,
+    validation_context,
+)
 from logic.cases import Case
 from logic.knowledge import MANIFESTATIONS as KNOWN_MANIFESTATIONS
 
@@ -46,7 +54,8 @@ SEED = 20240611
 TARGET_LIBRARY_RATIO = 2.0
 TARGET_PATIENTS_PER_S = 5000.0
 
-KB = load_knowledge_base()
+KB = load_knowledge_base()  # the benchmark's composition point
+CONTEXT = validation_context(KB)
 ADULT_DIAGNOSES = ("dermatomyositis", "polymyositis", "necrotizing_myopathy")
 MANIFESTATIONS = KNOWN_MANIFESTATIONS
 # Plausible treatment histories, in the order they are usually tried.
@@ -110,7 +119,7 @@ def random_patient(rng: random.Random) -> dict[str, Any]:
 def random_change(rng: random.Random, patient: Patient) -> dict[str, Any]:
     """The story moves on: time passes, something fails or starts, labs come back."""
     change: dict[str, Any] = {"months_pass": rng.choice((1, 2, 3, 6))}
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     candidates = [
         o.id
         for o in rec.options
@@ -138,7 +147,7 @@ def _distractors(rng: random.Random, pool: list[str], exclude: set[str], k: int)
 
 
 def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -> dict[str, Any] | None:
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     if kind == "next_step":
         best = rec.with_grade("recommended") or rec.with_grade("acceptable")
         if not best:
@@ -154,6 +163,8 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
         q = {"id": qid, "kind": kind, "prompt": "Which is the recommended next step?", "options": options}
         if rng.random() < 0.5:
             q["expect"] = answer
+        if rng.random() < 0.3:
+            q["certainty"] = True
         return q
     if kind == "prerequisites":
         with_prereqs = [o for o in rec.options if o.kind == "agent" and o.prerequisites]
@@ -175,7 +186,7 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
         return q
     if kind == "monitoring":
         agents = list(patient.current_ids) or [rng.choice(list(KB.agents))]
-        advice = [m.id for m in monitoring_for(tuple(agents))]
+        advice = [m.id for m in monitoring_for(tuple(agents), KB)]
         if not advice:
             return None
         correct = rng.sample(advice, k=min(len(advice), rng.randint(1, 3)))
@@ -187,6 +198,29 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
         q = {"id": qid, "kind": kind, "prompt": "What do you monitor?", "options": options}
         if not patient.current_ids or rng.random() < 0.5:
             q["agents"] = agents  # without `agents`, the key is what the patient is on at this stage
+        return q
+    if kind == "ordering":
+        pathway = KB.pathways[patient.population]
+        layers = pathway.layers()
+        earliest: dict[str, int] = {}
+        for step in pathway.steps:
+            if step.kind != "supportive":
+                for option in (*step.agents, *step.actions):
+                    earliest[option] = min(earliest.get(option, 99), layers[step.id])
+        by_layer: dict[int, list[str]] = {}
+        for option, layer in earliest.items():
+            by_layer.setdefault(layer, []).append(option)
+        picked_layers = rng.sample(sorted(by_layer), k=min(len(by_layer), rng.randint(3, 4)))
+        if len(picked_layers) < 3:
+            return None
+        order = [rng.choice(sorted(by_layer[layer])) for layer in sorted(picked_layers)]
+        options = order[:]
+        rng.shuffle(options)
+        q = {"id": qid, "kind": kind, "prompt": "Put these in the pathway's order.", "options": options}
+        if rng.random() < 0.5:
+            q["expect"] = order
+        if rng.random() < 0.3:
+            q["certainty"] = True
         return q
     if kind == "dose":
         dosed = [o for o in rec.options if o.kind == "agent" and o.dose is not None]
@@ -212,14 +246,14 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
     }
 
 
-KINDS = ("next_step", "next_step", "prerequisites", "monitoring", "dose", "reflection")
+KINDS = ("next_step", "next_step", "prerequisites", "monitoring", "dose", "ordering", "reflection")
 
 
 def random_case(rng: random.Random, index: int) -> dict[str, Any]:
     patient_data = random_patient(rng)
     n_stages = rng.randint(2, 4)
     stages: list[dict[str, Any]] = []
-    patient = Patient.model_validate(patient_data)
+    patient = Patient.model_validate(patient_data, context=CONTEXT)
     for s in range(n_stages):
         stage: dict[str, Any] = {
             "title": f"Stage {s + 1}",
@@ -248,16 +282,22 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
             stage["changes"] = change
             # Keep the story valid: apply through the case model and fall back to time passing only.
             try:
-                probe = Case.model_validate(_case_dict(index, patient_data, [*stages, stage], rng_refs=()))
-                patient = probe.patients()[-1]
+                probe = Case.model_validate(
+                    _case_dict(index, patient_data, [*stages, stage], rng_refs=()), context=CONTEXT
+                )
+                patient = probe.patients(KB)[-1]
             except Exception:
                 stage["changes"] = {"months_pass": change["months_pass"]}
-                probe = Case.model_validate(_case_dict(index, patient_data, [*stages, stage], rng_refs=()))
-                patient = probe.patients()[-1]
+                probe = Case.model_validate(
+                    _case_dict(index, patient_data, [*stages, stage], rng_refs=()), context=CONTEXT
+                )
+                patient = probe.patients(KB)[-1]
         questions = []
+        offered: set[str] = set()  # a stage offers each option once (lint)
         for k in range(rng.randint(1, 3)):
             q = random_question(rng, f"s{s + 1}-q{k + 1}", rng.choice(KINDS), patient)
-            if q is not None:
+            if q is not None and not offered & set(q.get("options", ())):
+                offered |= set(q.get("options", ()))
                 questions.append(q)
         stage["questions"] = questions
         stages.append(stage)
@@ -268,7 +308,7 @@ def random_case(rng: random.Random, index: int) -> dict[str, Any]:
 def _case_dict(
     index: int, patient: dict[str, Any], stages: list[dict[str, Any]], rng_refs: tuple[str, ...]
 ) -> dict[str, Any]:
-    population = Patient.model_validate(patient).population
+    population = Patient.model_validate(patient, context=CONTEXT).population
     return {
         "id": f"bench-case-{index:04d}",
         "title": f"Benchmark case {index}",
@@ -303,7 +343,7 @@ def random_patients(n: int, seed: int = SEED + 1) -> list[Patient]:
     rng = random.Random(seed)
     out: list[Patient] = []
     while len(out) < n:
-        out.append(Patient.model_validate(random_patient(rng)))
+        out.append(Patient.model_validate(random_patient(rng), context=CONTEXT))
     return out
 
 
@@ -330,29 +370,23 @@ def floor_parse(files: list[Path]) -> None:
 
 def load_and_lint(folder: Path) -> tuple[int, int, int]:
     """What `python -m logic validate` does: load + validate every file, then lint every case."""
-    library = load_library([folder])
+    library = load_library([folder], KB)
     if lint_library is not None:  # lint_case over the library (with the cyclic GC paused)
-        lint = len(lint_library(library))
+        lint = len(lint_library(library, KB))
     else:
-        lint = sum(len(lint_case(loaded)) for loaded in library.cases.values())
+        lint = sum(len(lint_case(loaded, KB)) for loaded in library.cases.values())
     return len(library.cases), len(library.errors), lint
 
 
 def clear_recommend_caches() -> None:
-    from logic import recommend as rec_module
-
-    for name in ("_dose_for", "_monitoring_cached"):
-        fn = getattr(rec_module, name, None)
-        if fn is not None and hasattr(fn, "cache_clear"):
-            fn.cache_clear()
-    engine = getattr(rec_module, "_engine", None)
-    if engine is not None and hasattr(engine(), "doses"):
-        engine().doses.clear()  # doses are memoised on the compiled engine
+    """The dose and monitoring memos hang off the knowledge base: empty them."""
+    KB.doses.clear()
+    KB.engine.clear_memo()
 
 
 def recommend_all(patients: list[Patient]) -> None:
     for p in patients:
-        recommend(p)
+        recommend(p, KB)
 
 
 def profile(fn: Callable[[], object], top: int = 15) -> str:
@@ -389,12 +423,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # Correctness first: every generated file must load; lint findings are counted.
         loaded, errors, lint = load_and_lint(folder)
-        library = load_library([folder])
+        library = load_library([folder], KB)
         for error in library.errors[:5]:
             print(f"  error: {error}")
         lint_messages: Counter[str] = Counter()
         for lc in library.cases.values():
-            for finding in lint_case(lc):
+            for finding in lint_case(lc, KB):
                 lint_messages[finding.message.split(" but ")[0].split(":")[0][:60]] += 1
         print(f"loaded {loaded}/{len(files)} cases, {errors} load errors, {lint} lint findings")
         for message, count in lint_messages.most_common(5):

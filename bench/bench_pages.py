@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # tests.dashboard.drive fills the player's forms, as in the tests
 APP = REPO / "dashboard" / "app.py"
 S2 = "myositis-after-failed-immunosuppression"
 TARGET_PLAYER_RATIO = 1.5
@@ -96,33 +97,20 @@ def run_library(i: int) -> float:
 
 
 def run_player(i: int) -> float:
-    from dashboard import player_state as ps
-    from logic import best_answers, load_library
-    from logic.cases import DoseQuestion, NextStepQuestion, ReflectionQuestion
+    from dashboard.player.progress import STORE
+    from logic import best_answers, load_knowledge_base, load_library
+    from tests.dashboard.drive import fill_stage
 
-    case = load_library([REPO / "cases" / f"{S2}.yaml"]).cases[S2].case
-    answers = best_answers(case)
+    kb = load_knowledge_base()
+    case = load_library([REPO / "cases" / f"{S2}.yaml"], kb).cases[S2].case
+    answers = {**best_answers(case, kb), "reflect": "A thought."}
     at = _open("player", {"case": S2})
-    progress = at.session_state[ps.STORE][case.id]
-    for q in case.stages[0].questions:
-        key = ps.widget_key(case.id, progress["attempt"], q.id)
-        answer = answers.get(q.id)
-        if ps.uses_checkboxes(q):
-            for option in q.options:  # type: ignore[attr-defined]
-                at.checkbox(key=ps.widget_key(case.id, progress["attempt"], q.id, option)).set_value(
-                    option in (answer or ())
-                )
-        elif isinstance(q, NextStepQuestion):
-            at.radio(key=key).set_value(answer)
-        elif isinstance(q, DoseQuestion):
-            at.number_input(key=key).set_value(answer)
-        elif isinstance(q, ReflectionQuestion):
-            at.text_area(key=key).input("A thought.")
+    fill_stage(at, case, 0, answers)
     submit = [b for b in at.button if b.label.startswith("Submit stage 1")]
     if len(submit) != 1:
         raise RuntimeError(f"no single 'Submit stage 1' button: {[b.label for b in at.button]}")
     elapsed = _timed(lambda: submit[0].click().run(), at)
-    if 0 not in at.session_state[ps.STORE][case.id]["submitted"]:
+    if 0 not in at.session_state[STORE][case.id]["submitted"]:
         raise RuntimeError("stage 1 was not recorded as submitted")
     return elapsed
 
@@ -158,7 +146,7 @@ def floor_script(folder: Path) -> Path:
     from logic import load_knowledge_base, load_library
 
     kb = load_knowledge_base()
-    case = load_library([REPO / "cases" / f"{S2}.yaml"]).cases[S2].case
+    case = load_library([REPO / "cases" / f"{S2}.yaml"], kb).cases[S2].case
     stage = case.stages[0]
     try:
         figure = trend_figure(stage.data.series)  # the player's own figure, precomputed

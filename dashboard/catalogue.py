@@ -1,4 +1,5 @@
-"""The case library as a catalogue: labels, search and filters, error lines. Pure: no streamlit."""
+"""The case library as a catalogue: a case's one-line description, search and filters, error lines.
+Pure: no streamlit. Labels come from ``logic.vocabulary``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,31 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from logic import Case, CaseError, LoadedCase, Patient
-from logic.cases import SLUG
+from logic.markdown import safe_markdown
+from logic.questions.base import SLUG
+from logic.vocabulary import DIFFICULTIES, DIFFICULTY_LABELS, POPULATION_LABELS, SEX_LABELS
 
-POPULATION_LABELS = {"adult": "Adult", "juvenile": "JDM"}
-DIFFICULTY_LABELS = {"introductory": "Introductory", "intermediate": "Intermediate", "advanced": "Advanced"}
-DIFFICULTY_ORDER = tuple(DIFFICULTY_LABELS)
+DIFFICULTY_ORDER = DIFFICULTIES
+
+
+def patient_line(patient: Patient) -> str:
+    """The patient in one line, with only what the case gives (sex and height are optional)."""
+    parts = [f"{patient.age:g} years"]
+    if patient.sex is not None:
+        parts.append(SEX_LABELS[patient.sex].lower())
+    parts.append(f"{patient.weight_kg:g} kg")
+    if patient.height_cm is not None:
+        parts.append(f"{patient.height_cm:g} cm")
+    return ", ".join(parts)
+
+
+def case_line(case: Case) -> str:
+    """Population · difficulty · stages · patient · author, under the case title."""
+    n = len(case.stages)
+    return (
+        f"{POPULATION_LABELS[case.population]} · {DIFFICULTY_LABELS[case.difficulty]} · "
+        f"{n} stage{'s' if n != 1 else ''} · patient: {patient_line(case.patient)} · by {safe_markdown(case.author)}"
+    )
 
 
 def case_matches(
@@ -71,13 +92,6 @@ def unknown_case_text(requested: str) -> str:
     if len(requested) <= 80 and SLUG.match(requested):
         return f"There is no case `{requested}` in the library."
     return "The link names no case in the library."
-
-
-def patient_summary(patient: Patient, years: str = "y") -> str:
-    """ "48 y, female, 68 kg, 164 cm": what is known of the patient (sex and height are optional)."""
-    parts = [f"{patient.age:g} {years}", patient.sex or "", f"{patient.weight_kg:g} kg"]
-    parts.append("" if patient.height_cm is None else f"{patient.height_cm:g} cm")
-    return ", ".join(p for p in parts if p)
 
 
 def question_count(case: Case) -> int:

@@ -1,62 +1,25 @@
-"""What every page shares: the case library (cached on file modification times), sources, footer."""
+"""What every page shares besides the knowledge base and the library (see context.py): the footer, the
+progress store, and making typed text safe for Markdown."""
 
 from __future__ import annotations
 
-import gc
-import os
-from pathlib import Path
-
 import streamlit as st
 
+from dashboard.context import REPO, cases_dir, get_kb, get_library
 from dashboard.store import Store, database_url
-from logic import DISCLAIMER, Library, load_knowledge_base
-from logic.library import LibraryWatch
+from logic import DISCLAIMER
 from logic.markdown import plain_text
 
-REPO = Path(__file__).resolve().parent.parent
-LIBRARY_RECHECK_S = 10.0  # how stale a case file edited in place may be (see logic.library.LibraryWatch)
-GRADE_COLOURS = {
-    "recommended": "#1a7f37",
-    "acceptable": "#9a6700",
-    "not_recommended": "#6e7781",
-    "unsafe": "#cf222e",
-}
-GRADE_LABELS = {
-    "recommended": "Recommended",
-    "acceptable": "Acceptable",
-    "not_recommended": "Not recommended",
-    "unsafe": "Unsafe",
-}
-
-
-def cases_dir() -> Path:
-    """The folder of case files: $MYOTUTOR_CASES_DIR, or the repository's cases/."""
-    return Path(os.environ.get("MYOTUTOR_CASES_DIR", REPO / "cases"))
-
-
-def freeze_long_lived(_: object = None) -> None:
-    """Move everything alive now (the knowledge base, the case library, the app's modules) out of the
-    cyclic collector's generations: they live as long as the process, so no collection should walk them
-    again. Garbage is collected first so that none is frozen with them."""
-    gc.collect()
-    gc.freeze()
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _watch(folder: str) -> LibraryWatch:
-    load_knowledge_base()  # loaded before the freeze that follows the first library load
-    return LibraryWatch(Path(folder), recheck_s=LIBRARY_RECHECK_S, on_load=freeze_long_lived)
-
-
-def get_library() -> Library:
-    """The case library. A page run costs one stat of the folder, whatever the number of cases: a case
-    added, removed or renamed shows on the next run, a case edited in place within LIBRARY_RECHECK_S."""
-    return _watch(str(cases_dir())).library()
-
-
-def source_links(source_ids: tuple[str, ...] | list[str]) -> str:
-    """Markdown for a list of sources: their plain labels, linked to a DOI where there is one."""
-    return load_knowledge_base().citations(source_ids)
+__all__ = [
+    "REPO",
+    "cases_dir",
+    "footer",
+    "get_kb",
+    "get_library",
+    "get_store",
+    "may_see_case_errors",
+    "plain",
+]
 
 
 def footer() -> None:

@@ -15,10 +15,19 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from logic.cases import Series
-from logic.knowledge import KnowledgeBase, Pathway, load_knowledge_base
+from logic.knowledge import KnowledgeBase, Pathway
+from logic.vocabulary import (
+    CATEGORY_LABELS,
+    GRADE_LABELS,
+    NO_DOSE,
+    SCORED_CATEGORIES,
+    STEP_KIND_LABELS,
+    Category,
+    StepKind,
+)
 
 # Step kinds: box fill (light, dark text stays readable) and border (saturated).
-KIND_COLOURS: dict[str, str] = {
+KIND_COLOURS: dict[StepKind, str] = {
     "first_line": "#cfe2ff",
     "steroid_sparing": "#d3f2da",
     "refractory": "#ffe3b3",
@@ -26,7 +35,7 @@ KIND_COLOURS: dict[str, str] = {
     "after_jak_failure": "#e5d9ff",
     "supportive": "#e4e7eb",
 }
-KIND_BORDERS: dict[str, str] = {
+KIND_BORDERS: dict[StepKind, str] = {
     "first_line": "#0a58ca",
     "steroid_sparing": "#1a7f37",
     "refractory": "#9a6700",
@@ -34,21 +43,12 @@ KIND_BORDERS: dict[str, str] = {
     "after_jak_failure": "#6f42c1",
     "supportive": "#57606a",
 }
-KIND_LABELS: dict[str, str] = {
-    "first_line": "First line",
-    "steroid_sparing": "Steroid-sparing",
-    "refractory": "Refractory",
-    "severe": "Severe",
-    "after_jak_failure": "After JAK inhibitor failure",
-    "supportive": "Supportive care",
-}
 # Highlight styles (also shown in the legend).
 CURRENT_OUTLINE = "#111111"
 CURRENT_WIDTH = 5
 SELECTED_COLOUR = "#0969da"
 LEARNER_COLOUR = "#8250df"
 RECOMMENDED_COLOUR = "#1a7f37"
-NO_DOSE = "no dose in the sources"
 
 # Geometry, in data units.
 X_GAP = 1.5  # between neighbouring nodes of a layer
@@ -68,34 +68,9 @@ class PathwayLayout:
     label_points: tuple[tuple[float, float], ...]
 
 
-def step_layers(pathway: Pathway) -> dict[str, int]:
-    """Layer of each step: the longest path (in transitions) from the entry step."""
-    succ: dict[str, list[str]] = {s.id: [] for s in pathway.steps}
-    indeg = dict.fromkeys(succ, 0)
-    for t in pathway.transitions:
-        succ[t.from_].append(t.to)
-        indeg[t.to] += 1
-    order: list[str] = []
-    ready = [s for s in succ if indeg[s] == 0]
-    while ready:
-        node = ready.pop(0)
-        order.append(node)
-        for nxt in succ[node]:
-            indeg[nxt] -= 1
-            if indeg[nxt] == 0:
-                ready.append(nxt)
-    layer = dict.fromkeys(succ, 0)
-    for node in order:  # topological order: longest path by relaxation
-        for nxt in succ[node]:
-            layer[nxt] = max(layer[nxt], layer[node] + 1)
-    # The entry is the only root of a valid pathway; keep it alone at the top in any case.
-    shift = layer[pathway.entry]
-    return {s: max(0, v - shift) if s != pathway.entry else 0 for s, v in layer.items()}
-
-
 def layout_pathway(pathway: Pathway) -> PathwayLayout:
     """A small Sugiyama-style layout: layers, dummy nodes on long edges, barycentre ordering, spacing."""
-    layers = step_layers(pathway)
+    layers = pathway.layers()
     index = {s.id: i for i, s in enumerate(pathway.steps)}
     depth = max(layers.values(), default=0)
     # Chains of vertices per transition (real node ids and dummy ids "~k~layer").
@@ -167,11 +142,10 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)) or text
 
 
-def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase | None = None) -> str:
+def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase) -> str:
     """Hover text for a step: title, and each agent with its regimen labels for the pathway's population."""
-    kb = kb or load_knowledge_base()
     step = pathway.step(step_id)
-    lines = [f"<b>{step.title}</b> ({KIND_LABELS.get(step.kind, step.kind)})"]
+    lines = [f"<b>{step.title}</b> ({STEP_KIND_LABELS[step.kind]})"]
     for agent_id in step.agents:
         agent = kb.agents[agent_id]
         regimens = agent.regimens_for(pathway.population)
@@ -187,6 +161,7 @@ def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase | None = None) 
 
 def pathway_figure(
     pathway: Pathway,
+    kb: KnowledgeBase,
     *,
     current_step: str | None = None,
     learner_steps: Sequence[str] = (),
@@ -199,10 +174,9 @@ def pathway_figure(
     over coloured boxes (layout shapes named "box:<id>"). Transitions: one arrow annotation each
     (name "arrow:<from>-><to>"), and one label annotation each (name "label:<from>-><to>", hovertext =
     the condition). Highlights: current_step gets a thick dark box outline; selected_step a dashed blue
-    halo (shape "halo:<id>"); learner_steps and recommended_steps get badge traces ("Your choice",
-    "Recommended").
+    halo (shape "halo:<id>"); learner_steps and recommended_steps get badge traces (named "Your choice" and
+    the recommended grade's label).
     """
-    kb = load_knowledge_base()
     lay = layout_pathway(pathway)
     steps = pathway.steps
     ids = [s.id for s in steps]
@@ -220,9 +194,9 @@ def pathway_figure(
                 x1=x + BOX_W / 2,
                 y0=y - BOX_H / 2,
                 y1=y + BOX_H / 2,
-                fillcolor=KIND_COLOURS.get(step.kind, "#ffffff"),
+                fillcolor=KIND_COLOURS[step.kind],
                 line=dict(
-                    color=CURRENT_OUTLINE if current else KIND_BORDERS.get(step.kind, "#333333"),
+                    color=CURRENT_OUTLINE if current else KIND_BORDERS[step.kind],
                     width=CURRENT_WIDTH if current else 1.5,
                 ),
                 layer="below",
@@ -282,7 +256,7 @@ def pathway_figure(
             marker=dict(
                 symbol="square",
                 size=46,
-                color=[KIND_COLOURS.get(s.kind, "#ffffff") for s in steps],
+                color=[KIND_COLOURS[s.kind] for s in steps],
                 opacity=0.01,  # the box shape is the visible node; the marker is the click target
             ),
             showlegend=False,
@@ -291,18 +265,23 @@ def pathway_figure(
     # Badges: learner choices (top-left corner), recommended (top-right corner).
     for name, wanted, symbol, colour, dx in (
         ("Your choice", learner_steps, "circle", LEARNER_COLOUR, -1),
-        ("Recommended", recommended_steps, "star", RECOMMENDED_COLOUR, 1),
+        (GRADE_LABELS["recommended"], recommended_steps, "star", RECOMMENDED_COLOUR, 1),
     ):
         chosen = [s for s in ids if s in set(wanted)]
+        # An unused highlight keeps one empty point (None), so that its trace (and legend slot) exists.
+        badge_x: list[float | None] = [lay.positions[s][0] + dx * (BOX_W / 2 - 0.06) for s in chosen]
+        badge_y: list[float | None] = [lay.positions[s][1] + BOX_H / 2 for s in chosen]
+        badge_ids: list[str | None] = list(chosen)
+        badge_text: list[str | None] = [f"{name}: {pathway.step(s).title}" for s in chosen]
         fig.add_trace(
             go.Scatter(
-                x=[lay.positions[s][0] + dx * (BOX_W / 2 - 0.06) for s in chosen] or [None],
-                y=[lay.positions[s][1] + BOX_H / 2 for s in chosen] or [None],
+                x=badge_x or [None],
+                y=badge_y or [None],
                 mode="markers",
                 name=name,
-                customdata=chosen or [None],
+                customdata=badge_ids or [None],
                 marker=dict(symbol=symbol, size=18, color=colour, line=dict(color="white", width=1.5)),
-                hovertext=[f"{name}: {pathway.step(s).title}" for s in chosen] or [None],
+                hovertext=badge_text or [None],
                 hoverinfo="text",
                 showlegend=bool(chosen),  # the key lists only the highlights in use
                 legendgroup="highlights",
@@ -334,12 +313,12 @@ def pathway_figure(
                 x=[None],
                 y=[None],
                 mode="markers",
-                name=KIND_LABELS.get(kind, kind),
+                name=STEP_KIND_LABELS[kind],
                 marker=dict(
                     symbol="square",
                     size=16,
-                    color=KIND_COLOURS.get(kind, "#ffffff"),
-                    line=dict(color=KIND_BORDERS.get(kind, "#333"), width=1.5),
+                    color=KIND_COLOURS[kind],
+                    line=dict(color=KIND_BORDERS[kind], width=1.5),
                 ),
                 legendgroup="kinds",
                 legendgrouptitle_text="Step kinds" if i == 0 else None,
@@ -469,9 +448,6 @@ def trend_figure(series: Sequence[Series]) -> go.Figure:
     return fig
 
 
-CATEGORY_ORDER = ("escalation", "safety", "dosing", "monitoring")
-
-
 def _score_colour(value: float | None) -> str:
     if value is None:
         return "#d0d7de"
@@ -483,7 +459,7 @@ def _score_colour(value: float | None) -> str:
 
 
 def score_breakdown_figure(
-    stage_scores: Sequence[tuple[str, float | None]], category_scores: Mapping[str, float]
+    stage_scores: Sequence[tuple[str, float | None]], category_scores: Mapping[Category, float]
 ) -> go.Figure:
     """Two bar charts (0-100): score by stage (None = nothing scored there) and by kind of question."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("By stage", "By kind"), horizontal_spacing=0.12)
@@ -503,12 +479,11 @@ def score_breakdown_figure(
         row=1,
         col=1,
     )
-    kinds = [k for k in CATEGORY_ORDER if k in category_scores]
-    kinds += [k for k in category_scores if k not in CATEGORY_ORDER and k != "reflection"]
+    kinds = [k for k in SCORED_CATEGORIES if k in category_scores]
     values = [category_scores[k] for k in kinds]
     fig.add_trace(
         go.Bar(
-            x=[k.capitalize() for k in kinds],
+            x=[CATEGORY_LABELS[k] for k in kinds],
             y=values,
             text=[f"{v:.0f}" for v in values],
             textposition="outside",

@@ -5,6 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from logic.knowledge import Agent, KnowledgeBase
+from logic.vocabulary import NO_DOSE, POPULATION_LABELS, Population
+
+__all__ = [
+    "COLUMNS",
+    "agent_sources",
+    "filter_rows",
+    "formulary_rows",
+    "maximum_text",
+    "regimen_text",
+]
 
 COLUMNS = (
     "Agent",
@@ -16,8 +26,6 @@ COLUMNS = (
     "Monitoring",
     "Sources",
 )
-NO_DOSE = "no dose in the sources"
-POPULATION_LABELS = {"adult": "adult", "juvenile": "JDM"}
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -32,15 +40,15 @@ def agent_sources(agent: Agent) -> list[str]:
     )
 
 
-def regimen_text(agent: Agent, population: str) -> str:
-    regimens = agent.regimens_for(population)  # type: ignore[arg-type]
+def regimen_text(agent: Agent, population: Population) -> str:
+    regimens = agent.regimens_for(population)
     if not regimens:
         return NO_DOSE
     return "; ".join(r.label for r in regimens)
 
 
 def maximum_text(agent: Agent) -> str:
-    """Each regimen's ceiling as the sources state it, or that they state none ("no maximum in the sources")."""
+    """Each regimen's ceiling as the sources state it, or that they state none."""
     caps = [f"{POPULATION_LABELS[r.population]}: {r.ceiling_text}" for r in agent.regimens]
     return "; ".join(_unique(caps))
 

@@ -49,7 +49,7 @@ def head() -> str:
         raise RuntimeError(
             f"dashboard/migrations has {len(heads)} heads {heads}: renumber the newest revision"
         )
-    return heads[0]
+    return str(heads[0])
 
 
 def current(connection: Connection) -> str | None:

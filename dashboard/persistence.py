@@ -1,6 +1,6 @@
 """Keeping a learner's case progress in the store, so a case can be resumed later and analysed.
 
-The player keeps its per-case progress in session state (see player_state.py); these functions copy it
+The player keeps its per-case progress in session state (see player/progress.py); these functions copy it
 to and from a Store. They take the store as an argument and never import streamlit, so they are tested
 against a real database. Every call is best effort: a store failure is reported in plain words (the
 server log gets the detail), never raised, so a database problem never stops a learner from playing.
@@ -24,9 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.store import AnswerInput, Store
-from logic import Case
-from logic.keys import StagePlan, stage_plans
-from logic.scoring import QuestionResult, score_case, score_question
+from logic import Case, CaseScore, QuestionResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,7 +113,6 @@ def answer_input(result: QuestionResult, seconds: float | None) -> AnswerInput:
         grade = None
     else:
         grade = "correct" if result.credit >= 1 else "partial" if result.credit > 0 else "incorrect"
-    certainty = getattr(result, "certainty", None)  # asked on some choice questions (1-4)
     return AnswerInput(
         question_id=result.question_id,
         stage_index=result.stage_index,
@@ -127,7 +124,7 @@ def answer_input(result: QuestionResult, seconds: float | None) -> AnswerInput:
         points=result.points,
         max_points=result.max_points,
         unsafe=result.unsafe,
-        certainty=certainty if certainty in (1, 2, 3, 4) else None,
+        certainty=result.certainty,  # asked on some choice questions (1-4), else None
         seconds=seconds,
     )
 
@@ -141,29 +138,25 @@ def _note_time(progress: dict[str, Any]) -> None:
             taken[stage] = round(max(0.0, _clock() - shown[stage]), 3)
 
 
-def record_submit(
-    progress: dict[str, Any], store: Store | None, case: Case, plans: tuple[StagePlan, ...] | None = None
-) -> str | None:
+def record_submit(progress: dict[str, Any], store: Store | None, case: Case, score: CaseScore) -> str | None:
     """Save what was just submitted, with an answer record per submitted question; when the case is
-    complete, save its score too. Call after every submit (with store None when there is none)."""
+    complete, save its score too. Call after every submit (with store None when there is none).
+
+    ``score`` is the player's own score of the submitted stages: each answer record is written from its
+    ``QuestionResult`` (grades, points, certainty), so the store never keys or scores a case again."""
     _note_time(progress)
     attempt_id = progress.get(DB_ATTEMPT)
     if attempt_id is None or store is None:
         return None
     submitted = len(progress["submitted"])
     done = set(progress["submitted"])
-    plans = plans or stage_plans(case)
     answers = {
         q.id: progress["answers"][q.id]
         for i, q in case.questions()
         if i in done and q.id in progress["answers"]
     }
     seconds: dict[int, float] = progress.get(SECONDS, {})
-    records = [
-        answer_input(score_question(q, i, plans[i], answers.get(q.id)), seconds.get(i))
-        for i, q in case.questions()
-        if i in done
-    ]
+    records = [answer_input(r, seconds.get(r.stage_index)) for r in score.results if r.stage_index in done]
     _, error = _safely(
         "saved",
         lambda: store.save_stage(
@@ -171,8 +164,8 @@ def record_submit(
         ),
     )
     if error is None and submitted == len(case.stages):
-        score = score_case(case, answers, plans)
-        _, error = _safely("saved", lambda: store.complete(attempt_id, score.total, score.category_scores))
+        categories = {str(k): v for k, v in score.category_scores.items()}
+        _, error = _safely("saved", lambda: store.complete(attempt_id, score.total, categories))
     return error
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import auth, persistence
 from dashboard.common import get_store
-from logic import Case
+from logic import Case, CaseScore
 
 
 def _report(problem: str | None) -> None:
@@ -41,10 +41,11 @@ def stage_shown(progress: dict[str, Any], stage_index: int) -> None:
     persistence.stage_shown(progress, stage_index)
 
 
-def after_submit(progress: dict[str, Any], case: Case) -> None:
-    """A stage was just submitted (form callback): save it and its answer records."""
+def after_submit(progress: dict[str, Any], case: Case, score: CaseScore) -> None:
+    """A stage was just submitted (form callback): save it and its answer records, from the player's
+    own score of the submitted stages (never scored again here)."""
     store = get_store() if persistence.DB_ATTEMPT in progress else None
-    _report(persistence.record_submit(progress, store, case))
+    _report(persistence.record_submit(progress, store, case, score))
 
 
 def after_restart(progress: dict[str, Any], case_id: str, path: Path) -> None:

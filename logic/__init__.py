@@ -5,8 +5,9 @@ Pure Python: no Streamlit, no plotly. For teaching only, never for the care of a
 
 from .cases import Case
 from .dosing import Dose, compute_dose, mosteller_bsa
-from .keys import AnswerKey, answer_key, stage_plans
-from .knowledge import KnowledgeBase, load_knowledge_base
+from .ids import validation_context
+from .keys import AnswerKey, StagePlan, answer_key, stage_plans
+from .knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
 from .library import CaseError, Library, LoadedCase, load_case, load_library
 from .lint import lint_case, lint_library
 from .patient import Patient
@@ -29,8 +30,10 @@ __all__ = [
     "Patient",
     "QuestionResult",
     "Recommendation",
+    "StagePlan",
     "answer_key",
     "best_answers",
+    "build_knowledge_base",
     "compute_dose",
     "lint_case",
     "lint_library",
@@ -43,4 +46,5 @@ __all__ = [
     "score_case",
     "score_question",
     "stage_plans",
+    "validation_context",
 ]

@@ -1,81 +1,30 @@
 """Case files: the models a faculty-authored ``cases/*.yaml`` is validated against.
 
-A case holds a patient and a story. It never holds the answer key: next_step, prerequisites,
-monitoring and dose questions are keyed by recommend() for the patient as they stand at that stage
-(see logic/keys.py). An author may write ``expect:`` to say what they believe is right; lint reports
-every place where that and the logic disagree.
+A case holds a patient and a story. It never holds the answer key: each question kind keys itself from
+the logic for the patient as they stand at that stage (see logic/questions/). An author may write
+``expect:`` to say what they believe is right; lint reports every place where that and the logic
+disagree. Ids in a case are checked against the knowledge base given in the validation context:
+``Case.model_validate(data, context={"kb": kb})``.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
-from .knowledge import Manifestation, Population, load_knowledge_base
-from .patient import CurrentAgent, Labs, Patient, did_you_mean, known_agent
+from .ids import AgentId, SourceId, validation_context
+from .knowledge import KnowledgeBase
+from .patient import CurrentAgent, Labs, Patient
 from .plausibility import Number
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-Difficulty = Literal["introductory", "intermediate", "advanced"]
+from .questions import Question, QuestionBase
+from .questions.base import SLUG, CaseModel
+from .vocabulary import Difficulty, IgaResult, Manifestation, Population, ScreenResult, Severity
 
 
 class DuplicateQuestionId(ValueError):
     """Two questions share an id (loading a file reports both lines instead, see logic/library.py)."""
-
-
-class CaseModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known_option(value: str) -> str:
-    kb = load_knowledge_base()
-    if value in kb.agents or value in kb.actions:
-        return value
-    hint = did_you_mean(value, kb.option_ids)
-    what = "action" if any(a in hint for a in (f"'{x}'" for x in kb.actions)) else "agent"
-    raise ValueError(f"unknown {what} {value!r}{hint}")
-
-
-def _known_action(value: str) -> str:
-    actions = load_knowledge_base().actions
-    if value not in actions:
-        raise ValueError(f"unknown action {value!r}{did_you_mean(value, actions)}")
-    return value
-
-
-def _known_monitoring(value: str) -> str:
-    items = load_knowledge_base().monitoring
-    if value not in items:
-        raise ValueError(f"unknown monitoring item {value!r}{did_you_mean(value, items)}")
-    return value
-
-
-def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    for v in values:
-        if v in seen:
-            raise ValueError(f"{v!r} is listed twice")
-        seen.add(v)
-    return values
-
-
-OptionId = Annotated[str, AfterValidator(_known_option)]
-ActionId = Annotated[str, AfterValidator(_known_action)]
-MonitoringId = Annotated[str, AfterValidator(_known_monitoring)]
-AgentId = Annotated[str, AfterValidator(known_agent)]
 
 
 class LabRow(CaseModel):
@@ -101,9 +50,9 @@ class StageData(CaseModel):
 
 
 class LabChange(CaseModel):
-    iga: Literal["normal", "deficient", "unknown"] | None = None
-    tb: Literal["negative", "positive", "unknown"] | None = None
-    hepatitis: Literal["negative", "positive", "unknown"] | None = None
+    iga: IgaResult | None = None
+    tb: ScreenResult | None = None
+    hepatitis: ScreenResult | None = None
 
 
 class PatientChange(CaseModel):
@@ -115,7 +64,7 @@ class PatientChange(CaseModel):
     start: tuple[CurrentAgent, ...] = ()
     add_manifestations: tuple[Manifestation, ...] = ()
     remove_manifestations: tuple[Manifestation, ...] = ()
-    severity: Literal["mild", "moderate", "severe"] | None = None
+    severity: Severity | None = None
     labs: LabChange | None = None
     infections: StrictBool | None = None
     cytopenias: StrictBool | None = None
@@ -123,16 +72,16 @@ class PatientChange(CaseModel):
     height_cm: Number | None = Field(default=None, gt=0)
     age: Number | None = Field(default=None, ge=0, le=120)
 
-    def apply(self, patient: Patient) -> Patient:
+    def apply(self, patient: Patient, kb: KnowledgeBase) -> Patient:
         months = self.months_pass
         gone = set(self.fail) | set(self.stop)
-        current = [
-            CurrentAgent(agent=c.agent, months=c.months + months)
-            for c in patient.current
-            if c.agent not in gone
-        ]
         started = {s.agent for s in self.start}
-        current = [c for c in current if c.agent not in started] + list(self.start)
+        # Plain data: the patient below validates it all again (months may pass their maximum).
+        current = [
+            {"agent": c.agent, "months": c.months + months}
+            for c in patient.current
+            if c.agent not in gone and c.agent not in started
+        ] + [s.model_dump() for s in self.start]
         failed = [f for f in patient.failed if f not in started] + [
             f for f in self.fail if f not in patient.failed
         ]
@@ -151,93 +100,13 @@ class PatientChange(CaseModel):
             value = getattr(self, name)
             if value is not None:
                 update[name] = value
-        return Patient.model_validate({**patient.model_dump(), **_dump(update)})
+        return Patient.model_validate(
+            {**patient.model_dump(), **_dump(update)}, context=validation_context(kb)
+        )
 
 
 def _dump(update: dict[str, object]) -> dict[str, object]:
     return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in update.items()}
-
-
-class QuestionBase(CaseModel):
-    id: str = Field(description="Unique within the case; answers files are keyed by it.")
-    prompt: str = Field(description="Markdown; rendered without raw HTML.")
-    points: float = Field(default=1, gt=0, le=10)
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
-            raise ValueError(f"question id {value!r} must be lower-case letters, digits, '-' or '_'")
-        return value
-
-
-class NextStepQuestion(QuestionBase):
-    """Choose the next step among agents and actions; graded by recommend()."""
-
-    kind: Literal["next_step"]
-    options: tuple[OptionId, ...] = Field(min_length=2)
-    multiple: bool = False
-    expect: OptionId | tuple[OptionId, ...] | None = None
-
-    _options = field_validator("options")(classmethod(lambda cls, v: _unique(v)))
-
-
-class PrerequisitesQuestion(QuestionBase):
-    """Select every check still needed before starting `agent`."""
-
-    kind: Literal["prerequisites"]
-    agent: AgentId
-    options: tuple[ActionId, ...] = Field(min_length=2)
-    expect: tuple[ActionId, ...] | None = None
-
-    _options = field_validator("options")(classmethod(lambda cls, v: _unique(v)))
-
-
-class MonitoringQuestion(QuestionBase):
-    """Select everything to monitor on `agents` (default: what the patient is on at this stage)."""
-
-    kind: Literal["monitoring"]
-    agents: tuple[AgentId, ...] | None = None
-    options: tuple[MonitoringId, ...] = Field(min_length=2)
-    expect: tuple[MonitoringId, ...] | None = None
-
-    _options = field_validator("options")(classmethod(lambda cls, v: _unique(v)))
-
-
-class DoseQuestion(QuestionBase):
-    """Enter the dose of `agent` for this patient, in `unit` (the regimen's dose unit, e.g. mg/week)."""
-
-    kind: Literal["dose"]
-    agent: AgentId
-    regimen: str | None = Field(
-        default=None, description="Regimen id, when the question is about one regimen (e.g. maintenance)."
-    )
-    unit: str | None = None
-    tolerance: float = Field(default=0.1, ge=0, le=0.5, description="Fraction either side of the range.")
-    expect: float | None = None
-
-    @model_validator(mode="after")
-    def _known_regimen(self) -> DoseQuestion:
-        if self.regimen is not None:
-            ids = [r.id for r in load_knowledge_base().agents[self.agent].regimens if r.id]
-            if self.regimen not in ids:
-                raise ValueError(
-                    f"unknown regimen {self.regimen!r} for {self.agent}{did_you_mean(self.regimen, ids)}"
-                )
-        return self
-
-
-class ReflectionQuestion(QuestionBase):
-    """Free text, not scored; `discussion` is shown after the learner answers."""
-
-    kind: Literal["reflection"]
-    discussion: str | None = None
-
-
-Question = Annotated[
-    NextStepQuestion | PrerequisitesQuestion | MonitoringQuestion | DoseQuestion | ReflectionQuestion,
-    Field(discriminator="kind"),
-]
 
 
 class Stage(CaseModel):
@@ -257,7 +126,7 @@ class Case(CaseModel):
     tags: tuple[str, ...] = ()
     objectives: tuple[str, ...] = Field(default=(), description="Learning objectives.")
     author: str
-    references: tuple[str, ...] = Field(default=(), description="Source ids from the knowledge base.")
+    references: tuple[SourceId, ...] = Field(default=(), description="Source ids from the knowledge base.")
     patient: Patient
     stages: tuple[Stage, ...] = Field(min_length=1)
 
@@ -266,15 +135,6 @@ class Case(CaseModel):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError(f"case id {value!r} must be lower-case letters, digits, '-' or '_'")
-        return value
-
-    @field_validator("references")
-    @classmethod
-    def _known_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        sources = load_knowledge_base().sources
-        for ref in value:
-            if ref not in sources:
-                raise ValueError(f"unknown source {ref!r}{did_you_mean(ref, sources)}")
         return value
 
     @model_validator(mode="after")
@@ -287,25 +147,28 @@ class Case(CaseModel):
                 seen.add(question.id)
         return self
 
-    def patients(self) -> tuple[Patient, ...]:
-        """The patient as they stand at each stage (changes applied in order); computed once per case."""
-        return self._stage_patients
+    def patients(self, kb: KnowledgeBase) -> tuple[Patient, ...]:
+        """The patient as they stand at each stage (changes applied in order).
+
+        Computed once per case and knowledge base: loading, lint and the player share the result."""
+        cached: tuple[KnowledgeBase, tuple[Patient, ...]] | None = self.__dict__.get("_stage_patients")
+        if cached is not None and cached[0] is kb:
+            return cached[1]
+        states = []
+        patient = self.patient
+        for stage in self.stages:
+            if stage.changes is not None:
+                patient = stage.changes.apply(patient, kb)
+            states.append(patient)
+        patients = tuple(states)
+        self.__dict__["_stage_patients"] = (kb, patients)
+        return patients
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Case:
         """A copy without the cached stage patients, which an update may invalidate."""
         copy = super().model_copy(update=update, deep=deep)
         copy.__dict__.pop("_stage_patients", None)
         return copy
-
-    @functools.cached_property
-    def _stage_patients(self) -> tuple[Patient, ...]:
-        states = []
-        patient = self.patient
-        for stage in self.stages:
-            if stage.changes is not None:
-                patient = stage.changes.apply(patient)
-            states.append(patient)
-        return tuple(states)
 
     def questions(self) -> tuple[tuple[int, QuestionBase], ...]:
         return tuple((i, q) for i, stage in enumerate(self.stages) for q in stage.questions)

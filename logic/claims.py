@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .dosing import dose_for
+from .ids import validation_context
 from .knowledge import GRADES, Claim, ClaimCheck, KnowledgeBase
 from .patient import Patient
 from .recommend import Recommendation, monitoring_for, recommend
@@ -62,7 +63,7 @@ def check_patient(check: ClaimCheck, kb: KnowledgeBase) -> Patient | None:
     data = {**base, **check.changes}
     if isinstance(base.get("labs"), Mapping) and isinstance(check.changes.get("labs"), Mapping):
         data["labs"] = {**base["labs"], **check.changes["labs"]}
-    return Patient.model_validate(data)
+    return Patient.model_validate(data, context=validation_context(kb))
 
 
 def _as_grades(value: object) -> set[str]:

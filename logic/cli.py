@@ -1,5 +1,5 @@
 """``python -m logic``: validate cases, recommend for a patient, score answers, check the claim register,
-print the case schema."""
+print the case schema and the question kinds."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from pydantic import ValidationError
 
 from .cases import Case
 from .claims import register_rows, run_register
-from .knowledge import load_knowledge_base
+from .ids import validation_context
+from .knowledge import KnowledgeBase, load_knowledge_base
 from .library import CaseError, load_case, load_library, validation_errors
 from .lint import lint_library
 from .patient import Patient
+from .questions import kinds_table
 from .recommend import recommend
 from .scoring import score_case
+from .vocabulary import CALIBRATION_LABELS, CONFIDENT_UNSAFE_WARNING, STEP_KIND_LABELS
 from .yamlsource import YamlSourceError, read_yaml
 
 DEFAULT_CASES = Path("cases")
@@ -51,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         "score", help="score a learner's answers to a case", description="Score answers to a case."
     )
     p.add_argument("case", type=Path, help="the case file")
-    p.add_argument("answers", type=Path, help="YAML mapping question id -> choice id(s) or a number")
+    p.add_argument(
+        "answers",
+        type=Path,
+        help="YAML mapping question id -> choice id(s) or a number ({answer: ..., certainty: 1-4} where asked)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     p = sub.add_parser(
@@ -65,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "schema", help="print the JSON Schema of a case file", description="Print the case JSON Schema."
     )
+    sub.add_parser(
+        "kinds",
+        help="print the table of question kinds (as in the README)",
+        description="Print the question kinds as a Markdown table.",
+    )
     return parser
 
 
@@ -76,19 +88,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "score": _score,
         "claims": _claims,
         "schema": _schema,
+        "kinds": _kinds,
     }[args.command]
-    return handler(args)
+    kb = load_knowledge_base()  # the CLI's one composition point: every command is given this
+    return handler(args, kb)
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     paths = args.paths or [DEFAULT_CASES]
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         print(f"{p}: no such file or folder", file=sys.stderr)
-    library = load_library([p for p in paths if p.exists()])
+    library = load_library([p for p in paths if p.exists()], kb)
     problems: list[CaseError] = list(library.errors)
     if not args.no_lint:
-        problems.extend(lint_library(library))
+        problems.extend(lint_library(library, kb))
     for problem in sorted(problems, key=lambda e: (str(e.path), e.line, e.column)):
         print(problem)
     checked = len(library.cases) + len({e.path for e in library.errors})
@@ -99,7 +113,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if problems or missing else 0
 
 
-def _load_patient(path: Path) -> Patient | None:
+def _load_patient(path: Path, kb: KnowledgeBase) -> Patient | None:
     try:
         source = read_yaml(path)
     except YamlSourceError as exc:
@@ -110,22 +124,22 @@ def _load_patient(path: Path) -> Patient | None:
         ["patient"] if isinstance(source.data, dict) and "patient" in source.data else []
     )
     try:
-        return Patient.model_validate(data)
+        return Patient.model_validate(data, context=validation_context(kb))
     except ValidationError as exc:
         for error in validation_errors(exc, source, prefix):
             print(error, file=sys.stderr)
         return None
 
 
-def _recommend(args: argparse.Namespace) -> int:
-    patient = _load_patient(args.patient)
+def _recommend(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    patient = _load_patient(args.patient, kb)
     if patient is None:
         return 1
-    rec = recommend(patient)
+    rec = recommend(patient, kb)
     if args.json:
         print(json.dumps(rec.as_json(), indent=2, ensure_ascii=False))
         return 0
-    print(f"population: {rec.population}   step: {rec.position.replace('_', ' ')}")
+    print(f"population: {rec.population}   step: {STEP_KIND_LABELS[rec.position]}")
     for option in rec.options:
         extra = []
         if option.prerequisites:
@@ -138,8 +152,8 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _score(args: argparse.Namespace) -> int:
-    loaded, errors = load_case(args.case)
+def _score(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    loaded, errors = load_case(args.case, kb)
     if loaded is None:
         for error in errors:
             print(error, file=sys.stderr)
@@ -161,7 +175,7 @@ def _score(args: argparse.Namespace) -> int:
         print(f"{args.answers}:{line}:{col}: unknown question id {k!r}", file=sys.stderr)
     if unknown:
         return 1
-    result = score_case(case, {str(k): v for k, v in answers.items()})
+    result = score_case(case, {str(k): v for k, v in answers.items()}, kb)
     if args.json:
         print(
             json.dumps(
@@ -171,6 +185,7 @@ def _score(args: argparse.Namespace) -> int:
                     "stages": list(result.stage_scores),
                     "categories": result.category_scores,
                     "unsafe": list(result.unsafe),
+                    "confident_unsafe": list(result.confident_unsafe),
                     "questions": [
                         {
                             "id": r.question_id,
@@ -178,6 +193,8 @@ def _score(args: argparse.Namespace) -> int:
                             "points": r.points,
                             "max_points": r.max_points,
                             "unsafe": r.unsafe,
+                            "certainty": r.certainty,
+                            "calibration": r.calibration,
                             "best": list(r.best),
                             "best_text": r.best_text,
                             "why": r.why,
@@ -194,17 +211,20 @@ def _score(args: argparse.Namespace) -> int:
     print(f"{case.title}: {result.total:g}/100")
     for r in result.results:
         flag = "  UNSAFE" if r.unsafe else ""
+        if r.calibration is not None:
+            flag += f"  certainty {r.certainty}: {CALIBRATION_LABELS[r.calibration].lower()}"
         if r.scored:
             print(
                 f"  stage {r.stage_index + 1} {r.question_id:24} {r.points:+g}/{r.max_points:g}{flag}   best: {r.best_text}"
             )
     for category, value in result.category_scores.items():
         print(f"  {category:12} {value:g}")
+    if result.confident_unsafe:
+        print(f"  {CONFIDENT_UNSAFE_WARNING} ({', '.join(result.confident_unsafe)})")
     return 0
 
 
-def _claims(args: argparse.Namespace) -> int:
-    kb = load_knowledge_base()
+def _claims(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     results = run_register(kb)
     failed = [r for r in results if not r.passed]
     checks = sum(len(r.checks) for r in results)
@@ -252,8 +272,13 @@ def _claims(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _schema(args: argparse.Namespace) -> int:
+def _schema(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     print(json.dumps(case_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _kinds(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    print(kinds_table())
     return 0
 
 

@@ -3,7 +3,7 @@
 A computed ``Dose`` knows its regimen, the weight or body surface area it was computed on, and its
 ceiling: it says when it was capped and why, it never contains a value above the ceiling, and it
 judges an entered value (``Dose.judge``), so a dose question can never give full credit above a
-ceiling the sources state. Where the sources give no ceiling, it says "no maximum in the sources".
+ceiling the sources state. Where the sources give no ceiling, it says so (``NO_MAXIMUM``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .knowledge import NO_MAXIMUM, Agent, Ceiling, Grade, Regimen
+from .vocabulary import Population, no_dose_note
 
 if TYPE_CHECKING:
-    from .cases import Case
     from .knowledge import KnowledgeBase
     from .patient import Patient
 
@@ -236,34 +236,47 @@ def dose_from(
     if population == "adult" and patient.age < 18:
         return None, NO_ADULT_DOSE_UNDER_18
     if not regimens:
-        who = "JDM" if population == "juvenile" else "adult"
-        return None, f"The sources give no {who} dose for {agent.name}."
+        return None, no_dose_note(population, agent.name)
     try:
         return compute_dose(regimens[0], patient.weight_kg, patient.height_cm, patient.sex), None
     except DoseUnavailable as exc:
         return None, f"No dose: {exc}."
 
 
-def dose_question_problems(case: Case, kb: KnowledgeBase) -> list[tuple[list[str | int], str]]:
-    """Dose questions the logic cannot key: (data path, message) for each.
+class DoseTable:
+    """A knowledge base's doses for an agent and a patient, memoised: one hangs off each knowledge base
+    (``kb.doses``), so the doses follow the knowledge base they come from.
 
-    A dose question whose agent has no sourced regimen for the patient at that stage (or no dose the
-    app can compute for them) would score any number; it is a validation error, not a warning.
+    The memo key holds only what the dose depends on (agent, population, under 18, and for a dose by
+    weight or body surface area the weight, height and sex), so a fixed dose is shared by every patient.
     """
-    from .cases import DoseQuestion
 
-    problems: list[tuple[list[str | int], str]] = []
-    patients = case.patients()
-    for stage_index, stage in enumerate(case.stages):
-        for q_index, question in enumerate(stage.questions):
-            if not isinstance(question, DoseQuestion):
-                continue
-            agent = kb.agents[question.agent]
-            dose, note = dose_for(agent, patients[stage_index], question.regimen)
-            if dose is None:
-                where: list[str | int] = ["stages", stage_index, "questions", q_index, "agent"]
-                problems.append((where, f"a dose question needs a sourced dose: {note}"))
-    return problems
+    MAX_ENTRIES = 65536
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        # Each agent's regimens by population (the first computes the dose).
+        self.regimens: dict[tuple[str, Population], tuple[Regimen, ...]] = {
+            (a.id, p): a.regimens_for(p) for a in kb.agents.values() for p in ("adult", "juvenile")
+        }
+        self._memo: dict[tuple[object, ...], tuple[Dose | None, str | None]] = {}
+
+    def dose(self, agent_id: str, patient: Patient) -> tuple[Dose | None, str | None]:
+        """The dose of the population's first regimen for this patient, or None and why there is none."""
+        population = patient.population
+        regimens = self.regimens[agent_id, population]
+        key: tuple[object, ...] = (agent_id, population, patient.age < 18)
+        if regimens and regimens[0].basis != "fixed":
+            key += (patient.weight_kg, patient.height_cm, patient.sex)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= self.MAX_ENTRIES:
+                self._memo.clear()
+            found = self._memo[key] = dose_from(regimens, self.kb.agents[agent_id], patient)
+        return found
+
+    def clear(self) -> None:
+        self._memo.clear()
 
 
 def _range(low: float, high: float) -> str:
@@ -283,9 +296,9 @@ __all__ = [
     "DoseJudgement",
     "DoseUnavailable",
     "compute_dose",
+    "DoseTable",
     "dose_for",
     "dose_from",
-    "dose_question_problems",
     "ideal_body_weight",
     "mosteller_bsa",
 ]

@@ -9,34 +9,49 @@ positively there by some rule). Loading is cached: the files do not change while
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .vocabulary import (
+    GRADES,
+    MANIFESTATIONS,
+    NO_MAXIMUM,
+    POSITIONS,
+    ActionCategory,
+    Diagnosis,
+    Grade,
+    LabName,
+    Manifestation,
+    Population,
+    Position,
+    Severity,
+    StepKind,
+)
+
+if TYPE_CHECKING:
+    from .dosing import DoseTable
+    from .recommend import Engine
+
+__all__ = [
+    "GRADES",
+    "MANIFESTATIONS",
+    "NO_MAXIMUM",
+    "POSITIONS",
+    "Grade",
+    "Manifestation",
+    "Population",
+    "Position",
+]
+
 DATA_DIR = Path(__file__).parent / "data"
 
-Population = Literal["adult", "juvenile"]
-Grade = Literal["recommended", "acceptable", "not_recommended", "unsafe"]
-GRADES: tuple[Grade, ...] = ("recommended", "acceptable", "not_recommended", "unsafe")
-Manifestation = Literal[
-    "skin",
-    "muscle",
-    "ild",
-    "rapidly_progressive_ild",
-    "calcinosis",
-    "dysphagia",
-    "skin_ulceration",
-    "major_organ",
-]
-MANIFESTATIONS: tuple[str, ...] = Manifestation.__args__  # type: ignore[attr-defined]
 # Features that make disease organ-threatening (reference answers on upadacitinib and on refractory DM):
 # they move a patient to the severe step.
 ORGAN_THREATENING: frozenset[str] = frozenset({"major_organ", "rapidly_progressive_ild", "skin_ulceration"})
-Position = Literal["first_line", "steroid_sparing", "refractory", "severe", "after_jak_failure"]
-POSITIONS: tuple[str, ...] = Position.__args__  # type: ignore[attr-defined]
 
 
 class Strict(BaseModel):
@@ -84,9 +99,6 @@ class Ceiling(Strict):
     amount: float = Field(gt=0)
     kind: Literal["maximum", "usual"]
     sources: tuple[str, ...] = Field(min_length=1)
-
-
-NO_MAXIMUM = "no maximum in the sources"
 
 
 class Regimen(Strict):
@@ -171,11 +183,11 @@ class Agent(Strict):
 class Action(Strict):
     id: str
     name: str
-    category: Literal["safety", "supportive", "escalation"]
+    category: ActionCategory
     why: str
     sources: tuple[str, ...]
     # The lab whose known result means this check has been done (e.g. check_iga <- labs.iga).
-    satisfied_by_lab: Literal["iga", "tb", "hepatitis"] | None = None
+    satisfied_by_lab: LabName | None = None
 
     kind: Literal["action"] = "action"
     faculty_notes: tuple[SourcedText, ...] = ()
@@ -197,7 +209,7 @@ class TagMonitoring(Strict):
 
 class Step(Strict):
     id: str
-    kind: Literal["first_line", "steroid_sparing", "refractory", "severe", "after_jak_failure", "supportive"]
+    kind: StepKind
     title: str
     summary: str
     agents: tuple[str, ...] = ()
@@ -232,18 +244,45 @@ class Pathway(Strict):
         wanted = set(option_ids)
         return tuple(s.id for s in self.steps if wanted & (set(s.agents) | set(s.actions)))
 
+    def layers(self) -> dict[str, int]:
+        """Layer of each step: the longest path (in transitions) from the entry step (the entry is 0).
+
+        The flowchart draws a step on its layer, and an ordering question keys an option by the layer of
+        the earliest step that teaches it: the order in which the pathway takes its steps."""
+        succ: dict[str, list[str]] = {s.id: [] for s in self.steps}
+        indeg = dict.fromkeys(succ, 0)
+        for t in self.transitions:
+            succ[t.from_].append(t.to)
+            indeg[t.to] += 1
+        order: list[str] = []
+        ready = [s for s in succ if indeg[s] == 0]
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for nxt in succ[node]:
+                indeg[nxt] -= 1
+                if indeg[nxt] == 0:
+                    ready.append(nxt)
+        layer = dict.fromkeys(succ, 0)
+        for node in order:  # topological order: longest path by relaxation
+            for nxt in succ[node]:
+                layer[nxt] = max(layer[nxt], layer[node] + 1)
+        # The entry is the only root of a valid pathway; keep it alone at the top in any case.
+        shift = layer[self.entry]
+        return {s: max(0, v - shift) if s != self.entry else 0 for s, v in layer.items()}
+
 
 class Condition(Strict):
     population: Population | None = None
     step: tuple[Position, ...] | None = None
     severe: bool | None = None
-    diagnosis: tuple[str, ...] | None = None
-    severity: tuple[Literal["mild", "moderate", "severe"], ...] | None = None
+    diagnosis: tuple[Diagnosis, ...] | None = None
+    severity: tuple[Severity, ...] | None = None
     manifestations_any: tuple[Manifestation, ...] | None = None
-    labs: dict[Literal["iga", "tb", "hepatitis"], tuple[str, ...]] | None = None
+    labs: dict[LabName, tuple[str, ...]] | None = None
     infections: bool | None = None
     cytopenias: bool | None = None
-    target: Literal["untried", "current", "failed", "tried"] | None = None
+    target: Literal["untried", "current", "failed", "tried", "not_current"] | None = None
     target_preferred: bool | None = None
     no_option_preferred: tuple[str, ...] | None = None
     failed_any: tuple[str, ...] | None = None
@@ -278,7 +317,7 @@ class Rule(Strict):
 #   not_established  "not recommended as established", "investigational", "not preferred"
 #   silent           the sources are silent; the app's stated conservative choice (source: conservative_choice)
 Strength = Literal["recommend", "alternative", "consider", "may", "not_established", "silent"]
-STRENGTHS: tuple[str, ...] = Strength.__args__  # type: ignore[attr-defined]
+STRENGTHS: tuple[str, ...] = get_args(Strength)
 ClaimKind = Literal[
     "recommendation",
     "dose",
@@ -372,6 +411,27 @@ class KnowledgeBase(Strict):
             if source is not None:
                 parts.append(f"[{source.label}]({source.url})" if source.url else source.label)
         return "; ".join(parts)
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        """The rules compiled for recommend(): built once per knowledge base, on first use."""
+        from .recommend import Engine  # recommend builds on this module
+
+        return Engine(self)
+
+    @functools.cached_property
+    def doses(self) -> DoseTable:
+        """Doses by agent, population, weight and height, memoised per knowledge base."""
+        from .dosing import DoseTable  # dosing builds on this module
+
+        return DoseTable(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> KnowledgeBase:
+        """A copy without the compiled rules and dose memo, which an update may invalidate."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("engine", None)
+        copy.__dict__.pop("doses", None)
+        return copy
 
     def expand(self, refs: Iterable[str]) -> frozenset[str]:
         """Agent/action ids from ids and ``tag:<tag>`` references."""

@@ -14,8 +14,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .cases import Case, DuplicateQuestionId
-from .dosing import dose_question_problems
-from .knowledge import load_knowledge_base
+from .ids import validation_context
+from .knowledge import KnowledgeBase
+from .questions import KIND_NAMES
 from .yamlsource import Loc, YamlSource, YamlSourceError, read_yaml
 
 
@@ -67,7 +68,7 @@ def _readable_loc(loc: Loc, source: YamlSource) -> list[str | int]:
     for part in loc:
         if isinstance(node, dict) and isinstance(part, str):
             if part not in node:
-                if part in {"next_step", "prerequisites", "monitoring", "dose", "reflection"}:
+                if part in KIND_NAMES:
                     continue
                 out.append(part)
                 node = None
@@ -91,7 +92,8 @@ def _message(error: dict[str, object]) -> str:
     elif error["type"] == "missing":
         msg = "required field is missing"
     elif error["type"] == "union_tag_invalid":
-        ctx: dict[str, object] = error.get("ctx") or {}  # type: ignore[assignment]
+        ctx = error.get("ctx")
+        ctx = ctx if isinstance(ctx, dict) else {}
         msg = f"unknown question kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     return msg
 
@@ -109,7 +111,7 @@ def validation_errors(exc: ValidationError, source: YamlSource, prefix: Loc = ()
     return errors
 
 
-def load_case(path: Path) -> tuple[LoadedCase | None, list[CaseError]]:
+def load_case(path: Path, kb: KnowledgeBase) -> tuple[LoadedCase | None, list[CaseError]]:
     """Load one case file: the case, or None and the reasons, each with its line."""
     try:
         source = read_yaml(path)
@@ -121,10 +123,10 @@ def load_case(path: Path) -> tuple[LoadedCase | None, list[CaseError]]:
         ]
     duplicates = duplicate_question_ids(source)
     try:
-        case = Case.model_validate(source.data)
+        case = Case.model_validate(source.data, context=validation_context(kb))
     except ValidationError as exc:
         return None, duplicates + validation_errors(exc, source)
-    errors = duplicates or check_story(case, source) or check_dose_questions(case, source)
+    errors = duplicates or check_story(case, source, kb) or check_questions(case, source, kb)
     if errors:
         return None, errors
     return LoadedCase(case, path, source), []
@@ -155,19 +157,24 @@ def duplicate_question_ids(source: YamlSource) -> list[CaseError]:
     return errors
 
 
-def check_dose_questions(case: Case, source: YamlSource) -> list[CaseError]:
-    """A dose question must have a sourced dose for the patient at its stage (else any number would score)."""
+def check_questions(case: Case, source: YamlSource, kb: KnowledgeBase) -> list[CaseError]:
+    """Questions that cannot be asked of the patient at their stage (e.g. a dose question without a
+    sourced dose, which would score any number): each kind says (``QuestionBase.load_problems``)."""
     errors = []
-    for loc, message in dose_question_problems(case, load_knowledge_base()):
-        line, column = source.position(loc)
-        errors.append(CaseError(source.path, line, column, message, format_loc(loc)))
+    patients = case.patients(kb)
+    for stage_index, stage in enumerate(case.stages):
+        for q_index, question in enumerate(stage.questions):
+            for loc, message in question.load_problems(patients[stage_index], kb):
+                where: list[str | int] = ["stages", stage_index, "questions", q_index, *loc]
+                line, column = source.position(where)
+                errors.append(CaseError(source.path, line, column, message, format_loc(where)))
     return errors
 
 
-def check_story(case: Case, source: YamlSource) -> list[CaseError]:
+def check_story(case: Case, source: YamlSource, kb: KnowledgeBase) -> list[CaseError]:
     """The patient must stay valid as each stage's changes are applied."""
     try:
-        case.patients()  # cached on the case: lint and the player reuse it
+        case.patients(kb)  # cached on the case: lint and the player reuse it
         return []
     except ValidationError:
         pass  # walk the stages again to say which one breaks the patient
@@ -176,7 +183,7 @@ def check_story(case: Case, source: YamlSource) -> list[CaseError]:
         if stage.changes is None:
             continue
         try:
-            patient = stage.changes.apply(patient)
+            patient = stage.changes.apply(patient, kb)
         except ValidationError as exc:
             loc: list[str | int] = ["stages", index, "changes"]
             line, column = source.position(loc)
@@ -228,11 +235,13 @@ class LibraryWatch:
     def __init__(
         self,
         folder: Path,
+        kb: KnowledgeBase,
         recheck_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         on_load: Callable[[Library], None] | None = None,
     ) -> None:
         self.folder = folder
+        self.kb = kb
         self.recheck_s = recheck_s
         self.clock = clock
         self.on_load = on_load
@@ -250,7 +259,7 @@ class LibraryWatch:
             files = _file_stamps(self.folder)
             self._stamp, self._checked = stamp, now
             if self._library is None or files != self._files:
-                self._library, self._files = load_library([self.folder]), files
+                self._library, self._files = load_library([self.folder], self.kb), files
                 if self.on_load is not None:
                     self.on_load(self._library)
             return self._library
@@ -275,17 +284,17 @@ def _file_stamps(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def load_library(paths: Iterable[Path]) -> Library:
+def load_library(paths: Iterable[Path], kb: KnowledgeBase) -> Library:
     """Load every case under ``paths``; bad files are reported and skipped, duplicates refused."""
     with gc_paused():
-        return _load_library(paths)
+        return _load_library(paths, kb)
 
 
-def _load_library(paths: Iterable[Path]) -> Library:
+def _load_library(paths: Iterable[Path], kb: KnowledgeBase) -> Library:
     library = Library()
     by_id: dict[str, list[LoadedCase]] = {}
     for path in case_files(paths):
-        loaded, errors = load_case(path)
+        loaded, errors = load_case(path, kb)
         library.errors.extend(errors)
         if loaded is not None:
             by_id.setdefault(loaded.case.id, []).append(loaded)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-from typing import Annotated, Literal
-
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,11 +12,12 @@ from pydantic import (
     model_validator,
 )
 
-from .knowledge import ORGAN_THREATENING, Manifestation, Population, load_knowledge_base
+from .ids import AgentId, did_you_mean, known_agent
+from .knowledge import ORGAN_THREATENING
 from .plausibility import Number, juvenile_diagnosis_problem, load_growth_limits
+from .vocabulary import Diagnosis, IgaResult, Manifestation, Population, ScreenResult, Severity, Sex
 
-Diagnosis = Literal["dermatomyositis", "juvenile_dermatomyositis", "polymyositis", "necrotizing_myopathy"]
-LabResult = Literal["negative", "positive", "unknown"]
+__all__ = ["CurrentAgent", "Diagnosis", "Labs", "Patient", "did_you_mean", "known_agent"]
 
 
 class PatientModel(BaseModel):
@@ -28,31 +25,26 @@ class PatientModel(BaseModel):
 
 
 class CurrentAgent(PatientModel):
-    agent: str
+    agent: AgentId
     months: Number = Field(default=0, ge=0, le=600)
-
-    @field_validator("agent")
-    @classmethod
-    def _known_agent(cls, value: str) -> str:
-        return known_agent(value)
 
 
 class Labs(PatientModel):
-    iga: Literal["normal", "deficient", "unknown"] = "unknown"
-    tb: LabResult = "unknown"
-    hepatitis: LabResult = "unknown"
+    iga: IgaResult = "unknown"
+    tb: ScreenResult = "unknown"
+    hepatitis: ScreenResult = "unknown"
 
 
 class Patient(PatientModel):
     age: Number = Field(ge=0, le=120, description="Years; under 18 with DM means JDM.")
-    sex: Literal["female", "male"] | None = None
+    sex: Sex | None = None
     weight_kg: Number = Field(gt=0, description="Plausible for the age (see logic/data/growth_limits.yaml).")
     height_cm: Number | None = Field(default=None, gt=0, description="Needed for mg/m² doses.")
     diagnosis: Diagnosis
     manifestations: tuple[Manifestation, ...] = ()
-    severity: Literal["mild", "moderate", "severe"] = "moderate"
+    severity: Severity = "moderate"
     current: tuple[CurrentAgent, ...] = ()
-    failed: tuple[Annotated[str, AfterValidator(known_agent)], ...] = ()
+    failed: tuple[AgentId, ...] = ()
     labs: Labs = Labs()
     infections: StrictBool = False
     cytopenias: StrictBool = False
@@ -126,19 +118,3 @@ class Patient(PatientModel):
     def severe(self) -> bool:
         """Severe or organ-threatening disease."""
         return self.severity == "severe" or not ORGAN_THREATENING.isdisjoint(self.manifestations)
-
-
-def known_agent(value: str) -> str:
-    agents = load_knowledge_base().agents
-    if value not in agents:
-        raise ValueError(f"unknown agent {value!r}{did_you_mean(value, agents)}")
-    return value
-
-
-def did_you_mean(value: str, choices: object) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or nothing."""
-    names = [str(c) for c in choices]  # type: ignore[attr-defined]
-    match = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
-    if not match:
-        match = [n for n in names if n.startswith(value[:4])][:1] if len(value) >= 4 else []
-    return f" (did you mean {match[0]!r}?)" if match else ""

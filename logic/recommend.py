@@ -7,23 +7,14 @@ per-option lists of predicates, so grading a patient is a few dictionary look-up
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .dosing import Dose, dose_from
-from .knowledge import (
-    Condition,
-    Grade,
-    KnowledgeBase,
-    Population,
-    Position,
-    Regimen,
-    Rule,
-    load_knowledge_base,
-)
+from .dosing import Dose
+from .knowledge import Condition, KnowledgeBase, Rule
 from .patient import Patient
 from .position import pathway_position
+from .vocabulary import STEP_KIND_LABELS, Grade, OptionKind, Population, Position
 
 DEFAULT_RULE = "not_indicated"
 
@@ -31,7 +22,7 @@ DEFAULT_RULE = "not_indicated"
 @dataclass(frozen=True, slots=True)
 class GradedOption:
     id: str
-    kind: str  # "agent" | "action"
+    kind: OptionKind
     name: str
     grade: Grade
     rule: str
@@ -125,7 +116,7 @@ class _CompiledRule:
     rule: Rule
     index: int
     patient_test: _PatientTest
-    target: str | None  # untried | current | failed | tried: the graded option's status
+    target: str | None  # untried | current | failed | tried | not_current: the graded option's status
     target_preferred: bool | None
 
 
@@ -202,66 +193,49 @@ def _always(f: _Facts) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Engine:
-    kb: KnowledgeBase
-    agent_rules: dict[str, tuple[_CompiledRule, ...]]
-    action_rules: dict[str, tuple[_CompiledRule, ...]]
-    rule_count: int
-    preferred_for: dict[str, frozenset[str]]
-    # Each agent's regimens by population (the first computes the dose).
-    regimens: dict[tuple[str, str], tuple[Regimen, ...]] = field(default_factory=dict)
-    # Doses memoised per (agent, population, under 18, and what the dose depends on): patients repeat them.
-    doses: dict[tuple[object, ...], tuple[Dose | None, str | None]] = field(default_factory=dict)
-
-
 _EMPTY: frozenset[str] = frozenset()
-_DOSE_CACHE_LIMIT = 65536
 
 
-@functools.cache
-def _engine() -> _Engine:
-    return compile_rules(load_knowledge_base())
+class Engine:
+    """A knowledge base's rules compiled into per-option predicate lists, and its monitoring memo.
+
+    One hangs off each knowledge base (``kb.engine``, built on first use), so grading follows the
+    knowledge base it is given and nothing is cached in a module global.
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        compiled = []
+        for index, rule in enumerate(kb.rules):
+            patient_test, target, preferred = _compile_condition(rule.when, kb)
+            compiled.append(
+                (kb.expand(rule.targets), _CompiledRule(rule, index, patient_test, target, preferred))
+            )
+
+        def rules_for(option: str) -> tuple[_CompiledRule, ...]:
+            return tuple(c for targets, c in compiled if option in targets)
+
+        self.agent_rules = {a: rules_for(a) for a in kb.agents}
+        self.action_rules = {a: rules_for(a) for a in kb.actions}
+        self.rule_count = len(compiled)
+        self.preferred_for = {a.id: frozenset(a.preferred_for) for a in kb.agents.values()}
+        self._monitoring: dict[frozenset[str], tuple[MonitoringAdvice, ...]] = {}
+
+    def monitoring(self, agent_ids: frozenset[str]) -> tuple[MonitoringAdvice, ...]:
+        """monitoring_for() these agents, memoised (the agents' order does not matter)."""
+        found = self._monitoring.get(agent_ids)
+        if found is None:
+            found = self._monitoring[agent_ids] = monitoring_for(sorted(agent_ids), self.kb)
+        return found
+
+    def clear_memo(self) -> None:
+        self._monitoring.clear()
 
 
-# Compiled rules of knowledge bases passed in explicitly, by identity (a kb is immutable).
-_COMPILED: dict[int, _Engine] = {}
-
-
-def _engine_for(kb: KnowledgeBase) -> _Engine:
-    engine = _COMPILED.get(id(kb))
-    if engine is None or engine.kb is not kb:
-        if len(_COMPILED) > 8:
-            _COMPILED.clear()
-        engine = _COMPILED[id(kb)] = compile_rules(kb)
-    return engine
-
-
-def compile_rules(kb: KnowledgeBase) -> _Engine:
-    compiled = []
-    for index, rule in enumerate(kb.rules):
-        patient_test, target, preferred = _compile_condition(rule.when, kb)
-        compiled.append(
-            (kb.expand(rule.targets), _CompiledRule(rule, index, patient_test, target, preferred))
-        )
-
-    def rules_for(option: str) -> tuple[_CompiledRule, ...]:
-        return tuple(c for targets, c in compiled if option in targets)
-
-    return _Engine(
-        kb=kb,
-        agent_rules={a: rules_for(a) for a in kb.agents},
-        action_rules={a: rules_for(a) for a in kb.actions},
-        rule_count=len(compiled),
-        preferred_for={a.id: frozenset(a.preferred_for) for a in kb.agents.values()},
-        regimens={(a.id, p): a.regimens_for(p) for a in kb.agents.values() for p in ("adult", "juvenile")},
-    )
-
-
-def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendation:
-    """Grade every agent and action in the formulary for this patient. Deterministic."""
-    engine = _engine() if kb is None else _engine_for(kb)
-    kb = engine.kb
+def recommend(patient: Patient, kb: KnowledgeBase) -> Recommendation:
+    """Grade every agent and action in ``kb``'s formulary for this patient, with doses from ``kb``."""
+    engine = kb.engine
+    doses = kb.doses
     position = pathway_position(patient, kb)
     facts = _Facts(
         patient=patient,
@@ -294,6 +268,10 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
                 elif target == "failed":
                     if option not in failed:
                         continue
+                elif target == "not_current":
+                    # A start or a restart: untried, or failed and stopped.
+                    if option in current:
+                        continue
                 elif option not in tried:
                     continue
             # target_preferred: the option suits one of the patient's manifestations (or must not).
@@ -313,7 +291,7 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
     for agent_id, rules in engine.agent_rules.items():
         agent = kb.agents[agent_id]
         rule = first_match(agent_id, rules)
-        dose, dose_note = _dose_for(engine, agent_id, patient)
+        dose, dose_note = doses.dose(agent_id, patient)
         prerequisites = _missing_prerequisites(agent.prerequisites, patient, kb)
         graded = _graded(agent_id, "agent", agent.name, rule, position, prerequisites, dose, dose_note)
         facts.grades[agent_id] = graded.grade
@@ -328,18 +306,16 @@ def recommend(patient: Patient, kb: KnowledgeBase | None = None) -> Recommendati
         population=patient.population,
         position=position,
         options=tuple(options),
-        monitoring=_monitoring_cached(frozenset(patient.current_ids))
-        if engine is _engine()
-        else monitoring_for(patient.current_ids, kb),
+        monitoring=engine.monitoring(frozenset(patient.current_ids)),
     )
 
 
 def _graded(
     option_id: str,
-    kind: str,
+    kind: OptionKind,
     name: str,
     rule: Rule | None,
-    position: str,
+    position: Position,
     prerequisites: tuple[str, ...] = (),
     dose: Dose | None = None,
     dose_note: str | None = None,
@@ -347,7 +323,7 @@ def _graded(
     if rule is None:
         grade: Grade = "not_recommended"
         rule_id, sources = DEFAULT_RULE, tuple[str, ...]()
-        why = f"Not indicated at this step ({position.replace('_', ' ')}) of the pathway for this patient."
+        why = f"Not indicated at this step ({STEP_KIND_LABELS[position]}) of the pathway for this patient."
     else:
         grade, rule_id, why, sources = rule.grade, rule.id, rule.why, rule.sources
     return GradedOption(option_id, kind, name, grade, rule_id, why, sources, prerequisites, dose, dose_note)
@@ -365,27 +341,9 @@ def _missing_prerequisites(
     return tuple(missing)
 
 
-def _dose_for(engine: _Engine, agent_id: str, patient: Patient) -> tuple[Dose | None, str | None]:
-    population = patient.population
-    regimens = engine.regimens[agent_id, population]
-    basis = regimens[0].basis if regimens else "fixed"
-    # The key holds only what the dose depends on, so fixed doses are shared by every patient.
-    key: tuple[object, ...] = (agent_id, population, patient.age < 18)
-    if basis != "fixed":
-        key += (patient.weight_kg, patient.height_cm, patient.sex)
-    found = engine.doses.get(key)
-    if found is None:
-        if len(engine.doses) > _DOSE_CACHE_LIMIT:
-            engine.doses.clear()
-        found = engine.doses[key] = dose_from(regimens, engine.kb.agents[agent_id], patient)
-    return found
-
-
-def monitoring_for(
-    agent_ids: tuple[str, ...] | list[str], kb: KnowledgeBase | None = None
-) -> tuple[MonitoringAdvice, ...]:
+def monitoring_for(agent_ids: Iterable[str], kb: KnowledgeBase) -> tuple[MonitoringAdvice, ...]:
     """What to monitor for a patient on these agents: each agent's (and its class's) items, plus response."""
-    kb = kb or load_knowledge_base()
+    agent_ids = tuple(agent_ids)
     reasons: dict[str, list[str]] = {}
     for agent_id in agent_ids:
         for item in kb.agents[agent_id].monitoring:
@@ -399,8 +357,3 @@ def monitoring_for(
         )
         for item, why in reasons.items()
     )
-
-
-@functools.lru_cache(maxsize=1024)
-def _monitoring_cached(agent_ids: frozenset[str]) -> tuple[MonitoringAdvice, ...]:
-    return monitoring_for(sorted(agent_ids))

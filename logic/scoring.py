@@ -1,66 +1,57 @@
 """Scoring: one function for the dashboard, the CLI and the tests.
 
-Per question, a credit between -1 and 1 times the question's points:
-- single choice: recommended 1, acceptable 0.5, not recommended 0, unsafe -0.5 (flagged);
-- multiple choice: each pick adds its credit (a best pick 1, acceptable 0.5, not recommended -0.5,
-  unsafe -1 and flagged), divided by the number of best picks, so missed and extra picks both cost;
-- select all (prerequisites, monitoring): (hits - extras) / items to select, at least 0;
-  missing a safety prerequisite is flagged;
-- dose: judged by the computed Dose (logic/dosing.py): within the range ± tolerance and never above
-  the sourced ceiling 1, within twice the tolerance 0.5, otherwise 0; above a maximum the sources
-  state, or more than 1.5× the top of the range, is unsafe (-0.5, flagged);
-- reflection: not scored.
-Stage and total scores are 0–100: the sum of points over the maximum, never below 0.
+Per question, a credit between -1 and 1 times the question's points; each kind marks its own answers
+(``logic/questions/<kind>.py`` says how). Stage and total scores are 0–100: the sum of points over the
+maximum, never below 0. A question that asks how sure the learner is carries the certainty (1-4) in its
+result, classified confident (3-4) or unsure against unsafe / wrong / right.
+
+A ``QuestionResult`` holds everything the feedback shows (the graded options and their reasons, the
+best answer, sources, faculty notes, the certainty): the page, the exports and the store read it and
+never derive the answer key again.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .cases import (
-    Case,
-    DoseQuestion,
-    MonitoringQuestion,
-    NextStepQuestion,
-    PrerequisitesQuestion,
+from .cases import Case
+from .keys import StagePlan, stage_plans
+from .knowledge import KnowledgeBase, SourcedText
+from .questions import (
+    CONFIDENT_FROM,
+    Answer,
+    GradedChoice,
     QuestionBase,
+    Verdict,
+    answer_certainty,
+    answer_value,
+    as_list,
+    with_certainty,
 )
-from .keys import AnswerKey, StagePlan, answer_key, stage_plans
-from .knowledge import Grade, SourcedText, load_knowledge_base
+from .vocabulary import SCORED_CATEGORIES, Calibration, Category, Outcome
 
-Answer = str | float | int | list[str] | tuple[str, ...] | None
+__all__ = [
+    "Answer",
+    "CaseScore",
+    "QuestionResult",
+    "Verdict",
+    "as_list",
+    "best_answers",
+    "percent",
+    "score_case",
+    "score_question",
+    "summarise",
+]
 
-SINGLE_CREDIT: dict[Grade, float] = {
-    "recommended": 1.0,
-    "acceptable": 0.5,
-    "not_recommended": 0.0,
-    "unsafe": -0.5,
+_CALIBRATION: dict[tuple[bool, Outcome], Calibration] = {
+    (True, "unsafe"): "confident_unsafe",
+    (True, "wrong"): "confident_wrong",
+    (True, "right"): "confident_right",
+    (False, "unsafe"): "unsure_unsafe",
+    (False, "wrong"): "unsure_wrong",
+    (False, "right"): "unsure_right",
 }
-MULTI_CREDIT: dict[Grade, float] = {
-    "recommended": 1.0,
-    "acceptable": 0.5,
-    "not_recommended": -0.5,
-    "unsafe": -1.0,
-}
-CATEGORY = {
-    "next_step": "escalation",
-    "prerequisites": "safety",
-    "dose": "dosing",
-    "monitoring": "monitoring",
-    "reflection": "reflection",
-}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One thing the learner chose (or should have), with its grade and reason."""
-
-    id: str
-    name: str
-    grade: str  # a Grade, or "correct" / "missed" / "extra" for select-all items
-    why: str
 
 
 @dataclass(frozen=True)
@@ -68,30 +59,49 @@ class QuestionResult:
     question_id: str
     stage_index: int
     kind: str
-    category: str
-    answer: Answer
+    category: Category
+    answer: Answer  # the answer itself, without its certainty
     credit: float  # -1..1
     points: float
     max_points: float
     unsafe: bool
-    verdicts: tuple[Verdict, ...]
+    verdicts: tuple[Verdict, ...]  # what the learner chose (or missed), each with its grade and reason
+    graded: tuple[GradedChoice, ...]  # the answer key: every option offered, graded, with its reason
     best: tuple[str, ...]
     best_text: str
     why: str
     sources: tuple[str, ...]
     faculty_notes: tuple[SourcedText, ...]
     discussion: str | None = None
+    certainty: int | None = None  # 1-4, when the question asked how sure the learner was
+    outcome: Outcome = "wrong"  # unsafe; right (full credit, or what the kind counts as right); wrong
 
     @property
     def scored(self) -> bool:
         return self.max_points > 0
+
+    @property
+    def confident(self) -> bool | None:
+        return None if self.certainty is None else self.certainty >= CONFIDENT_FROM
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """Certainty against outcome, e.g. "confident_unsafe" (the worst result); None without a certainty."""
+        if self.certainty is None:
+            return None
+        return _CALIBRATION[(self.certainty >= CONFIDENT_FROM, self.outcome)]
+
+    @property
+    def stored_answer(self) -> Answer:
+        """The answer as it is kept (with its certainty when the question asked for one)."""
+        return self.answer if self.certainty is None else with_certainty(self.answer, self.certainty)
 
 
 @dataclass(frozen=True)
 class CaseScore:
     results: tuple[QuestionResult, ...]
     stage_scores: tuple[float | None, ...]
-    category_scores: dict[str, float]
+    category_scores: dict[Category, float]
     total: float
     unsafe: tuple[str, ...] = field(default=())
 
@@ -101,6 +111,11 @@ class CaseScore:
                 return r
         raise KeyError(question_id)
 
+    @property
+    def confident_unsafe(self) -> tuple[str, ...]:
+        """Questions answered unsafely with certainty 3-4: the worst result a learner can get."""
+        return tuple(r.question_id for r in self.results if r.calibration == "confident_unsafe")
+
 
 def percent(results: list[QuestionResult] | tuple[QuestionResult, ...]) -> float | None:
     maximum = sum(r.max_points for r in results)
@@ -109,19 +124,7 @@ def percent(results: list[QuestionResult] | tuple[QuestionResult, ...]) -> float
     return round(100 * max(0.0, sum(r.points for r in results)) / maximum, 1)
 
 
-def as_list(answer: Answer) -> list[str]:
-    """An answer as a list of choice ids (a single choice, several, or none)."""
-    if answer is None:
-        return []
-    if isinstance(answer, str):
-        return [answer]
-    if isinstance(answer, list | tuple):
-        return [str(a) for a in answer]
-    return [str(answer)]
-
-
-def _notes(ids: list[str] | tuple[str, ...]) -> tuple[SourcedText, ...]:
-    kb = load_knowledge_base()
+def _notes(ids: tuple[str, ...], kb: KnowledgeBase) -> tuple[SourcedText, ...]:
     notes: dict[str, SourcedText] = {}
     for option_id in ids:
         if option_id in kb.agents or option_id in kb.actions:
@@ -131,156 +134,48 @@ def _notes(ids: list[str] | tuple[str, ...]) -> tuple[SourcedText, ...]:
 
 
 def score_question(
-    question: QuestionBase, stage_index: int, plan: StagePlan, answer: Answer
+    question: QuestionBase, stage_index: int, plan: StagePlan, answer: Answer, kb: KnowledgeBase
 ) -> QuestionResult:
-    kb = load_knowledge_base()
-    key = answer_key(question, plan)
-    weight = question.points
-    best_text = ", ".join(kb.name(b) for b in key.best)
-    common = {
-        "question_id": question.id,
-        "stage_index": stage_index,
-        "kind": key.kind,
-        "category": CATEGORY[key.kind],
-        "answer": answer,
-        "best": key.best,
-        "why": key.why,
-        "sources": key.sources,
-    }
-    if isinstance(question, NextStepQuestion):
-        chosen = [c for c in as_list(answer) if c in key.graded]
-        verdicts = tuple(Verdict(c, kb.name(c), key.graded[c].grade, key.graded[c].why) for c in chosen)
-        unsafe = any(v.grade == "unsafe" for v in verdicts)
-        if question.multiple:
-            credit = sum(1.0 if c in key.best else MULTI_CREDIT[key.graded[c].grade] for c in chosen)
-            credit = max(-1.0, min(1.0, credit / max(1, len(key.best))))
-        else:
-            credit = 0.0
-            if chosen:
-                c = chosen[0]
-                credit = 1.0 if c in key.best else SINGLE_CREDIT[key.graded[c].grade]
-        return QuestionResult(
-            **common,  # type: ignore[arg-type]
-            credit=credit,
-            points=round(credit * weight, 4),
-            max_points=weight,
-            unsafe=unsafe,
-            verdicts=verdicts,
-            best_text=best_text,
-            faculty_notes=_notes(list(dict.fromkeys([*chosen, *key.best]))),
-        )
-    if isinstance(question, PrerequisitesQuestion | MonitoringQuestion):
-        return _score_select_all(question, key, common, as_list(answer), weight, best_text)
-    if isinstance(question, DoseQuestion):
-        return _score_dose(question, key, common, answer, weight)
-    discussion = getattr(question, "discussion", None)
+    """Key the question for the stage's patient and mark the answer against it."""
+    key = question.answer_key(plan, kb)
+    value = answer_value(answer)
+    marking = question.mark(key, value, kb)
+    scored = question.scored and marking.scored
+    weight = question.points if scored else 0.0
+    credit = marking.credit if scored else 0.0
     return QuestionResult(
-        **common,  # type: ignore[arg-type]
-        credit=0.0,
-        points=0.0,
-        max_points=0.0,
-        unsafe=False,
-        verdicts=(),
-        best_text="",
-        faculty_notes=(),
-        discussion=discussion,
-    )
-
-
-def _score_select_all(
-    question: PrerequisitesQuestion | MonitoringQuestion,
-    key: AnswerKey,
-    common: dict[str, object],
-    chosen: list[str],
-    weight: float,
-    best_text: str,
-) -> QuestionResult:
-    kb = load_knowledge_base()
-    selected = [c for c in dict.fromkeys(chosen) if c in question.options]
-    hits = [c for c in selected if c in key.correct]
-    extras = [c for c in selected if c not in key.correct]
-    missed = [c for c in question.options if c in key.correct and c not in selected]
-    if key.correct:
-        credit = max(0.0, (len(hits) - len(extras)) / len(key.correct))
-    else:
-        credit = 0.0 if extras else 1.0
-
-    def reason(item: str) -> str:
-        if item in kb.actions:
-            return kb.actions[item].why
-        return kb.monitoring[item].label
-
-    verdicts = (
-        *(Verdict(c, kb.name(c), "correct", reason(c)) for c in hits),
-        *(Verdict(c, kb.name(c), "missed", reason(c)) for c in missed),
-        *(Verdict(c, kb.name(c), "extra", "Not needed for this patient now.") for c in extras),
-    )
-    agent = getattr(question, "agent", None)
-    return QuestionResult(
-        **common,  # type: ignore[arg-type]
+        question_id=question.id,
+        stage_index=stage_index,
+        kind=key.kind,
+        category=question.category,
+        answer=value,
         credit=credit,
         points=round(credit * weight, 4),
         max_points=weight,
-        # Skipping a safety check before a start is what a learner must not do: flag it.
-        unsafe=isinstance(question, PrerequisitesQuestion) and bool(missed),
-        verdicts=verdicts,
-        best_text=best_text or "none",
-        faculty_notes=_notes([agent] if agent else []),
-    )
-
-
-def _score_dose(
-    question: DoseQuestion, key: AnswerKey, common: dict[str, object], answer: Answer, weight: float
-) -> QuestionResult:
-    kb = load_knowledge_base()
-    dose = key.dose
-    value: float | None = None
-    if isinstance(answer, int | float) and not isinstance(answer, bool):
-        value = float(answer)
-    elif isinstance(answer, str):
-        try:
-            value = float(answer.strip())
-        except ValueError:
-            value = None
-    if value is not None and not math.isfinite(value):
-        value = None
-    if dose is None:
-        # Validation refuses a dose question the logic cannot key; if one gets here, it is not scored.
-        best_text, why, credit, unsafe, verdict, weight = (
-            "no dose in the sources",
-            key.why,
-            0.0,
-            False,
-            "acceptable",
-            0.0,
-        )
-    else:
-        best_text = dose.text
-        why = f"{kb.name(question.agent)}: {dose.text}; {dose.regimen.schedule}; {dose.ceiling_text}."
-        judged = dose.judge(value, question.tolerance)
-        credit, unsafe, verdict = judged.credit, judged.unsafe, judged.grade
-        if value is not None and judged.credit < 1:
-            why = f"{judged.reason} {why}"
-    shown = "no answer" if value is None else f"{value:g} {dose.unit if dose else ''}".strip()
-    return QuestionResult(
-        **common,  # type: ignore[arg-type]
-        credit=credit,
-        points=round(credit * weight, 4),
-        max_points=weight,
-        unsafe=unsafe,
-        verdicts=(Verdict(str(value), shown, verdict, why),),
-        best_text=best_text,
-        faculty_notes=_notes([question.agent]),
+        unsafe=marking.unsafe,
+        verdicts=marking.verdicts,
+        graded=tuple(key.graded.values()),
+        best=key.best,
+        best_text=marking.best_text,
+        why=marking.why,
+        sources=key.sources,
+        faculty_notes=_notes(marking.note_options, kb),
+        discussion=marking.discussion,
+        certainty=answer_certainty(answer) if question.asks_certainty else None,
+        outcome="unsafe" if marking.unsafe else "right" if credit >= question.right_from else "wrong",
     )
 
 
 def score_case(
-    case: Case, answers: Mapping[str, Answer], plans: tuple[StagePlan, ...] | None = None
+    case: Case,
+    answers: Mapping[str, Answer],
+    kb: KnowledgeBase,
+    plans: tuple[StagePlan, ...] | None = None,
 ) -> CaseScore:
     """Score every question of a case; unanswered questions score 0."""
-    plans = plans or stage_plans(case)
+    plans = plans or stage_plans(case, kb)
     results = tuple(
-        score_question(question, index, plans[index], answers.get(question.id))
+        score_question(question, index, plans[index], answers.get(question.id), kb)
         for index, question in case.questions()
     )
     return summarise(results, len(case.stages))
@@ -299,8 +194,8 @@ def summarise(
         else None
         for i in range(n_stages)
     )
-    categories: dict[str, float] = {}
-    for category in ("escalation", "safety", "dosing", "monitoring"):
+    categories: dict[Category, float] = {}
+    for category in SCORED_CATEGORIES:
         value = percent([r for r in results if r.category == category])
         if value is not None:
             categories[category] = value
@@ -313,20 +208,10 @@ def summarise(
     )
 
 
-def best_answers(case: Case) -> dict[str, Answer]:
+def best_answers(case: Case, kb: KnowledgeBase) -> dict[str, Answer]:
     """The logic's own answers: replaying them scores 100."""
-    plans = stage_plans(case)
-    answers: dict[str, Answer] = {}
-    for index, question in case.questions():
-        key = answer_key(question, plans[index])
-        if isinstance(question, NextStepQuestion):
-            answers[question.id] = (
-                list(key.best) if question.multiple else (key.best[0] if key.best else None)
-            )
-        elif isinstance(question, PrerequisitesQuestion | MonitoringQuestion):
-            answers[question.id] = sorted(key.correct)
-        elif isinstance(question, DoseQuestion):
-            answers[question.id] = None if key.dose is None else round((key.dose.low + key.dose.high) / 2, 2)
-        else:
-            answers[question.id] = "reflection"
-    return answers
+    plans = stage_plans(case, kb)
+    return {
+        question.id: question.best_answer(question.answer_key(plans[index], kb))
+        for index, question in case.questions()
+    }

@@ -12,8 +12,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth
 from dashboard.store import Store
 from logic import best_answers, load_library
+from tests.context import KB
 
 from .conftest import S2, S2_FILE, app_text, sign_in, sign_in_faculty, sign_up
+from .drive import with_certainties
 from .test_player_page import answer_stage
 from .test_progress_page import to_player
 
@@ -158,11 +160,11 @@ def test_a_learner_cannot_open_a_faculty_page_by_url_or_forged_state(
 
 
 def test_a_learner_never_sees_another_learners_attempt(app: Callable[[], AppTest]) -> None:
-    case = load_library([S2_FILE]).cases[S2].case
+    case = load_library([S2_FILE], KB).cases[S2].case
     ada = started(app)
     sign_up(ada, "Ada")
     to_player(ada)
-    answer_stage(ada, case, 0, best_answers(case))
+    answer_stage(ada, case, 0, with_certainties(case, best_answers(case, KB)))
     bob = started(app)
     sign_up(bob, "Bob")
     bob.query_params["attempt"] = "1"  # no such parameter opens anything
@@ -235,10 +237,10 @@ def test_oidc_faculty_are_the_listed_emails(
 
 
 def test_an_oidc_learner_saves_under_their_own_identity(app: Callable[[], AppTest]) -> None:
-    case = load_library([S2_FILE]).cases[S2].case
+    case = load_library([S2_FILE], KB).cases[S2].case
     at = oidc(app, "student@example.org")
     to_player(at)
-    answer_stage(at, case, 0, best_answers(case))
+    answer_stage(at, case, 0, with_certainties(case, best_answers(case, KB)))
     again = oidc(app, "Student@Example.org")  # another browser, the same account
     to_player(again)
     assert "Submit stage 2" in [b.label for b in again.button]

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.context import KB
+
 from .conftest import REPO, S2, S2_FILE
 from .test_player_page import open_player
 
@@ -72,7 +74,7 @@ def test_the_library_watch_reloads_on_a_new_file_at_once_and_on_an_edit_within_t
 
     shutil.copy(S2_FILE, tmp_path / "a.yaml")
     now = [1000.0]
-    watch = LibraryWatch(tmp_path, recheck_s=10.0, clock=lambda: now[0])
+    watch = LibraryWatch(tmp_path, KB, recheck_s=10.0, clock=lambda: now[0])
     first = watch.library()
     assert list(first.cases) == [S2]
     assert watch.library() is first

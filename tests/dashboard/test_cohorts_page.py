@@ -12,9 +12,11 @@ from dashboard import auth
 from dashboard.common import get_store, plain
 from dashboard.store import Store
 from logic import best_answers, load_library
+from tests.context import KB
 from tests.logic.test_markdown import active_content, gfm_autolinks, rendered
 
 from .conftest import S2, S2_FILE, sign_in_faculty, sign_up
+from .drive import with_certainties
 from .test_auth_pages import PASSCODE, open_page, started
 from .test_player_page import answer_stage
 from .test_progress_page import to_player
@@ -73,7 +75,7 @@ def test_attempts_count_in_the_cohort_chosen_in_the_sidebar(
     faculty: AppTest, app: Callable[[], AppTest]
 ) -> None:
     year4, nurses = create(faculty, "Year 4"), create(faculty, "Nurses")
-    case = load_library([S2_FILE]).cases[S2].case
+    case = load_library([S2_FILE], KB).cases[S2].case
     learner = started(app)
     sign_up(learner, "Ada")
     for code in (year4, nurses):
@@ -85,7 +87,7 @@ def test_attempts_count_in_the_cohort_chosen_in_the_sidebar(
     learner.sidebar.selectbox(key=auth.COHORT_KEY).set_value(cohorts["Year 4"]).run()
     to_player(learner)
     for i in range(len(case.stages)):
-        answer_stage(learner, case, i, best_answers(case))
+        answer_stage(learner, case, i, with_certainties(case, best_answers(case, KB)))
     assert store().class_summary(S2, cohorts["Year 4"]) == [100]
     assert store().class_summary(S2, cohorts["Nurses"]) == []
     learner_id = store().find_learners("Ada")[0].id

@@ -9,19 +9,17 @@ from dashboard.figures import (
     BOX_W,
     CURRENT_WIDTH,
     KIND_COLOURS,
-    NO_DOSE,
     layout_pathway,
     pathway_figure,
     score_breakdown_figure,
     selected_node,
     step_hover,
-    step_layers,
     trend_figure,
 )
-from logic import load_knowledge_base
 from logic.cases import Series
+from logic.vocabulary import NO_DOSE
+from tests.context import KB
 
-KB = load_knowledge_base()
 PATHWAYS = sorted(KB.pathways)
 
 
@@ -44,7 +42,7 @@ def _shape(fig, name):
 @pytest.mark.parametrize("pid", PATHWAYS)
 def test_one_node_per_step_with_ids_in_customdata(pid):
     pathway = KB.pathways[pid]
-    trace = _steps_trace(pathway_figure(pathway))
+    trace = _steps_trace(pathway_figure(pathway, KB))
     assert len(trace.x) == len(pathway.steps)
     assert list(trace.customdata) == [s.id for s in pathway.steps]
     assert [t.replace("<br>", " ") for t in trace.text] == [s.title for s in pathway.steps]
@@ -53,7 +51,7 @@ def test_one_node_per_step_with_ids_in_customdata(pid):
 @pytest.mark.parametrize("pid", PATHWAYS)
 def test_one_arrow_and_one_label_per_transition(pid):
     pathway = KB.pathways[pid]
-    fig = pathway_figure(pathway)
+    fig = pathway_figure(pathway, KB)
     arrows, labels = _arrows(fig), _labels(fig)
     assert len(arrows) == len(pathway.transitions)
     assert all(a.showarrow for a in arrows)
@@ -65,7 +63,7 @@ def test_one_arrow_and_one_label_per_transition(pid):
 @pytest.mark.parametrize("pid", PATHWAYS)
 def test_nodes_coloured_by_kind_with_a_key(pid):
     pathway = KB.pathways[pid]
-    fig = pathway_figure(pathway)
+    fig = pathway_figure(pathway, KB)
     assert list(_steps_trace(fig).marker.color) == [KIND_COLOURS[s.kind] for s in pathway.steps]
     for step in pathway.steps:
         assert _shape(fig, f"box:{step.id}").fillcolor == KIND_COLOURS[step.kind]
@@ -75,9 +73,10 @@ def test_nodes_coloured_by_kind_with_a_key(pid):
 
 def test_highlights_change_the_styling():
     pathway = KB.pathways["adult"]
-    plain = pathway_figure(pathway)
+    plain = pathway_figure(pathway, KB)
     fig = pathway_figure(
         pathway,
+        KB,
         current_step="refractory",
         learner_steps=["steroid_sparing", "refractory"],
         recommended_steps=["severe"],
@@ -101,13 +100,13 @@ def test_highlights_change_the_styling():
     plain_badges = {t.name: t for t in plain.data}
     assert list(plain_badges["Your choice"].customdata) == [None]
     # Unknown ids are ignored, never an error.
-    pathway_figure(pathway, current_step="nope", learner_steps=["nope"], selected_step="nope")
+    pathway_figure(pathway, KB, current_step="nope", learner_steps=["nope"], selected_step="nope")
 
 
 @pytest.mark.parametrize("pid", PATHWAYS)
 def test_layers_entry_on_top_and_every_transition_goes_down(pid):
     pathway = KB.pathways[pid]
-    layers = step_layers(pathway)
+    layers = pathway.layers()
     assert layers[pathway.entry] == 0
     assert all(v > 0 for s, v in layers.items() if s != pathway.entry)
     lay = layout_pathway(pathway)
@@ -150,15 +149,15 @@ def test_layout_keeps_nodes_apart_and_edges_out_of_other_boxes(pid):
 
 def test_hover_lists_agents_with_regimen_labels_or_no_dose():
     adult, jdm = KB.pathways["adult"], KB.pathways["juvenile"]
-    text = step_hover(adult, "first_line")
+    text = step_hover(adult, "first_line", KB)
     assert "Prednisone" in text and KB.agents["prednisone"].regimens_for("adult")[0].label in text.replace(
         "<br>   ", " "
     )
     # No JDM prednisone dose in the sources: the hover says so.
-    jdm_text = step_hover(jdm, "first_line")
+    jdm_text = step_hover(jdm, "first_line", KB)
     assert f"Prednisone: <i>{NO_DOSE}</i>" in jdm_text
-    fig = pathway_figure(adult)
-    assert list(_steps_trace(fig).hovertext) == [step_hover(adult, s.id) for s in adult.steps]
+    fig = pathway_figure(adult, KB)
+    assert list(_steps_trace(fig).hovertext) == [step_hover(adult, s.id, KB) for s in adult.steps]
 
 
 def test_selected_node_reads_the_streamlit_selection_state():

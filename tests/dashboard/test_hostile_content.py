@@ -20,6 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.export import to_markdown, to_notebook_json
 from logic import best_answers, load_library, score_case
+from tests.context import KB
+from tests.dashboard.drive import with_certainties
 from tests.logic.test_markdown import active_content
 
 from .conftest import S2_FILE, walk
@@ -115,9 +117,10 @@ def test_player_renders_a_hostile_case_inert_through_to_the_end(
 ) -> None:
     at = open_player(app, hostile)
     assert assert_inert(at) >= 4
-    case = load_library([tmp_path]).cases[hostile].case
-    answers = best_answers(case)
+    case = load_library([tmp_path], KB).cases[hostile].case
+    answers = best_answers(case, KB)
     answers["reflect"] = "[mine](javascript:alert(1)) ![me](https://evil.example/me.png)"
+    answers = with_certainties(case, answers)
     for i in range(len(case.stages)):
         answer_stage(at, case, i, answers)
         assert assert_inert(at) >= 4
@@ -161,14 +164,14 @@ def test_a_case_link_from_the_url_is_never_rendered_as_markdown(
 
 def test_exports_carry_no_active_content(tmp_path: Path) -> None:
     hostile_case(tmp_path)
-    case = load_library([tmp_path]).cases["hostile"].case
-    answers = best_answers(case)
+    case = load_library([tmp_path], KB).cases["hostile"].case
+    answers = best_answers(case, KB)
     answers["reflect"] = "[mine](javascript:alert(1)) <img src=https://evil.example/me.png>"
-    score = score_case(case, answers)
-    markdown = to_markdown(case, answers, score)
+    score = score_case(case, answers, KB)
+    markdown = to_markdown(case, answers, score, KB)
     assert active_content(markdown) == [], [a for a in active_content(markdown)]
     assert "g/course" in markdown
-    cells = json.loads(to_notebook_json(case, answers, score))["cells"]
+    cells = json.loads(to_notebook_json(case, answers, score, KB))["cells"]
     for cell in cells:
         source = "".join(cell["source"])
         assert active_content(source) == [], source

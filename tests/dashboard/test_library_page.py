@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import catalogue
 from logic import load_library
+from tests.context import KB
 
 from .conftest import REPO, S2, S2_FILE, app_text, sign_in_faculty
 from .test_auth_pages import PASSCODE
@@ -34,7 +35,7 @@ def test_library_page_loads_with_every_case(app: Callable[[], AppTest]) -> None:
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Case library"
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     titles = {s.value for s in at.subheader}
     assert {lc.case.title for lc in library.cases.values()} <= titles
     assert len([b for b in at.button if b.label == "Open in the player"]) == len(library.cases)
@@ -43,7 +44,7 @@ def test_library_page_loads_with_every_case(app: Callable[[], AppTest]) -> None:
 def test_library_search_and_filters(app: Callable[[], AppTest]) -> None:
     at = app()
     at.run()
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     at.text_input(key="lib_search").input("immunosuppression").run()
     titles = {s.value for s in at.subheader}
     assert library.cases[S2].case.title in titles
@@ -79,7 +80,7 @@ def faculty_library(app: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch)
 def test_bad_case_file_is_listed_and_the_good_one_still_opens(
     app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    library = load_library([tmp_cases])
+    library = load_library([tmp_cases], KB)
     assert list(library.cases) == [S2]
     (error,) = [e for e in library.errors if e.path.name == "broken.yaml"]
     assert error.line == 5  # difficulty: impossible
@@ -100,7 +101,7 @@ def test_bad_case_file_is_listed_and_the_good_one_still_opens(
 
 
 def test_deep_link_on_the_root_url_opens_the_player(app: Callable[[], AppTest]) -> None:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     for case_id in (S2, sorted(library.cases)[-1]):
         at = app()
         at.query_params["case"] = case_id
@@ -134,12 +135,12 @@ def test_load_errors_name_files_relative_to_the_cases_folder(
         line.startswith(f"copy.yaml:1:5: id: case id '{S2}' is also used by {S2_FILE.name}:1")
         for line in lines
     )
-    assert catalogue.error_lines(load_library([tmp_cases]).errors, tmp_cases) == lines
+    assert catalogue.error_lines(load_library([tmp_cases], KB).errors, tmp_cases) == lines
 
 
 def test_load_errors_outside_the_cases_folder_show_the_file_name_only(tmp_path: Path) -> None:
     (tmp_path / "elsewhere.yaml").write_text("id: [unclosed\n")
-    errors = load_library([tmp_path / "elsewhere.yaml"]).errors
+    errors = load_library([tmp_path / "elsewhere.yaml"], KB).errors
     assert catalogue.error_lines(errors, tmp_path / "cases") == [
         f"elsewhere.yaml:{errors[0].line}:{errors[0].column}: {errors[0].message}"
     ]
@@ -152,4 +153,4 @@ def test_load_errors_are_shown_only_to_faculty(app: Callable[[], AppTest], tmp_c
     assert not at.exception, at.exception
     assert "broken.yaml" not in app_text(at)
     assert not [e for e in at.expander if "could not be loaded" in e.label]
-    assert [s.value for s in at.subheader] == [load_library([tmp_cases]).cases[S2].case.title]
+    assert [s.value for s in at.subheader] == [load_library([tmp_cases], KB).cases[S2].case.title]

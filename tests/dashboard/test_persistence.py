@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from dashboard import persistence
-from dashboard import player_state as ps
+from dashboard.player import progress as ps
+from dashboard.player.results import score_progress
 from dashboard.store import Store
-from logic import best_answers, load_case, score_case
+from logic import best_answers, load_case, score_case, stage_plans
 from logic.cases import Case
+from tests.context import KB
 
 from .conftest import learner as new_learner
 
@@ -20,17 +22,22 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def case() -> Case:
-    loaded, _ = load_case(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml")
+    loaded, _ = load_case(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml", KB)
     assert loaded is not None
     return loaded.case
 
 
+def submitted_score(progress: dict, case: Case):  # type: ignore[no-untyped-def,type-arg]
+    """The player's own score of what was submitted (the store saves it, never re-scores)."""
+    return score_progress(case, progress, stage_plans(case, KB), KB)
+
+
 def play(progress: dict, store: Store, case: Case, stages: int) -> None:  # type: ignore[type-arg]
-    answers = best_answers(case)
+    answers = best_answers(case, KB)
     for i in range(stages):
         stage = {q.id: answers[q.id] for q in case.stages[i].questions}
         assert ps.submit_stage(progress, len(case.stages), i, stage)
-        assert persistence.record_submit(progress, store, case) is None
+        assert persistence.record_submit(progress, store, case, submitted_score(progress, case)) is None
 
 
 def test_a_case_resumes_where_it_was_left(store: Store, case: Case) -> None:
@@ -53,7 +60,7 @@ def test_completing_a_case_saves_its_score(store: Store, case: Case) -> None:
     play(progress, store, case, len(case.stages))
     [row] = store.progress(learner)
     assert row.completed == 1
-    assert row.best_total == score_case(case, best_answers(case)).total == 100
+    assert row.best_total == score_case(case, best_answers(case, KB), KB).total == 100
     assert store.class_summary(case.id) == [100]
     fresh = ps.new_progress()  # a completed attempt is not resumed: the next visit starts afresh
     persistence.resume(fresh, store, learner, case.id)
@@ -62,12 +69,12 @@ def test_completing_a_case_saves_its_score(store: Store, case: Case) -> None:
 
 def test_progress_played_before_naming_oneself_is_kept(store: Store, case: Case) -> None:
     progress = ps.new_progress()
-    answers = best_answers(case)
+    answers = best_answers(case, KB)
     ps.submit_stage(progress, len(case.stages), 0, {q.id: answers[q.id] for q in case.stages[0].questions})
     learner = new_learner(store, "Ada")
     persistence.resume(progress, store, learner, case.id)
     assert progress["submitted"] == [0]  # the session's answers are not replaced by an empty attempt
-    persistence.record_submit(progress, store, case)
+    persistence.record_submit(progress, store, case, submitted_score(progress, case))
     assert store.attempt(progress[persistence.DB_ATTEMPT]).stages_submitted == 1
 
 
@@ -104,7 +111,7 @@ def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> N
     ps.submit_stage(
         progress, len(case.stages), 0, dict.fromkeys((q.id for q in case.stages[0].questions), "x")
     )
-    message = persistence.record_submit(progress, store, case)
+    message = persistence.record_submit(progress, store, case, submitted_score(progress, case))
     assert message is not None and message.startswith("This stage could not be saved just now.")
     assert "Error" not in message and "gone.db" not in message  # no exception names or paths
     assert progress["submitted"] == [0]  # the learner keeps playing
@@ -134,7 +141,7 @@ def test_each_submitted_answer_is_recorded_once_with_its_grade_time_and_case_ver
     attempt = store.attempt(progress[persistence.DB_ATTEMPT])
     assert (attempt.cohort_id, attempt.case_hash) == (cohort.id, digest)
     rows = store.answers(attempt.id)
-    expected = score_case(case, best_answers(case))
+    expected = score_case(case, best_answers(case, KB), KB)
     stage_two = [q.id for i, q in case.questions() if i < 2]
     assert [r.question_id for r in rows] == stage_two  # one each, though stage 1 was saved twice
     for row in rows:
@@ -151,38 +158,38 @@ def test_each_submitted_answer_is_recorded_once_with_its_grade_time_and_case_ver
             result.max_points,
             result.unsafe,
         )
-        assert row.answer == best_answers(case)[row.question_id]
+        assert row.answer == best_answers(case, KB)[row.question_id]
         assert row.certainty is None  # no question of this case asks for it
         assert row.seconds == (42.5 if row.stage_index == 0 else 10.0)
         assert row.grade in ("recommended", "correct") or result.max_points == 0
 
 
 def play_stage(progress: dict, store: Store, case: Case, i: int) -> None:  # type: ignore[type-arg]
-    answers = best_answers(case)
+    answers = best_answers(case, KB)
     assert ps.submit_stage(
         progress, len(case.stages), i, {q.id: answers[q.id] for q in case.stages[i].questions}
     )
-    assert persistence.record_submit(progress, store, case) is None
+    assert persistence.record_submit(progress, store, case, submitted_score(progress, case)) is None
 
 
 def test_a_wrong_single_choice_is_recorded_with_its_grade(store: Store, case: Case) -> None:
     learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)
-    answers = dict(best_answers(case))
+    answers = dict(best_answers(case, KB))
     answers["next-agent"] = "rituximab"
     stage = {q.id: answers[q.id] for q in case.stages[0].questions}
     ps.submit_stage(progress, len(case.stages), 0, stage)
-    persistence.record_submit(progress, store, case)
+    persistence.record_submit(progress, store, case, submitted_score(progress, case))
     [row] = [r for r in store.answers(progress[persistence.DB_ATTEMPT]) if r.question_id == "next-agent"]
-    graded = score_case(case, answers).result("next-agent")
+    graded = score_case(case, answers, KB).result("next-agent")
     assert row.answer == "rituximab" and row.grade == graded.verdicts[0].grade != "recommended"
     assert row.verdicts == [{"id": "rituximab", "grade": graded.verdicts[0].grade}]
     assert row.points == graded.points < row.max_points
 
 
 def test_certainty_is_taken_from_the_scoring_result_when_present(case: Case) -> None:
-    result = score_case(case, best_answers(case)).results[0]
+    result = score_case(case, best_answers(case, KB), KB).results[0]
     assert persistence.answer_input(result, 3.0).certainty is None
     sure = type(
         "WithCertainty",
@@ -198,9 +205,11 @@ def test_stages_submitted_while_the_store_was_down_are_recorded_when_it_is_back(
     learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)
-    answers = best_answers(case)
+    answers = best_answers(case, KB)
     ps.submit_stage(progress, len(case.stages), 0, {q.id: answers[q.id] for q in case.stages[0].questions})
-    assert persistence.record_submit(progress, None, case) is None  # no store this time
+    assert (
+        persistence.record_submit(progress, None, case, submitted_score(progress, case)) is None
+    )  # no store this time
     play_stage(progress, store, case, 1)
     rows = store.answers(progress[persistence.DB_ATTEMPT])
     assert {r.stage_index for r in rows} == {0, 1}

@@ -13,10 +13,12 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from dashboard import player_state as ps
+from dashboard.player import answers as pa
+from dashboard.player import progress as pp
 from logic import answer_key, load_knowledge_base, load_library, stage_plans
-from logic.cases import DoseQuestion, NextStepQuestion, ReflectionQuestion
-from logic.scoring import Answer
+from logic.questions import Answer, DoseQuestion, NextStepQuestion, ReflectionQuestion
+from tests.context import KB
+from tests.dashboard.drive import fill_stage, with_certainties
 
 from .conftest import REPO, S2, S2_FILE, app_text
 
@@ -27,14 +29,18 @@ MIXED: dict[str, Answer] = {
     "ivig-dose": 150.0,
     "ivig-monitoring": ["headache", "thrombosis", "lipids"],
     "ivig-month-one": "continue_and_reassess",
-    "after-ivig": "upadacitinib",
+    "after-ivig": {"answer": "upadacitinib", "certainty": 4},
+    "pathway-order": {
+        "answer": ["methotrexate", "prednisone", "methylprednisolone", "abatacept"],
+        "certainty": 2,
+    },
     "reflect": "Thrombosis matters.",
 }
 
 
 @pytest.fixture(scope="module")
 def s2():  # type: ignore[no-untyped-def]
-    return load_library([S2_FILE]).cases[S2].case
+    return load_library([S2_FILE], KB).cases[S2].case
 
 
 def open_player(app: Callable[[], AppTest], case_id: str = S2) -> AppTest:
@@ -49,19 +55,7 @@ def open_player(app: Callable[[], AppTest], case_id: str = S2) -> AppTest:
 
 def answer_stage(at: AppTest, case, stage_index: int, answers: Mapping[str, Answer]) -> None:  # type: ignore[no-untyped-def]
     """Set this stage's widgets as a learner would, then submit the stage's form."""
-    progress = at.session_state[ps.STORE][case.id]
-    key = lambda qid, opt=None: ps.widget_key(case.id, progress["attempt"], qid, opt)  # noqa: E731
-    for q in case.stages[stage_index].questions:
-        answer = answers[q.id]
-        if ps.uses_checkboxes(q):
-            for option in q.options:
-                at.checkbox(key=key(q.id, option)).set_value(option in answer)
-        elif isinstance(q, NextStepQuestion):
-            at.radio(key=key(q.id)).set_value(answer)
-        elif isinstance(q, DoseQuestion):
-            at.number_input(key=key(q.id)).set_value(answer)
-        elif isinstance(q, ReflectionQuestion):
-            at.text_area(key=key(q.id)).input(answer)
+    fill_stage(at, case, stage_index, answers)
     submit = [
         b for b in at.button if b.label.startswith(f"Submit stage {stage_index + 1}") or b.label == "Continue"
     ]
@@ -96,7 +90,7 @@ def test_player_page_loads(app: Callable[[], AppTest]) -> None:
     at.switch_page("views/player.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Case player"
-    assert at.selectbox(key="player_case").value in load_library([REPO / "cases"]).cases
+    assert at.selectbox(key="player_case").value in load_library([REPO / "cases"], KB).cases
     assert at.progress, "a progress bar shows stage k of n"
 
 
@@ -106,7 +100,8 @@ def test_player_plays_s2_end_to_end_and_matches_the_cli(
 ) -> None:  # type: ignore[no-untyped-def]
     from logic import best_answers
 
-    answers = MIXED if answers_name == "mixed" else {**best_answers(s2), "reflect": "IVIG can clot."}
+    answers = MIXED if answers_name == "mixed" else {**best_answers(s2, KB), "reflect": "IVIG can clot."}
+    answers = with_certainties(s2, answers)
     at = open_player(app)
     assert at.selectbox(key="player_case").value == S2
     n = len(s2.stages)
@@ -146,23 +141,23 @@ def test_running_score_after_each_stage(app: Callable[[], AppTest], s2, tmp_path
     assert next(m for m in at.metric if m.label == "Score so far").value == "—"
     answer_stage(at, s2, 0, MIXED)
     first = {q.id: MIXED[q.id] for q in s2.stages[0].questions}
-    plans = stage_plans(s2)
+    plans = stage_plans(s2, KB)
     from logic.scoring import percent, score_question
 
-    expected = percent([score_question(q, 0, plans[0], first[q.id]) for q in s2.stages[0].questions])
+    expected = percent([score_question(q, 0, plans[0], first[q.id], KB) for q in s2.stages[0].questions])
     assert shown_score(at) == pytest.approx(expected)
 
 
 def feedback_strings(case, stage_index: int) -> list[str]:  # type: ignore[no-untyped-def]
     """Texts of the answer key of a stage: the best option's reason, select-all and dose reasons."""
-    plans = stage_plans(case)
+    plans = stage_plans(case, KB)
     out = []
     for q in case.stages[stage_index].questions:
         if isinstance(q, ReflectionQuestion):
             if q.discussion:
                 out.append(q.discussion)
             continue
-        key = answer_key(q, plans[stage_index])
+        key = answer_key(q, plans[stage_index], KB)
         if isinstance(q, NextStepQuestion):
             out += [key.graded[b].why for b in key.best]
         else:
@@ -193,10 +188,10 @@ def test_options_in_author_order_with_names(app: Callable[[], AppTest], s2) -> N
     at = open_player(app)
     kb = load_knowledge_base()
     q = s2.stages[0].questions[0]
-    radio = at.radio(key=ps.widget_key(S2, 0, q.id))
+    radio = at.radio(key=pa.widget_key(S2, 0, q.id))
     assert radio.options == [kb.name(o) for o in q.options]
     assert radio.value is None, "no option is preselected"
-    assert "g/course" in at.number_input(key=ps.widget_key(S2, 0, "ivig-dose")).label
+    assert "g/course" in at.number_input(key=pa.widget_key(S2, 0, "ivig-dose")).label
 
 
 def test_submit_needs_an_answer_and_is_final(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
@@ -204,13 +199,13 @@ def test_submit_needs_an_answer_and_is_final(app: Callable[[], AppTest], s2) -> 
     next(b for b in at.button if b.label == "Submit stage 1").click().run()
     assert not at.exception
     assert at.warning and "Answer every" in at.warning[0].value
-    assert at.session_state[ps.STORE][S2]["submitted"] == []
+    assert at.session_state[pp.STORE][S2]["submitted"] == []
     answer_stage(at, s2, 0, MIXED)
-    progress = at.session_state[ps.STORE][S2]
+    progress = at.session_state[pp.STORE][S2]
     assert progress["submitted"] == [0]
     assert progress["answers"]["next-agent"] == "rituximab"
     # No live widget for stage 1 remains: its answers cannot be changed.
-    assert not [r for r in at.radio if r.key == ps.widget_key(S2, 0, "next-agent")]
+    assert not [r for r in at.radio if r.key == pa.widget_key(S2, 0, "next-agent")]
 
 
 def test_restart_clears_the_case(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
@@ -218,15 +213,15 @@ def test_restart_clears_the_case(app: Callable[[], AppTest], s2) -> None:  # typ
     answer_stage(at, s2, 0, MIXED)
     at.button(key=f"restart:{S2}").click().run()
     assert not at.exception, at.exception
-    progress = at.session_state[ps.STORE][S2]
+    progress = at.session_state[pp.STORE][S2]
     assert progress["submitted"] == [] and progress["answers"] == {}
-    radio = at.radio(key=ps.widget_key(S2, progress["attempt"], "next-agent"))
+    radio = at.radio(key=pa.widget_key(S2, progress["attempt"], "next-agent"))
     assert radio.value is None and not radio.disabled
     assert not any(h.value.startswith("Stage 2") for h in at.subheader)
 
 
 def test_deep_link_on_the_player_url(app: Callable[[], AppTest]) -> None:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     other = next(c for c in sorted(library.cases) if c != S2) if len(library.cases) > 1 else S2
     at = open_player(app, other)
     assert at.selectbox(key="player_case").value == other
@@ -243,7 +238,9 @@ def test_submit_reruns_neither_recommend_nor_build_figures(
     at = open_player(app)  # opening the case plans every stage (cached) and draws its trends
     calls: list[str] = []
     real_recommend = logic.keys.recommend
-    monkeypatch.setattr(logic.keys, "recommend", lambda p: calls.append("recommend") or real_recommend(p))
+    monkeypatch.setattr(
+        logic.keys, "recommend", lambda p, kb: calls.append("recommend") or real_recommend(p, kb)
+    )
     for name in ("trend_figure", "pathway_figure", "score_breakdown_figure"):
         real = getattr(dashboard.figures, name)
         monkeypatch.setattr(
@@ -260,27 +257,28 @@ def test_submit_reruns_neither_recommend_nor_build_figures(
     }  # (memoised if an earlier test drew them)
 
 
-@pytest.mark.parametrize("case_id", sorted(load_library([REPO / "cases"]).cases))
+@pytest.mark.parametrize("case_id", sorted(load_library([REPO / "cases"], KB).cases))
 def test_every_library_case_plays_through(app: Callable[[], AppTest], case_id: str) -> None:
     from logic import best_answers, score_case
 
-    case = load_library([REPO / "cases"]).cases[case_id].case
-    answers = best_answers(case)
+    case = load_library([REPO / "cases"], KB).cases[case_id].case
+    answers = best_answers(case, KB)
     for _, q in case.questions():
         if isinstance(q, DoseQuestion) and answers[q.id] is None:
             answers[q.id] = 1.0  # a dose the logic cannot key: any entry is accepted
         if isinstance(q, ReflectionQuestion):
             answers[q.id] = "My reflection."
+    answers = with_certainties(case, answers)
     at = open_player(app, case_id)
     for i in range(len(case.stages)):
         answer_stage(at, case, i, answers)
     assert any(s.value == "Case complete" for s in at.subheader)
-    assert shown_score(at) == pytest.approx(score_case(case, answers).total)
+    assert shown_score(at) == pytest.approx(score_case(case, answers, KB).total)
     assert not at.exception, at.exception
 
 
 def test_choosing_another_case_keeps_each_case_progress(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     other = next(c for c in sorted(library.cases) if c != S2)
     at = open_player(app)
     answer_stage(at, s2, 0, MIXED)
@@ -290,5 +288,133 @@ def test_choosing_another_case_keeps_each_case_progress(app: Callable[[], AppTes
     assert at.query_params["case"] in (other, [other])
     at.selectbox(key="player_case").select(S2).run()
     assert at.header[0].value == s2.title
-    assert at.session_state[ps.STORE][S2]["submitted"] == [0]
+    assert at.session_state[pp.STORE][S2]["submitted"] == [0]
     assert any(h.value.startswith("Stage 2 of") for h in at.subheader)
+
+
+NO_HEIGHT = "iga-deficient-before-ivig"  # its doses need no height, and it asks for a certainty
+
+
+def case_without_height(folder: Path):  # type: ignore[no-untyped-def]
+    """A library case without the patient's height: still a valid case (it asks for no mg/m² dose)."""
+    source = REPO / "cases" / f"{NO_HEIGHT}.yaml"
+    text = source.read_text()
+    assert "  height_cm: 168\n" in text
+    (folder / source.name).write_text(text.replace("  height_cm: 168\n", ""))
+    library = load_library([folder], KB)
+    loaded = library.cases.get(NO_HEIGHT)
+    assert loaded is not None and not library.errors, library.errors
+    assert loaded.case.patient.height_cm is None
+    return loaded.case
+
+
+def test_a_case_without_a_height_plays_and_exports(
+    app: Callable[[], AppTest], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from logic import best_answers, score_case
+
+    case = case_without_height(tmp_path)
+    monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
+    at = open_player(app, NO_HEIGHT)
+    assert not at.exception, at.exception
+    caption = next(c.value for c in at.caption if "patient:" in c.value)
+    assert "patient: 39 years, female, 64 kg · by" in caption and "None" not in caption
+    answers = best_answers(case, KB)
+    answers = {
+        q.id: ("No height needed." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()
+    }
+    answers = with_certainties(case, answers)
+    for i in range(len(case.stages)):
+        answer_stage(at, case, i, answers)
+    assert any(s.value == "Case complete" for s in at.subheader)
+    assert shown_score(at) == pytest.approx(score_case(case, answers, KB).total) == 100
+    assert {b.label for b in at.get("download_button")} == {
+        "Download as a Jupyter notebook",
+        "Download as Markdown",
+    }
+
+
+def test_a_page_section_runs_alone(tmp_path: Path) -> None:
+    """The player's header, run by itself (AppTest.from_function) for a case without a height."""
+    case_without_height(tmp_path)
+
+    def header_alone(folder: str) -> None:
+        from pathlib import Path
+
+        from dashboard.player import page
+        from logic import load_knowledge_base, load_library
+
+        kb = load_knowledge_base()
+        loaded = next(iter(load_library([Path(folder)], kb).cases.values()))
+        page.header(page.open_case(loaded, kb))
+
+    at = AppTest.from_function(header_alone, args=(str(tmp_path),), default_timeout=30).run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "IgA deficiency before IVIG"
+    assert any("39 years, female, 64 kg" in c.value for c in at.caption)
+    assert at.metric[0].value == "—"
+
+
+def test_an_ordering_question_is_a_position_per_option(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
+    at = open_player(app)
+    for i in range(2):
+        answer_stage(at, s2, i, MIXED)
+    _, q = s2.question("pathway-order")
+    boxes = [at.selectbox(key=pa.widget_key(S2, 0, q.id, o)) for o in q.options]
+    assert [b.label for b in boxes] == [KB.name(o) for o in q.options], (
+        "each option once, in the author's order"
+    )
+    assert all(b.options == ["1", "2", "3", "4"] and b.value is None for b in boxes)
+    certainty = at.radio(key=pa.widget_key(S2, 0, q.id, "~certainty"))
+    assert certainty.label == "How sure are you?" and certainty.value is None
+    # Two options in one place: the stage cannot be submitted, and the page says what is missing.
+    fill_stage(at, s2, 2, MIXED)
+    boxes[0].set_value(1)
+    boxes[1].set_value(1)
+    next(b for b in at.button if b.label == "Submit stage 3").click().run()
+    assert at.session_state[pp.STORE][S2]["submitted"] == [0, 1]
+    assert at.warning and "order" in at.warning[0].value
+    answer_stage(at, s2, 2, MIXED)
+    text = app_text(at)
+    assert "1. **Methotrexate**" in text and "Your position 1" in text and "Out of order" in text
+    assert "How sure are you? **2 · unsure**" in text
+
+
+def test_the_end_of_case_flags_confident_and_unsafe(app: Callable[[], AppTest]) -> None:
+    from logic import best_answers
+    from logic.vocabulary import CONFIDENT_UNSAFE_WARNING
+
+    case = load_library([REPO / "cases"], KB).cases["iga-deficient-before-ivig"].case
+    answers = {**best_answers(case, KB), "iga-deficient": {"answer": "ivig", "certainty": 4}}
+    answers = {
+        q.id: ("My reflection." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()
+    }
+    at = open_player(app, case.id)
+    for i in range(len(case.stages)):
+        answer_stage(at, case, i, answers)
+    flags = [e.value for e in at.error if "Confident and unsafe" in e.value]
+    assert flags and CONFIDENT_UNSAFE_WARNING in flags[0]
+    table = next(t.value for t in at.table if "Certainty" in t.value.columns)
+    [row] = table[table["Question"] == case.question("iga-deficient")[1].prompt].to_dict("records")
+    assert (row["Your choice"], row["Certainty"], row["Sure and…"]) == (
+        KB.name("ivig"),
+        "4 · certain",
+        "Confident and unsafe",
+    )
+    assert any("confident and unsafe on 1" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("case_id", sorted(load_library([REPO / "cases"], KB).cases))
+def test_no_option_appears_twice_in_one_form(app: Callable[[], AppTest], case_id: str) -> None:
+    from logic import best_answers
+
+    case = load_library([REPO / "cases"], KB).cases[case_id].case
+    answers = with_certainties(case, best_answers(case, KB))
+    answers = {k: ("" if v == "reflection" else v) for k, v in answers.items()}
+    at = open_player(app, case_id)
+    for i in range(len(case.stages)):
+        shown = [c.label for c in at.checkbox]
+        shown += [o for r in at.radio if not r.key.endswith("~certainty") for o in r.options]
+        shown += [s.label for s in at.selectbox if s.key != "player_case"]
+        assert len(shown) == len(set(shown)), f"stage {i + 1}: {sorted(shown)}"
+        answer_stage(at, case, i, answers)

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from streamlit.testing.v1 import AppTest
 
 from logic import best_answers, load_library
+from tests.context import KB
 
 from .conftest import S2, S2_FILE, sign_in, sign_up
+from .drive import with_certainties
 from .test_player_page import answer_stage, open_player
 
 
@@ -27,11 +29,11 @@ def named(at: AppTest, name: str) -> AppTest:
 
 
 def test_a_learner_resumes_a_case_in_a_new_session_only_with_their_code(app: Callable[[], AppTest]) -> None:
-    case = load_library([S2_FILE]).cases[S2].case
+    case = load_library([S2_FILE], KB).cases[S2].case
     first = open_player(app)
     code = sign_up(first, "Ada Lovelace")
     to_player(first)
-    answer_stage(first, case, 0, best_answers(case))
+    answer_stage(first, case, 0, with_certainties(case, best_answers(case, KB)))
     assert any(h.value.startswith("Stage 2 of") for h in first.subheader)
 
     later = app()  # a new browser session, same name and code
@@ -54,10 +56,10 @@ def test_a_learner_resumes_a_case_in_a_new_session_only_with_their_code(app: Cal
 
 
 def test_progress_page_lists_the_learners_cases_and_the_group_histogram(app: Callable[[], AppTest]) -> None:
-    case = load_library([S2_FILE]).cases[S2].case
+    case = load_library([S2_FILE], KB).cases[S2].case
     at = named(open_player(app), "Ada Lovelace")
     for i in range(len(case.stages)):
-        answer_stage(at, case, i, best_answers(case))
+        answer_stage(at, case, i, with_certainties(case, best_answers(case, KB)))
     at.switch_page("views/progress.py").run()
     assert not at.exception, at.exception
     [table] = at.dataframe

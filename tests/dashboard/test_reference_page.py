@@ -7,11 +7,11 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dashboard.evidence_table import EVIDENCE_COLUMNS, evidence_rows, filter_evidence, summary
-from dashboard.formulary_table import COLUMNS, NO_DOSE, filter_rows, formulary_rows
-from logic import load_knowledge_base
+from dashboard.formulary_table import COLUMNS, filter_rows, formulary_rows
+from logic.vocabulary import NO_DOSE
+from tests.context import KB
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-KB = load_knowledge_base()
 
 
 def _page() -> AppTest:
@@ -29,10 +29,10 @@ def test_rows_one_per_agent_with_all_columns():
     by_name = {r["Agent"]: r for r in rows}
     mtx = by_name["Methotrexate"]
     assert "15–20 mg/m²/week" in mtx["Adult regimen"] and "15–20 mg/m²/week" in mtx["JDM regimen"]
-    assert mtx["Maximum"] == "adult: maximum 40 mg/week; JDM: maximum 40 mg/week"
-    assert by_name["Prednisone"]["Maximum"] == "adult: usually at most 60 mg/day"
+    assert mtx["Maximum"] == "Adult: maximum 40 mg/week; JDM: maximum 40 mg/week"
+    assert by_name["Prednisone"]["Maximum"] == "Adult: usually at most 60 mg/day"
     assert by_name["Intravenous immunoglobulin (IVIG)"]["Maximum"] == (
-        "adult: no maximum in the sources; JDM: no maximum in the sources"
+        "Adult: no maximum in the sources; JDM: no maximum in the sources"
     )
     assert "of ideal body weight" in by_name["Intravenous immunoglobulin (IVIG)"]["Adult regimen"]
     assert by_name["Prednisone"]["JDM regimen"] == NO_DOSE

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from logic import load_library
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "dashboard" / "app.py")
@@ -81,14 +82,14 @@ def one_case_dir(tmp_path, monkeypatch):
 
 
 def test_start_from_a_case_loads_its_patient(one_case_dir):
-    case = next(iter(load_library([one_case_dir]).cases.values())).case
+    case = next(iter(load_library([one_case_dir], KB).cases.values())).case
     at = _page()
     assert at.selectbox(key="sb_case").value == case.id
     stage = len(case.stages) - 1
     at.selectbox(key="sb_stage").set_value(stage).run()
     at.button(key="sb_load").click().run()
     assert not at.exception and not at.error and not at.warning
-    patient = case.patients()[stage]
+    patient = case.patients(KB)[stage]
     ss = at.session_state
     assert ss["sb_diagnosis"] == patient.diagnosis
     assert ss["sb_age"] == patient.age and ss["sb_weight"] == patient.weight_kg

@@ -15,8 +15,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import persistence
 from dashboard.common import get_store
 from logic import best_answers, load_library
+from tests.context import KB
 
 from .conftest import S2, S2_FILE, sign_up, wipe
+from .drive import with_certainties
 from .hangs import HangingRelay, hanging_relay
 from .test_auth_pages import OIDC_SECRETS
 from .test_player_page import answer_stage
@@ -38,7 +40,7 @@ LEAKS = (
 
 
 def case():  # type: ignore[no-untyped-def]
-    return load_library([S2_FILE]).cases[S2].case
+    return load_library([S2_FILE], KB).cases[S2].case
 
 
 def not_saved(at: AppTest) -> bool:
@@ -83,7 +85,8 @@ def relay(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hangin
 def test_a_hung_postgres_costs_seconds_then_play_goes_on_and_saving_resumes(
     app: Callable[[], AppTest], relay: HangingRelay
 ) -> None:
-    the_case, answers = case(), best_answers(case())
+    the_case = case()
+    answers = with_certainties(the_case, best_answers(the_case, KB))
     at = app()
     at.run()
     sign_up(at, "Ada")
@@ -127,7 +130,7 @@ def test_a_database_down_at_start_is_tried_again(app: Callable[[], AppTest], rel
     past_backoff()
     at.run()
     assert not not_saved(at), "a database down at start was given up on"
-    answer_stage(at, case(), 0, best_answers(case()))
+    answer_stage(at, case(), 0, with_certainties(case(), best_answers(case(), KB)))
     store = get_store()
     assert store is not None and store.find_learners("ada@example.org")[0].kind == "oidc"
 
@@ -137,7 +140,8 @@ def test_a_locked_sqlite_costs_seconds_then_play_goes_on(
 ) -> None:
     path = tmp_path / "locked.db"
     monkeypatch.setenv("MYOTUTOR_DATABASE_URL", f"sqlite:///{path}")
-    the_case, answers = case(), best_answers(case())
+    the_case = case()
+    answers = with_certainties(the_case, best_answers(the_case, KB))
     at = app()
     at.run()
     sign_up(at, "Ada")

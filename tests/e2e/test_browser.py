@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from logic import DISCLAIMER, answer_key, load_knowledge_base, load_library, stage_plans
-from logic.cases import DoseQuestion, NextStepQuestion, PrerequisitesQuestion
+from logic.questions import DoseQuestion, NextStepQuestion, PrerequisitesQuestion
+from tests.context import KB
 from tests.e2e.conftest import REPO, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +28,10 @@ def _normal(text: str) -> str:
 
 
 def _stage_one() -> tuple[Any, Any]:
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     assert CASE_ID in library.cases, f"S2 case missing from cases/: {[str(e) for e in library.errors]}"
     case = library.cases[CASE_ID].case
-    return case, stage_plans(case)[0]
+    return case, stage_plans(case, KB)[0]
 
 
 def _feedback_fragments(case: Any, plan: Any) -> dict[str, list[str]]:
@@ -38,7 +39,7 @@ def _feedback_fragments(case: Any, plan: Any) -> dict[str, list[str]]:
     kb = load_knowledge_base()
     out: dict[str, list[str]] = {}
     for question in case.stages[0].questions:
-        key = answer_key(question, plan)
+        key = answer_key(question, plan, KB)
         if isinstance(question, NextStepQuestion):
             # The best option's own reasoning (answer_key().why is "Name: why" for each best option).
             out[question.id] = [key.graded[b].why for b in key.best]
@@ -55,7 +56,7 @@ def _answer_stage_one(page: Any, case: Any, plan: Any) -> None:
     kb = load_knowledge_base()
     form = page.get_by_test_id("stForm").first
     for question in case.stages[0].questions:
-        key = answer_key(question, plan)
+        key = answer_key(question, plan, KB)
         if isinstance(question, NextStepQuestion):
             for best in key.best[:1] if not question.multiple else key.best:
                 role = "checkbox" if question.multiple else "radio"
@@ -195,3 +196,99 @@ def test_deep_link_as_a_fresh_servers_first_request_runs_the_app_shell(
     page = open_app(f"/player?case={CASE_ID}", base_url=fresh_server)
     page.screenshot(path=str(artifacts / "deep-link-first-request.png"), full_page=True)
     expect_visible(page.get_by_test_id("stCaptionContainer").filter(has_text=DISCLAIMER).first)
+
+
+# ---- A whole case in the browser, every question kind driven by its visible labels. ----------------
+
+
+def _tick(form: Any, name: str, role: str) -> None:
+    _choose(form, role, name)
+
+
+def _fill_dose(form: Any, question: Any, answer: Any) -> None:
+    number = form.get_by_test_id("stNumberInput").filter(has_text=KB.name(question.agent)).locator("input")
+    number.fill(f"{answer:g}")
+    number.press("Tab")
+
+
+def _pick(page: Any, box: Any, option: str) -> None:
+    """Choose an option of a Streamlit selectbox: click it open (the keyboard opens it if a first click
+    only focused it, as happens right after a rerun), then click the option."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    field = box.locator("input")
+    field.click()
+    choice = page.get_by_role("option", name=option, exact=True)
+    try:
+        choice.wait_for(state="visible", timeout=1_000)
+    except PlaywrightTimeout:
+        field.press("ArrowDown")
+    choice.click()
+
+
+def _fill_ordering(page: Any, form: Any, question: Any, answer: Any) -> None:
+    for position, option in enumerate(answer, start=1):
+        box = form.get_by_test_id("stSelectbox").filter(has_text=KB.name(option)).first
+        _pick(page, box, str(position))
+
+
+DRIVERS: dict[str, Any] = {
+    "next_step": lambda page, form, q, a: [
+        _tick(form, KB.name(o), "checkbox" if q.multiple else "radio")
+        for o in ([a] if isinstance(a, str) else a)
+    ],
+    "prerequisites": lambda page, form, q, a: [_tick(form, KB.name(o), "checkbox") for o in a],
+    "monitoring": lambda page, form, q, a: [_tick(form, KB.name(o), "checkbox") for o in a],
+    "dose": lambda page, form, q, a: _fill_dose(form, q, a),
+    "ordering": _fill_ordering,
+    "reflection": lambda page, form, q, a: form.get_by_test_id("stTextArea").locator("textarea").fill(str(a)),
+}
+
+
+def test_every_kind_has_a_browser_driver() -> None:
+    from logic.questions import KINDS
+
+    assert set(DRIVERS) == set(KINDS)
+
+
+@pytest.mark.parametrize("viewport", [(1366, 900), (390, 844)], ids=["laptop", "phone"])
+def test_the_s2_case_plays_to_the_end_with_order_and_certainty(
+    browser: Any, app_server: str, artifacts: Path, viewport: tuple[int, int]
+) -> None:
+    from logic import best_answers
+    from logic.vocabulary import CERTAINTY_LABELS
+    from tests.e2e.conftest import RUN_TIMEOUT_MS
+
+    case = load_library([REPO / "cases"], KB).cases[CASE_ID].case
+    answers = {**best_answers(case, KB), "reflect": "IVIG can clot."}
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{app_server}/player?case={CASE_ID}")
+        wait_for_app_run(page)
+        name = f"{viewport[0]}x{viewport[1]}"
+        for stage in case.stages:
+            form = page.get_by_test_id("stForm").first
+            form.wait_for(state="visible")
+            certainty_groups = form.get_by_test_id("stRadio").filter(has_text="How sure are you?")
+            asked = 0
+            for q in stage.questions:
+                DRIVERS[q.kind](page, form, q, answers[q.id])
+                if q.asks_certainty:
+                    group = certainty_groups.nth(asked)
+                    group.get_by_text(CERTAINTY_LABELS[3], exact=True).click()
+                    asked += 1
+            assert certainty_groups.count() == asked
+            if any(q.kind == "ordering" for q in stage.questions):
+                form.screenshot(path=str(artifacts / f"player-ordering-form-{name}.png"))
+            _submit_stage(page)
+        main = page.get_by_test_id("stMain")
+        page.get_by_text("Case complete").first.wait_for(state="visible")
+        text = _normal(main.inner_text())
+        assert "Total score 100/100" in text.replace("\n", " ") or "100/100" in text
+        assert "Your position 1" in text and "In order" in text
+        assert "Your certainty: 3 · fairly sure — confident and right" in text
+        page.screenshot(path=str(artifacts / f"player-complete-{name}.png"), full_page=True)
+    finally:
+        context.close()

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from logic import Patient
+from tests.context import CONTEXT
 
 ADULT_NEW_DM: dict[str, Any] = {
     "age": 54,
@@ -23,6 +24,6 @@ def make_patient() -> Callable[..., Patient]:
     """A patient from the new adult DM baseline with any field overridden."""
 
     def make(**overrides: Any) -> Patient:
-        return Patient.model_validate({**ADULT_NEW_DM, **overrides})
+        return Patient.model_validate({**ADULT_NEW_DM, **overrides}, context=CONTEXT)
 
     return make

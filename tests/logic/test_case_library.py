@@ -20,13 +20,14 @@ from logic import (
     score_case,
     stage_plans,
 )
-from logic.cases import (
+from logic.questions import (
     DoseQuestion,
     MonitoringQuestion,
     NextStepQuestion,
     PrerequisitesQuestion,
     ReflectionQuestion,
 )
+from tests.context import KB
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.yaml"))
@@ -52,7 +53,7 @@ _RANK = {"recommended": 0, "acceptable": 1, "not_recommended": 2, "unsafe": 3}
 
 @pytest.fixture(scope="module")
 def library() -> Any:
-    return load_library([CASES_DIR])
+    return load_library([CASES_DIR], KB)
 
 
 def _case(library: Any, case_id: str) -> Case:
@@ -62,7 +63,7 @@ def _case(library: Any, case_id: str) -> Case:
 
 def _key(case: Case, question_id: str) -> Any:
     stage_index, question = case.question(question_id)
-    return answer_key(question, stage_plans(case)[stage_index])
+    return answer_key(question, stage_plans(case, KB)[stage_index], KB)
 
 
 # ---- The library as a whole. ------------------------------------------------------------------
@@ -83,7 +84,7 @@ def test_library_loads_without_errors(library: Any) -> None:
 def test_case_ids_are_unique_and_match_file_stems() -> None:
     ids = []
     for path in CASE_FILES:
-        loaded, errors = load_case(path)
+        loaded, errors = load_case(path, KB)
         assert loaded is not None, "\n".join(str(e) for e in errors)
         assert loaded.case.id == path.stem
         ids.append(loaded.case.id)
@@ -99,13 +100,13 @@ def case_file(request: pytest.FixtureRequest) -> Path:
 
 
 def _load(path: Path) -> Any:
-    loaded, errors = load_case(path)
+    loaded, errors = load_case(path, KB)
     assert loaded is not None, "\n".join(str(e) for e in errors)
     return loaded
 
 
 def test_case_lints_clean(case_file: Path) -> None:
-    problems = lint_case(_load(case_file))
+    problems = lint_case(_load(case_file), KB)
     assert problems == [], "\n".join(str(p) for p in problems)
 
 
@@ -113,7 +114,7 @@ def test_case_shape(case_file: Path) -> None:
     case = _load(case_file).case
     assert len(case.stages) >= 2
     assert case.population == case.patient.population
-    for patient in case.patients():
+    for patient in case.patients(KB):
         assert patient.population == case.population, "the patient changes population mid-case"
     assert case.references
     sources = load_knowledge_base().sources
@@ -133,11 +134,11 @@ def test_keyed_questions_say_what_the_author_expects(case_file: Path) -> None:
 
 def test_next_step_questions_offer_distractors(case_file: Path) -> None:
     case = _load(case_file).case
-    plans = stage_plans(case)
+    plans = stage_plans(case, KB)
     for stage_index, question in case.questions():
         if not isinstance(question, NextStepQuestion):
             continue
-        key = answer_key(question, plans[stage_index])
+        key = answer_key(question, plans[stage_index], KB)
         bad = [o for o, g in key.graded.items() if g.grade in ("not_recommended", "unsafe")]
         assert bad, f"{case.id}/{question.id}: every option is acceptable or better"
         assert key.best, f"{case.id}/{question.id}: nothing offered is acceptable"
@@ -145,7 +146,7 @@ def test_next_step_questions_offer_distractors(case_file: Path) -> None:
 
 def test_best_answers_score_100_with_no_unsafe_flags(case_file: Path) -> None:
     case = _load(case_file).case
-    score = score_case(case, best_answers(case))
+    score = score_case(case, best_answers(case, KB), KB)
     assert score.total == 100
     assert score.unsafe == ()
     assert all(s == 100 for s in score.stage_scores if s is not None)
@@ -153,11 +154,11 @@ def test_best_answers_score_100_with_no_unsafe_flags(case_file: Path) -> None:
 
 def _unsafe_answers(case: Case) -> tuple[dict[str, Any], set[str]]:
     """The worst answers the answer keys allow, and the questions where an unsafe answer exists."""
-    plans = stage_plans(case)
+    plans = stage_plans(case, KB)
     answers: dict[str, Any] = {}
     can_be_unsafe: set[str] = set()
     for stage_index, question in case.questions():
-        key = answer_key(question, plans[stage_index])
+        key = answer_key(question, plans[stage_index], KB)
         if isinstance(question, NextStepQuestion):
             unsafe = [o for o, g in key.graded.items() if g.grade == "unsafe"]
             if unsafe:
@@ -187,7 +188,7 @@ def test_unsafe_answers_score_low_and_are_flagged(case_file: Path) -> None:
     case = _load(case_file).case
     answers, can_be_unsafe = _unsafe_answers(case)
     assert can_be_unsafe, f"{case.id} has no question where an unsafe answer is possible"
-    score = score_case(case, answers)
+    score = score_case(case, answers, KB)
     assert score.total < 50
     assert set(score.unsafe) == can_be_unsafe
     for question_id in can_be_unsafe:
@@ -201,7 +202,7 @@ def test_s4_rituximab_is_dosed_per_m2_never_the_adult_gram(library: Any) -> None
     case = _case(library, SEED_CASES["S4"])
     assert case.population == "juvenile"
     stage_index, question = case.question("rituximab-dose")
-    patient = case.patients()[stage_index]
+    patient = case.patients(KB)[stage_index]
     key = _key(case, "rituximab-dose")
     assert key.dose is not None
     expected = 375 * round(mosteller_bsa(patient.height_cm, patient.weight_kg), 2)
@@ -210,7 +211,7 @@ def test_s4_rituximab_is_dosed_per_m2_never_the_adult_gram(library: Any) -> None
     assert key.dose.unit == "mg/infusion"
     assert key.dose.regimen.population == "juvenile"
     assert not key.dose.contains(1000, question.tolerance)
-    adult_gram = score_case(case, {"rituximab-dose": 1000}).result("rituximab-dose")
+    adult_gram = score_case(case, {"rituximab-dose": 1000}, KB).result("rituximab-dose")
     assert adult_gram.unsafe and adult_gram.points < 0
 
 
@@ -238,7 +239,13 @@ def test_s0_upadacitinib_is_not_recommended(library: Any) -> None:
     assert key.graded["upadacitinib"].grade == "not_recommended"
     assert key.best == ("optimise_current_therapy",)
     assert _key(case, "after-ivig").graded["upadacitinib"].grade == "not_recommended"
-    assert set(_key(case, "plan-after-ivig").best) == {"rituximab", "cyclophosphamide"}  # equal alternatives
+    # Equal alternatives: rituximab is the next step's key, cyclophosphamide the other alternative's (a stage
+    # offers each option once).
+    assert _key(case, "after-ivig").best == ("rituximab",)
+    assert set(_key(case, "plan-after-ivig").best) == {"cyclophosphamide"}
+    assert {"rituximab", "cyclophosphamide"} <= set(
+        stage_plans(case, KB)[case.question("after-ivig")[0]].recommendation.with_grade("recommended")
+    )
     assert _key(case, "instead-of-jak").best == ("clinical_trial",)
     assert _key(case, "instead-of-jak").graded["clinical_trial"].grade == "acceptable"  # "may benefit"
     monitoring = _key(case, "response-monitoring").correct
@@ -247,7 +254,7 @@ def test_s0_upadacitinib_is_not_recommended(library: Any) -> None:
 
 def test_s1_cyclophosphamide_recommended_without_infection_unsafe_with_one(library: Any) -> None:
     case = _case(library, SEED_CASES["S1"])
-    patients = case.patients()
+    patients = case.patients(KB)
     first, _ = case.question("add-agent")
     assert not patients[first].infections and not patients[first].cytopenias
     assert set(patients[first].current_ids) == {
@@ -270,7 +277,7 @@ def test_s1_cyclophosphamide_recommended_without_infection_unsafe_with_one(libra
 def test_s3_prednisone_dose_is_half_to_one_mg_per_kg(library: Any) -> None:
     case = _case(library, SEED_CASES["S3"])
     stage_index, _ = case.question("prednisone-dose")
-    weight = case.patients()[stage_index].weight_kg
+    weight = case.patients(KB)[stage_index].weight_kg
     dose = _key(case, "prednisone-dose").dose
     assert dose is not None
     assert (dose.low, dose.unit) == (0.5 * weight, "mg/day")
@@ -300,7 +307,7 @@ def test_new_jdm_no_cancer_screening_and_mtx_per_m2(library: Any) -> None:
     case = _case(library, "new-juvenile-dermatomyositis")
     assert _key(case, "supportive-care").graded["cancer_screening"].grade == "not_recommended"
     stage_index, _ = case.question("methotrexate-dose")
-    patient = case.patients()[stage_index]
+    patient = case.patients(KB)[stage_index]
     bsa = round(mosteller_bsa(patient.height_cm, patient.weight_kg), 2)
     dose = _key(case, "methotrexate-dose").dose
     assert dose is not None
@@ -329,9 +336,9 @@ def test_the_library_teaches_every_gap_the_review_found(library: Any) -> None:
 
     for case_id, loaded in library.cases.items():
         case = loaded.case
-        plans = stage_plans(case)
+        plans = stage_plans(case, KB)
         for stage_index, question in case.questions():
-            key = answer_key(question, plans[stage_index])
+            key = answer_key(question, plans[stage_index], KB)
             patient = plans[stage_index].patient
             where = f"{case_id}/{question.id}"
             if isinstance(question, DoseQuestion) and key.dose is not None:
@@ -384,12 +391,12 @@ def test_the_library_teaches_every_gap_the_review_found(library: Any) -> None:
 
 def test_ceiling_and_ideal_weight_doses_penalise_the_naive_arithmetic(library: Any) -> None:
     heavy = _case(library, "dose-ceilings-in-a-heavy-patient")
-    naive = score_case(heavy, {"methotrexate-dose": 48, "prednisone-dose": 112})
+    naive = score_case(heavy, {"methotrexate-dose": 48, "prednisone-dose": 112}, KB)
     assert naive.result("methotrexate-dose").unsafe  # above the stated maximum
     prednisone = naive.result("prednisone-dose")  # 1 mg/kg, but above the usual 40 to 60 mg/day: half
     assert prednisone.points == 0.5 and not prednisone.unsafe
     assert "usual upper dose" in prednisone.verdicts[0].why
     ideal = _case(library, "ivig-on-ideal-body-weight")
-    on_actual = score_case(ideal, {"ivig-dose": 250}).result("ivig-dose")
+    on_actual = score_case(ideal, {"ivig-dose": 250}, KB).result("ivig-dose")
     assert on_actual.unsafe and on_actual.points < 0
-    assert score_case(ideal, {"ivig-dose": 105}).result("ivig-dose").points == 1
+    assert score_case(ideal, {"ivig-dose": 105}, KB).result("ivig-dose").points == 1

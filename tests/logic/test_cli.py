@@ -11,6 +11,7 @@ import yaml
 
 from logic import best_answers, load_case, score_case
 from logic.cli import main
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 S2 = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
@@ -94,16 +95,16 @@ def test_recommend_table_and_bad_patient(tmp_path: Path) -> None:
 
 
 def test_score_json_matches_the_scoring_function(tmp_path: Path) -> None:
-    loaded, _ = load_case(S2)
+    loaded, _ = load_case(S2, KB)
     assert loaded is not None
-    answers = best_answers(loaded.case)
+    answers = best_answers(loaded.case, KB)
     answers["next-agent"] = "rituximab"
     path = tmp_path / "answers.yaml"
     path.write_text(yaml.safe_dump(answers))
     result = run("score", str(S2), str(path), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["total"] == score_case(loaded.case, answers).total < 100
+    assert data["total"] == score_case(loaded.case, answers, KB).total < 100
     assert data["questions"][0]["best"] == ["ivig"]
 
 

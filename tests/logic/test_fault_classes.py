@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from logic import Patient, load_case, load_knowledge_base, recommend, score_question, stage_plans
-from logic.cases import DoseQuestion
 from logic.dosing import dose_for, ideal_body_weight
 from logic.knowledge import NO_MAXIMUM
+from logic.questions import DoseQuestion
+from tests.context import CONTEXT
 
 KB = load_knowledge_base()
 POSITIVE = ("recommended", "acceptable")
@@ -27,7 +28,7 @@ def patient(**fields: Any) -> Patient:
         "diagnosis": "dermatomyositis",
         "manifestations": ["skin", "muscle"],
     }
-    return Patient.model_validate({**base, **fields})
+    return Patient.model_validate({**base, **fields}, context=CONTEXT)
 
 
 SIX = ["ivig", "rituximab", "tocilizumab", "prednisone", "hydroxychloroquine", "mycophenolate_mofetil"]
@@ -110,17 +111,17 @@ def test_dose_scoring_never_gives_full_credit_above_a_ceiling(tmp_path: Path) ->
     case_file.write_text(
         (Path(__file__).resolve().parents[2] / "cases" / "dose-ceilings-in-a-heavy-patient.yaml").read_text()
     )
-    loaded, errors = load_case(case_file)
+    loaded, errors = load_case(case_file, KB)
     assert loaded is not None, errors
     case = loaded.case
-    plans = stage_plans(case)
+    plans = stage_plans(case, KB)
     for question_id, above in (("methotrexate-dose", 44), ("prednisone-dose", 66)):
         index, question = case.question(question_id)
         assert isinstance(question, DoseQuestion)
-        result = score_question(question, index, plans[index], above)
+        result = score_question(question, index, plans[index], above, KB)
         assert result.credit < 1, (question_id, result.credit)
     index, question = case.question("methotrexate-dose")
-    assert score_question(question, index, plans[index], 44).unsafe  # above a stated maximum
+    assert score_question(question, index, plans[index], 44, KB).unsafe  # above a stated maximum
 
 
 # ---- 2. Dosing weight: ideal body weight where a source says so, and the dose says which. ------------
@@ -142,7 +143,7 @@ def test_ideal_body_weight_is_devine() -> None:
 )
 def test_ivig_adult_dose_uses_ideal_weight_and_says_which(sex: str, weight: float, height: float) -> None:
     p = patient(sex=sex, weight_kg=weight, height_cm=height, failed=["methotrexate"])
-    dose = recommend(p).option("ivig").dose
+    dose = recommend(p, KB).option("ivig").dose
     assert dose is not None and dose.regimen.weight == "ideal"
     ideal = round(ideal_body_weight(sex, height), 1)
     used = min(weight, ideal)
@@ -153,7 +154,7 @@ def test_ivig_adult_dose_uses_ideal_weight_and_says_which(sex: str, weight: floa
 
 
 def test_the_reported_ivig_example_is_not_dosed_on_actual_weight() -> None:
-    dose = recommend(patient(weight_kg=125, height_cm=160, failed=["methotrexate"])).option("ivig").dose
+    dose = recommend(patient(weight_kg=125, height_cm=160, failed=["methotrexate"]), KB).option("ivig").dose
     assert dose is not None and dose.high == pytest.approx(104.8) and dose.judge(250, 0.1).unsafe
 
 
@@ -163,7 +164,7 @@ def test_every_per_kg_dose_says_its_weight_and_missing_data_is_named() -> None:
         if dose is not None and dose.regimen.basis == "kg":
             assert dose.weight_basis in ("actual", "ideal") and dose.dosing_weight_kg
     for missing, word in (({"sex": None}, "sex"), ({"height_cm": None}, "height")):
-        option = recommend(patient(failed=["methotrexate"], **missing)).option("ivig")
+        option = recommend(patient(failed=["methotrexate"], **missing), KB).option("ivig")
         assert option.dose is None and option.dose_note and word in option.dose_note
 
 
@@ -174,7 +175,7 @@ def test_every_per_kg_dose_says_its_weight_and_missing_data_is_named() -> None:
 @pytest.mark.parametrize("problem", ["infections", "cytopenias"])
 def test_no_new_immunosuppressant_with_an_infection_or_cytopenias(state: str, problem: str) -> None:
     p = patient(**{**STATES[state], problem: True})
-    rec = recommend(p)
+    rec = recommend(p, KB)
     for agent in IMMUNOSUPPRESSANTS:
         if agent in p.tried:
             continue
@@ -189,7 +190,7 @@ def test_no_new_immunosuppressant_with_an_infection_or_cytopenias(state: str, pr
 def test_a_positive_screen_stops_biologics_and_other_immunosuppressant_starts(state: str, lab: str) -> None:
     labs = {**STATES[state].get("labs", {}), lab: "positive"}
     p = patient(**{**STATES[state], "labs": labs})
-    rec = recommend(p)
+    rec = recommend(p, KB)
     for agent in KB.expand(["tag:biologic", "tag:jak_inhibitor"]):
         assert rec.option(agent).grade == "unsafe", (state, agent)
     for agent in ("methotrexate", "cyclophosphamide", "azathioprine", "mycophenolate_mofetil", "tacrolimus"):
@@ -201,7 +202,7 @@ def test_a_positive_screen_stops_biologics_and_other_immunosuppressant_starts(st
 
 
 def test_the_six_agent_patient_as_written_gets_cyclophosphamide_recommended() -> None:
-    rec = recommend(patient(**STATES["adult on six agents"]))
+    rec = recommend(patient(**STATES["adult on six agents"]), KB)
     assert rec.option("cyclophosphamide").grade == "recommended"
     assert rec.option("methylprednisolone").grade == "acceptable"
 
@@ -211,7 +212,7 @@ def test_the_six_agent_patient_as_written_gets_cyclophosphamide_recommended() ->
 )
 def test_untreated_patients_never_get_reasons_that_presume_treatment(manifestations: list[str]) -> None:
     for severity in ("mild", "moderate", "severe"):
-        rec = recommend(patient(manifestations=manifestations, severity=severity))
+        rec = recommend(patient(manifestations=manifestations, severity=severity), KB)
         for option in rec.options:
             for phrase in ("despite", "non-response", "has failed", "already failed", "not responded"):
                 assert phrase not in option.why.lower(), (severity, option.id, option.why)
@@ -221,14 +222,14 @@ def test_untreated_patients_never_get_reasons_that_presume_treatment(manifestati
 
 def test_severe_disease_with_ild_is_an_indication_for_cyclophosphamide() -> None:
     for current in ([], [{"agent": "prednisone", "months": 2}]):
-        rec = recommend(patient(manifestations=["muscle", "ild"], severity="severe", current=current))
+        rec = recommend(patient(manifestations=["muscle", "ild"], severity="severe", current=current), KB)
         assert rec.option("cyclophosphamide").grade == "recommended"
 
 
 @pytest.mark.parametrize("severity", ["mild", "moderate", "severe"])
 def test_a_why_that_says_preferred_for_is_graded_preferred(severity: str) -> None:
     for manifestations in (["ild"], ["muscle", "ild"], ["skin", "rapidly_progressive_ild"]):
-        rec = recommend(patient(manifestations=manifestations, severity=severity))
+        rec = recommend(patient(manifestations=manifestations, severity=severity), KB)
         for option in rec.options:
             if "preferred for" in option.why:
                 assert option.grade == "recommended", (option.id, option.why)
@@ -239,29 +240,29 @@ def test_a_why_that_says_preferred_for_is_graded_preferred(severity: str) -> Non
 
 
 def test_failed_hydroxychloroquine_alone_is_not_failed_immunosuppression() -> None:
-    rec = recommend(patient(failed=["hydroxychloroquine"]))
+    rec = recommend(patient(failed=["hydroxychloroquine"]), KB)
     assert rec.position == "first_line" and rec.option("ivig").grade == "not_recommended"
-    rec = recommend(patient(current=[{"agent": "hydroxychloroquine", "months": 8}]))
+    rec = recommend(patient(current=[{"agent": "hydroxychloroquine", "months": 8}]), KB)
     assert rec.position == "first_line"
 
 
 def test_scig_is_an_alternative_to_ivig_not_a_step_after_it() -> None:
     for failed in (["methotrexate", "ivig"], ["methotrexate", "scig"]):
-        rec = recommend(patient(failed=failed, labs={"iga": "normal"}))
+        rec = recommend(patient(failed=failed, labs={"iga": "normal"}), KB)
         assert rec.option("scig").grade == rec.option("ivig").grade == "not_recommended", failed
-    on_scig = recommend(patient(failed=["methotrexate"], current=[{"agent": "scig", "months": 2}]))
+    on_scig = recommend(patient(failed=["methotrexate"], current=[{"agent": "scig", "months": 2}]), KB)
     assert on_scig.option("ivig").grade == "not_recommended"
 
 
 def test_after_ivig_failure_rituximab_and_cyclophosphamide_are_equal_and_tacrolimus_possible() -> None:
     for extra in ({}, {"severity": "severe"}, {"manifestations": ["skin"]}):
-        rec = recommend(patient(failed=["methotrexate", "ivig"], labs={"iga": "normal"}, **extra))
+        rec = recommend(patient(failed=["methotrexate", "ivig"], labs={"iga": "normal"}, **extra), KB)
         assert rec.option("rituximab").grade == rec.option("cyclophosphamide").grade == "recommended", extra
         assert rec.option("tacrolimus").grade == "acceptable"
 
 
 def test_jdm_combination_is_for_refractory_disease_not_presentation() -> None:
-    new_severe = recommend(patient(age=8, weight_kg=26, height_cm=128, severity="severe"))
+    new_severe = recommend(patient(age=8, weight_kg=26, height_cm=128, severity="severe"), KB)
     assert new_severe.option("ciclosporin").grade == "not_recommended"
     assert new_severe.option("ivig").grade == "not_recommended"
     treated = recommend(
@@ -271,7 +272,8 @@ def test_jdm_combination_is_for_refractory_disease_not_presentation() -> None:
             height_cm=128,
             severity="severe",
             current=[{"agent": "prednisone", "months": 3}, {"agent": "methotrexate", "months": 3}],
-        )
+        ),
+        KB,
     )
     assert {"ciclosporin", "ivig", "methotrexate"} <= set(treated.with_grade("recommended"))
 
@@ -282,7 +284,7 @@ def test_jdm_combination_is_for_refractory_disease_not_presentation() -> None:
 def test_jdm_after_jak_failure_a_biologic_is_always_recommended_with_screening(
     manifestations: list[str],
 ) -> None:
-    rec = recommend(patient(**{**STATES["JDM after JAK failure"], "manifestations": manifestations}))
+    rec = recommend(patient(**{**STATES["JDM after JAK failure"], "manifestations": manifestations}), KB)
     biologics = {"rituximab", "infliximab", "adalimumab", "tocilizumab", "abatacept"}
     assert biologics & set(rec.with_grade("recommended")), manifestations
     assert rec.option("tb_screening").grade == "recommended"
@@ -305,7 +307,7 @@ def test_jdm_after_jak_failure_a_biologic_is_always_recommended_with_screening(
     ],
 )
 def test_may_consider_is_graded_below_recommend_and_says_so(state: str, option: str, words: str) -> None:
-    graded = recommend(patient(**STATES[state])).option(option)
+    graded = recommend(patient(**STATES[state]), KB).option(option)
     assert graded.grade == "acceptable" and words in graded.why
 
 
@@ -323,7 +325,7 @@ def test_no_rule_says_may_and_grades_recommended() -> None:
 @pytest.mark.parametrize("state", [s for s in STATES if s.startswith("adult")])
 def test_under_18_without_dm_gets_no_jdm_rules_and_no_adult_doses(diagnosis: str, state: str) -> None:
     p = patient(**{**STATES[state], "age": 16, "diagnosis": diagnosis})
-    rec = recommend(p)
+    rec = recommend(p, KB)
     assert p.population == rec.population == "adult"
     assert not [o.rule for o in rec.options if o.rule.startswith("jdm_")]
     assert all(o.dose is None for o in rec.options if o.kind == "agent")
@@ -414,7 +416,7 @@ def test_a_dose_question_without_a_sourced_dose_is_a_validation_error(
 ) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD_DOSE.format(population=population, patient=patient_block, agent=agent))
-    loaded, errors = load_case(path)
+    loaded, errors = load_case(path, KB)
     assert loaded is None
     assert len(errors) == 1 and errors[0].severity == "error"
     assert errors[0].line == 15 and errors[0].where.endswith("questions[0].agent")
@@ -430,14 +432,16 @@ def test_a_dose_question_names_a_regimen_of_its_agent(tmp_path: Path) -> None:
     path.write_text(
         text.replace("        prompt: How much?", "        regimen: ivig-adult\n        prompt: How much?")
     )
-    loaded, errors = load_case(path)
+    loaded, errors = load_case(path, KB)
     assert loaded is None and "unknown regimen 'ivig-adult' for rituximab" in errors[0].message
 
 
 def test_a_monitoring_prompt_that_includes_ivig_keys_ivig_items() -> None:
-    loaded, _ = load_case(Path(__file__).resolve().parents[2] / "cases" / "refractory-dm-on-six-agents.yaml")
+    loaded, _ = load_case(
+        Path(__file__).resolve().parents[2] / "cases" / "refractory-dm-on-six-agents.yaml", KB
+    )
     assert loaded is not None
     case = loaded.case
     index, question = case.question("intensive-monitoring")
-    result = score_question(question, index, stage_plans(case)[index], ["aseptic_meningitis"])
+    result = score_question(question, index, stage_plans(case, KB)[index], ["aseptic_meningitis"], KB)
     assert {v.id: v.grade for v in result.verdicts}["aseptic_meningitis"] == "correct"

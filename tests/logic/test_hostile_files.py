@@ -19,6 +19,7 @@ import pytest
 
 from logic import load_library, yamlsource
 from logic.yamlsource import MAX_BYTES, MAX_DEPTH, read_yaml
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
@@ -99,7 +100,7 @@ def test_ordinary_case_files_do_not_pay_for_the_precise_depth_check(monkeypatch:
         raise AssertionError("the precise depth check ran on an ordinary case file")
 
     monkeypatch.setattr(yamlsource, "_check_depth_precisely", fail)
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     assert library.cases and not library.errors
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from logic import load_case, load_library
 from logic.yamlsource import MAX_BYTES
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
@@ -19,7 +20,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def errors_for(path: Path) -> list[str]:
-    loaded, errors = load_case(path)
+    loaded, errors = load_case(path, KB)
     assert loaded is None
     return [str(e) for e in errors]
 
@@ -117,7 +118,7 @@ def test_malformed_files_give_a_clear_error_and_the_rest_still_load(
 ) -> None:
     bad = folder / "bad.yaml"
     bad.write_bytes(content)
-    library = load_library([folder])
+    library = load_library([folder], KB)
     assert "myositis-after-failed-immunosuppression" in library.cases
     [error] = library.errors
     assert error.path == bad
@@ -129,7 +130,7 @@ def test_alias_bomb_is_refused_quickly(folder: Path) -> None:
     lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     (folder / "bomb.yaml").write_text("\n".join(lines) + "\n")
-    library = load_library([folder])
+    library = load_library([folder], KB)
     assert len(library.cases) == 1
     assert "anchors and aliases" in str(library.errors[0])
 
@@ -137,7 +138,7 @@ def test_alias_bomb_is_refused_quickly(folder: Path) -> None:
 def test_huge_file_is_refused_without_parsing(folder: Path) -> None:
     huge = folder / "huge.yaml"
     huge.write_text("narrative: |\n" + ("  x" * 40 + "\n") * (MAX_BYTES // 40))
-    [error] = load_library([folder]).errors
+    [error] = load_library([folder], KB).errors
     assert "at most 256 KiB" in str(error)
 
 
@@ -146,7 +147,7 @@ def test_duplicate_case_id_names_both_files_and_serves_neither(folder: Path) -> 
     shutil.copy(GOOD, folder / "zz-copy.yaml")
     (folder / "sub").mkdir()
     shutil.copy(GOOD, folder / "sub" / "third.yaml")
-    library = load_library([folder, folder / "sub"])
+    library = load_library([folder, folder / "sub"], KB)
     assert "myositis-after-failed-immunosuppression" not in library.cases
     assert len(library.cases) == 0
     by_file = {e.path.name: e for e in library.errors}
@@ -165,11 +166,30 @@ def test_duplicate_case_id_names_both_files_and_serves_neither(folder: Path) -> 
     # renaming one resolves it
     (folder / "zz-copy.yaml").unlink()
     (folder / "sub" / "third.yaml").unlink()
-    assert "myositis-after-failed-immunosuppression" in load_library([folder]).cases
+    assert "myositis-after-failed-immunosuppression" in load_library([folder], KB).cases
 
 
 def test_markdown_asterisks_and_ampersands_are_not_mistaken_for_aliases(folder: Path) -> None:
     text = GOOD.read_text().replace("has barely changed", "has *barely* changed & her rash is **better**", 1)
     (folder / "good.yaml").write_text(text)
-    library = load_library([folder])
+    library = load_library([folder], KB)
     assert not library.errors
+
+
+def test_an_option_offered_twice_in_one_stage_is_linted(folder: Path) -> None:
+    from logic import lint_case
+
+    path = mutate(
+        folder,
+        "options: [methylprednisolone, prednisone, abatacept, methotrexate]",
+        "options: [methylprednisolone, prednisone, rituximab, methotrexate]",
+    )
+    loaded, errors = load_case(path, KB)
+    assert loaded is not None, errors
+    [finding] = [str(e) for e in lint_case(loaded, KB) if "offered" in e.message]
+    line = line_of(path, "options: [methylprednisolone, prednisone, rituximab")
+    assert finding.startswith(f"{path}:{line}:")
+    assert finding.endswith(
+        "lint: stages[2].questions[1].options[2]: 'rituximab' is already offered by question 'after-ivig' "
+        "of this stage: an option appears once per stage"
+    )

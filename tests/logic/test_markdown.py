@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from logic.markdown import ZWSP, link_allowed, plain_text, refused_content, safe_markdown
+from tests.context import KB
 
 EVIL = "https://evil.example/pixel.png"
 
@@ -209,7 +210,7 @@ def test_the_shipped_cases_need_no_rewriting() -> None:
 
     from logic import load_library
 
-    library = load_library([Path(__file__).resolve().parents[2] / "cases"])
+    library = load_library([Path(__file__).resolve().parents[2] / "cases"], KB)
     for loaded in library.cases.values():
         case = loaded.case
         texts = [case.title, case.summary, *case.objectives]

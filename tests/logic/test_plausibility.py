@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from logic import Patient, load_case, recommend
 from logic.dosing import DoseUnavailable, compute_dose
 from logic.knowledge import load_knowledge_base
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 S2 = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
@@ -121,7 +122,7 @@ def test_cli_recommend_says_which_field_and_why(tmp_path: Path) -> None:
 def test_case_validation_locates_an_impossible_patient(tmp_path: Path) -> None:
     path = tmp_path / "case.yaml"
     path.write_text(S2.read_text().replace("  weight_kg: 68\n", "  weight_kg: 6.8\n", 1))
-    loaded, [error] = load_case(path)
+    loaded, [error] = load_case(path, KB)
     assert loaded is None
     line = path.read_text().splitlines().index("  weight_kg: 6.8") + 1
     assert str(error) == (
@@ -136,7 +137,7 @@ def test_a_story_that_makes_the_patient_impossible_is_located(tmp_path: Path) ->
             "      labs: {iga: normal}\n", "      labs: {iga: normal}\n      weight_kg: 680\n", 1
         )
     )
-    loaded, [error] = load_case(path)
+    loaded, [error] = load_case(path, KB)
     assert loaded is None
     assert "stages[1].changes: the patient becomes invalid: 680 kg is not a plausible weight" in str(error)
 
@@ -148,7 +149,7 @@ def test_stage_changes_need_numbers_too(tmp_path: Path) -> None:
             "      labs: {iga: normal}\n", "      labs: {iga: normal}\n      weight_kg: yes\n", 1
         )
     )
-    loaded, [error] = load_case(path)
+    loaded, [error] = load_case(path, KB)
     assert loaded is None
     assert "stages[1].changes.weight_kg: must be a number, not true" in str(error)
 
@@ -156,8 +157,8 @@ def test_stage_changes_need_numbers_too(tmp_path: Path) -> None:
 def test_the_shipped_cases_and_the_sandbox_default_are_plausible() -> None:
     from logic import load_library
 
-    library = load_library([REPO / "cases"])
+    library = load_library([REPO / "cases"], KB)
     assert not library.errors
     for loaded in library.cases.values():
-        for patient in loaded.case.patients():
-            assert recommend(patient).options
+        for patient in loaded.case.patients(KB):
+            assert recommend(patient, KB).options

@@ -8,16 +8,17 @@ from collections.abc import Callable
 import pytest
 
 from logic import Patient, load_knowledge_base, recommend
+from tests.context import CONTEXT, KB
 
 MakePatient = Callable[..., Patient]
 
 
 def grade(patient: Patient, option: str) -> str:
-    return recommend(patient).option(option).grade
+    return recommend(patient, KB).option(option).grade
 
 
 def test_every_option_is_graded_once_with_a_reason(make_patient: MakePatient) -> None:
-    rec = recommend(make_patient())
+    rec = recommend(make_patient(), KB)
     kb = load_knowledge_base()
     assert [o.id for o in rec.options] == list(kb.agents) + list(kb.actions)
     for option in rec.options:
@@ -28,11 +29,11 @@ def test_every_option_is_graded_once_with_a_reason(make_patient: MakePatient) ->
 
 def test_recommend_is_deterministic(make_patient: MakePatient) -> None:
     patient = make_patient(failed=["methotrexate"], current=[{"agent": "prednisone", "months": 4}])
-    assert recommend(patient).as_json() == recommend(patient).as_json()
+    assert recommend(patient, KB).as_json() == recommend(patient, KB).as_json()
 
 
 def test_s3_new_adult_dm_gets_prednisone_methotrexate_and_cancer_screening(make_patient: MakePatient) -> None:
-    rec = recommend(make_patient())
+    rec = recommend(make_patient(), KB)
     assert rec.position == "first_line"
     assert set(rec.with_grade("recommended")) >= {
         "prednisone",
@@ -60,7 +61,7 @@ def test_s2_failed_initial_immunosuppression_gets_ivig_with_iga_and_premedicatio
         current=[{"agent": "prednisone", "months": 5}],
         failed=["methotrexate"],
     )
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     assert rec.position == "refractory"
     ivig = rec.option("ivig")
     assert ivig.grade == "recommended"
@@ -73,7 +74,7 @@ def test_s2_failed_initial_immunosuppression_gets_ivig_with_iga_and_premedicatio
 
 def test_s2_after_ivig_fails_rituximab_or_cyclophosphamide(make_patient: MakePatient) -> None:
     patient = make_patient(failed=["methotrexate", "ivig"], labs={"iga": "normal"})
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     assert rec.option("rituximab").grade == "recommended"
     assert rec.option("cyclophosphamide").grade == "recommended"  # equal alternatives
     assert rec.option("tacrolimus").grade == "acceptable"  # "may also be considered"
@@ -84,12 +85,12 @@ def test_s2_after_ivig_fails_rituximab_or_cyclophosphamide(make_patient: MakePat
 
 def test_known_iga_means_no_check_iga_prerequisite(make_patient: MakePatient) -> None:
     patient = make_patient(failed=["methotrexate"], labs={"iga": "normal"})
-    assert recommend(patient).option("ivig").prerequisites == ("ivig_premedication",)
+    assert recommend(patient, KB).option("ivig").prerequisites == ("ivig_premedication",)
 
 
 def test_iga_deficiency_makes_immunoglobulin_unsafe(make_patient: MakePatient) -> None:
     patient = make_patient(failed=["methotrexate"], labs={"iga": "deficient"})
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     assert rec.option("ivig").grade == "unsafe"
     assert rec.option("scig").grade == "unsafe"
     assert "anaphylaxis" in rec.option("ivig").why
@@ -101,7 +102,7 @@ def test_s0_upadacitinib_on_ivig_is_not_recommended_optimise_instead(make_patien
         current=[{"agent": "ivig", "months": 6}, {"agent": "prednisone", "months": 9}],
         failed=["methotrexate"],
     )
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     assert rec.option("upadacitinib").grade == "not_recommended"
     assert rec.option("upadacitinib").rule == "jak_investigational"
     assert rec.option("optimise_current_therapy").grade == "recommended"
@@ -116,7 +117,7 @@ def test_s1_six_agents_severe_ulcerative_gets_cyclophosphamide(make_patient: Mak
         manifestations=["skin", "muscle", "skin_ulceration"],
         current=[{"agent": a, "months": 6} for a in six],
     )
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     assert rec.position == "severe"
     assert rec.option("cyclophosphamide").grade == "recommended"
     assert rec.option("optimise_current_therapy").grade == "recommended"
@@ -140,7 +141,7 @@ S4_JDM = {
 
 
 def test_s4_jdm_after_jak_failure_gets_biologics_screening_and_keeps_mtx() -> None:
-    rec = recommend(Patient.model_validate(S4_JDM))
+    rec = recommend(Patient.model_validate(S4_JDM, context=CONTEXT), KB)
     assert rec.population == "juvenile"
     assert rec.position == "after_jak_failure"
     recommended = set(rec.with_grade("recommended"))
@@ -160,7 +161,10 @@ def test_s4_jdm_after_jak_failure_gets_biologics_screening_and_keeps_mtx() -> No
 def test_jdm_never_gets_the_adult_rituximab_dose() -> None:
     for age, weight, height in ((4, 16, 100), (10, 32, 138), (16, 60, 170)):
         rec = recommend(
-            Patient.model_validate({**S4_JDM, "age": age, "weight_kg": weight, "height_cm": height})
+            Patient.model_validate(
+                {**S4_JDM, "age": age, "weight_kg": weight, "height_cm": height}, context=CONTEXT
+            ),
+            KB,
         )
         dose = rec.option("rituximab").dose
         assert dose is not None
@@ -170,21 +174,26 @@ def test_jdm_never_gets_the_adult_rituximab_dose() -> None:
 
 
 def test_jdm_without_height_has_no_rituximab_dose_and_says_why() -> None:
-    patient = Patient.model_validate({**S4_JDM, "height_cm": None})
-    option = recommend(patient).option("rituximab")
+    patient = Patient.model_validate({**S4_JDM, "height_cm": None}, context=CONTEXT)
+    option = recommend(patient, KB).option("rituximab")
     assert option.dose is None
     assert option.dose_note is not None and "height" in option.dose_note
 
 
 def test_positive_tb_or_hepatitis_makes_biologics_unsafe() -> None:
     for lab in ("tb", "hepatitis"):
-        rec = recommend(Patient.model_validate({**S4_JDM, "labs": {lab: "positive"}}))
+        rec = recommend(Patient.model_validate({**S4_JDM, "labs": {lab: "positive"}}, context=CONTEXT), KB)
         for agent in ("rituximab", "infliximab", "tocilizumab", "abatacept"):
             assert rec.option(agent).grade == "unsafe", (lab, agent)
 
 
 def test_screening_done_is_not_asked_again() -> None:
-    rec = recommend(Patient.model_validate({**S4_JDM, "labs": {"tb": "negative", "hepatitis": "negative"}}))
+    rec = recommend(
+        Patient.model_validate(
+            {**S4_JDM, "labs": {"tb": "negative", "hepatitis": "negative"}}, context=CONTEXT
+        ),
+        KB,
+    )
     assert rec.option("rituximab").prerequisites == ()
     assert rec.option("tb_screening").grade == "not_recommended"
 
@@ -198,8 +207,10 @@ def test_new_jdm_gets_prednisone_and_methotrexate_but_no_cancer_screening() -> N
                 "height_cm": 122,
                 "diagnosis": "juvenile_dermatomyositis",
                 "manifestations": ["skin", "muscle"],
-            }
-        )
+            },
+            context=CONTEXT,
+        ),
+        KB,
     )
     assert rec.position == "first_line"
     assert {"prednisone", "methotrexate"} <= set(rec.with_grade("recommended"))
@@ -214,14 +225,14 @@ def test_dm_under_18_is_jdm(make_patient: MakePatient) -> None:
 
 
 def test_rapidly_progressive_ild_is_severe(make_patient: MakePatient) -> None:
-    rec = recommend(make_patient(manifestations=["muscle", "rapidly_progressive_ild"]))
+    rec = recommend(make_patient(manifestations=["muscle", "rapidly_progressive_ild"]), KB)
     assert rec.position == "severe"
     assert rec.option("cyclophosphamide").grade == "recommended"
     assert rec.option("methylprednisolone").grade == "acceptable"  # "may be considered"
 
 
 def test_too_early_to_call_failure(make_patient: MakePatient) -> None:
-    rec = recommend(make_patient(current=[{"agent": "ivig", "months": 1}], failed=["methotrexate"]))
+    rec = recommend(make_patient(current=[{"agent": "ivig", "months": 1}], failed=["methotrexate"]), KB)
     assert rec.option("continue_and_reassess").grade == "recommended"
 
 
@@ -240,7 +251,7 @@ def test_too_early_to_call_failure(make_patient: MakePatient) -> None:
     ],
 )
 def test_pathway_position(make_patient: MakePatient, overrides: dict[str, object], position: str) -> None:
-    assert recommend(make_patient(**overrides)).position == position
+    assert recommend(make_patient(**overrides), KB).position == position
 
 
 def test_unknown_agent_is_refused_with_a_suggestion(make_patient: MakePatient) -> None:
@@ -251,7 +262,7 @@ def test_unknown_agent_is_refused_with_a_suggestion(make_patient: MakePatient) -
 
 
 def test_json_output_shape(make_patient: MakePatient) -> None:
-    data = recommend(make_patient()).as_json()
+    data = recommend(make_patient(), KB).as_json()
     assert data["population"] == "adult"
     option = data["options"][0]  # type: ignore[index]
     assert set(option) >= {"id", "kind", "grade", "why", "sources", "prerequisites", "dose"}
@@ -278,14 +289,18 @@ def test_refractory_jdm_may_keep_failed_methotrexate_as_backbone() -> None:
             "manifestations": ["skin", "muscle"],
             "current": [{"agent": "prednisone", "months": 6}],
             "failed": ["methotrexate"],
-        }
+        },
+        context=CONTEXT,
     )
-    rec = recommend(patient)
+    rec = recommend(patient, KB)
     assert rec.position == "refractory"
     assert rec.option("methotrexate").grade == "acceptable"
     assert rec.option("methotrexate").rule == "jdm_methotrexate_backbone_after_failure"
     assert rec.option("rituximab").grade == "recommended"  # muscle
     adult = recommend(
-        Patient.model_validate({**patient.model_dump(), "age": 40, "diagnosis": "dermatomyositis"})
+        Patient.model_validate(
+            {**patient.model_dump(), "age": 40, "diagnosis": "dermatomyositis"}, context=CONTEXT
+        ),
+        KB,
     )
     assert adult.option("methotrexate").grade == "not_recommended"

@@ -6,24 +6,25 @@ import pytest
 
 from logic import best_answers, load_case, score_case
 from logic.cases import Case
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def case() -> Case:
-    loaded, errors = load_case(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml")
+    loaded, errors = load_case(REPO / "cases" / "myositis-after-failed-immunosuppression.yaml", KB)
     assert loaded is not None, errors
     return loaded.case
 
 
 def points(case: Case, question_id: str, answer: object) -> tuple[float, bool]:
-    result = score_case(case, {question_id: answer}).result(question_id)  # type: ignore[dict-item]
+    result = score_case(case, {question_id: answer}, KB).result(question_id)  # type: ignore[dict-item]
     return result.points, result.unsafe
 
 
 def test_best_answers_score_100_with_nothing_flagged(case: Case) -> None:
-    score = score_case(case, best_answers(case))
+    score = score_case(case, best_answers(case, KB), KB)
     assert score.total == 100
     assert score.unsafe == ()
     assert all(s == 100 for s in score.stage_scores)
@@ -31,7 +32,7 @@ def test_best_answers_score_100_with_nothing_flagged(case: Case) -> None:
 
 
 def test_no_answers_score_zero(case: Case) -> None:
-    score = score_case(case, {})
+    score = score_case(case, {}, KB)
     assert score.total == 0
     assert score.unsafe == ("before-ivig",)  # skipping the safety checks is flagged
 
@@ -51,7 +52,7 @@ def test_unsafe_choice_is_negative_and_flagged(case: Case) -> None:
             )
         }
     )
-    result = score_case(deficient, {"next-agent": "ivig"}).result("next-agent")
+    result = score_case(deficient, {"next-agent": "ivig"}, KB).result("next-agent")
     assert result.points == -0.5
     assert result.unsafe
     assert result.verdicts[0].grade == "unsafe"
@@ -66,7 +67,7 @@ def test_select_all_missed_and_extra_both_cost(case: Case) -> None:
 
 
 def test_select_all_verdicts(case: Case) -> None:
-    result = score_case(case, {"before-ivig": ["check_iga", "tb_screening"]}).result("before-ivig")
+    result = score_case(case, {"before-ivig": ["check_iga", "tb_screening"]}, KB).result("before-ivig")
     grades = {v.id: v.grade for v in result.verdicts}
     assert grades == {"check_iga": "correct", "ivig_premedication": "missed", "tb_screening": "extra"}
 
@@ -85,13 +86,13 @@ def test_dose_within_near_outside_and_unsafe(case: Case) -> None:
 
 
 def test_reflection_is_not_scored_but_shows_discussion(case: Case) -> None:
-    result = score_case(case, {"reflect": "anything"}).result("reflect")
+    result = score_case(case, {"reflect": "anything"}, KB).result("reflect")
     assert not result.scored
     assert result.discussion and "ProDERM" in result.discussion
 
 
 def test_feedback_carries_why_sources_and_faculty_notes(case: Case) -> None:
-    result = score_case(case, {"next-agent": "rituximab"}).result("next-agent")
+    result = score_case(case, {"next-agent": "rituximab"}, KB).result("next-agent")
     assert result.best == ("ivig",)
     assert "IVIG is the recommended next step" in result.why
     assert "answer_after_failed_immunosuppression" in result.sources
@@ -101,12 +102,12 @@ def test_feedback_carries_why_sources_and_faculty_notes(case: Case) -> None:
 
 def test_stage_and_total_are_clamped_to_0_100(case: Case) -> None:
     answers = {"next-agent": "etanercept", "before-ivig": [], "ivig-dose": 500}
-    score = score_case(case, answers)
+    score = score_case(case, answers, KB)
     assert score.stage_scores[0] == 0
     assert 0 <= score.total <= 100
 
 
 def test_partial_answers_give_a_partial_total(case: Case) -> None:
-    answers = best_answers(case)
-    answers["next-agent"] = "rituximab"  # 0.5 of 1 point, out of 6 scored questions
-    assert score_case(case, answers).total == round(100 * 5.5 / 6, 1)
+    answers = best_answers(case, KB)
+    answers["next-agent"] = "rituximab"  # 0.5 of 1 point, out of 7 scored questions
+    assert score_case(case, answers, KB).total == round(100 * 6.5 / 7, 1)

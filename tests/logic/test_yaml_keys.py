@@ -12,6 +12,7 @@ import pytest
 
 from logic import load_case
 from logic.yamlsource import YamlSourceError, parse_yaml
+from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
@@ -84,7 +85,7 @@ def test_a_duplicate_in_a_case_file_is_reported_by_load_case(tmp_path: Path) -> 
     path.write_text(
         GOOD.read_text().replace('title: "Still weak at five months"', 'title: "A"\n    title: "B"', 1)
     )
-    loaded, [error] = load_case(path)
+    loaded, [error] = load_case(path, KB)
     assert loaded is None
     line = next(i for i, x in enumerate(path.read_text().splitlines(), 1) if x == '    title: "B"')
     assert str(error) == (
@@ -123,7 +124,7 @@ def test_a_number_key_next_to_the_same_text_key_is_reported_at_the_number() -> N
 def test_a_non_text_key_in_a_case_file_points_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "key.yaml"
     path.write_text(GOOD.read_text().replace("  severity: moderate\n", "  severity: moderate\n  yes: 1\n", 1))
-    loaded, [error] = load_case(path)
+    loaded, [error] = load_case(path, KB)
     assert loaded is None
     line = path.read_text().splitlines().index("  yes: 1") + 1
     assert str(error).startswith(f"{path}:{line}:3: key yes is not text")
@@ -144,7 +145,7 @@ def test_control_characters_are_located(tmp_path: Path, char: str, name: str) ->
     path.write_text(text)
     line = next(i for i, x in enumerate(text.splitlines(), 1) if char in x)
     column = text.splitlines()[line - 1].index(char) + 1
-    loaded, [error] = load_case(path)
+    loaded, [error] = load_case(path, KB)
     assert loaded is None
     assert str(error) == (
         f"{path}:{line}:{column}: control character {name} is not allowed in a case file (delete it or retype the text)"

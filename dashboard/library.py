@@ -1,0 +1,94 @@
+"""The case library page's sections: search and filters, a card per case, and the files that failed to
+load (for faculty). Each is a function AppTest can run alone; the filtering is in catalogue.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from dashboard import catalogue
+from dashboard.common import may_see_case_errors
+from logic import Library, LoadedCase
+from logic.markdown import safe_markdown
+from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
+
+K = TypeVar("K", bound=str)
+
+
+@dataclass(frozen=True)
+class Filters:
+    query: str
+    tags: list[str]
+    populations: list[str]
+    difficulties: list[str]
+
+
+def follow_deep_link(library: Library, pages: Mapping[str, Any]) -> str | None:
+    """``/?case=<id>`` lands on the library (the default page): hand it to the player, once per session
+    and link, so that coming back here never bounces to the player again. Returns the link's case id."""
+    wanted = st.query_params.get("case")
+    if wanted and wanted in library.cases and st.session_state.get("lib_followed_link") != wanted:
+        st.session_state["lib_followed_link"] = wanted
+        st.switch_page(pages["player"], query_params={"case": wanted})
+    return wanted
+
+
+def filters(library: Library) -> Filters:
+    """The search box and the tag, population and difficulty filters."""
+    search_col, tag_col, pop_col, diff_col = st.columns([3, 3, 2, 2])
+    query = search_col.text_input("Search", placeholder="title, tag, objective…", key="lib_search")
+    tags = tag_col.multiselect(
+        "Tags", catalogue.all_tags(library.cases), key="lib_tags", placeholder="any tag"
+    )
+    populations = _any_of(pop_col, "Population", POPULATION_LABELS, "lib_population")
+    difficulties = _any_of(diff_col, "Difficulty", DIFFICULTY_LABELS, "lib_difficulty")
+    return Filters(query, tags, list(populations), list(difficulties))
+
+
+def _any_of(column: Any, label: str, labels: Mapping[K, str], key: str) -> list[str]:
+    """A filter of the allowed values, which ``labels`` lists in order (none chosen = any)."""
+    chosen: list[str] = column.multiselect(
+        label, list(labels), format_func=labels.__getitem__, key=key, placeholder="any"
+    )
+    return chosen
+
+
+def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
+    """One case: title, summary, badges, tags, objectives, and the button that opens it in the player."""
+    case = loaded.case
+    st.subheader(safe_markdown(case.title), anchor=False)
+    st.markdown(safe_markdown(case.summary))
+    badges = [
+        f":blue-badge[{POPULATION_LABELS[case.population]}]",
+        f":violet-badge[{DIFFICULTY_LABELS[case.difficulty]}]",
+        f":gray-badge[{len(case.stages)} stage(s)]",
+        f":gray-badge[{catalogue.question_count(case)} question(s)]",
+    ]
+    st.markdown(" ".join(badges))
+    if case.tags:
+        st.caption("Tags: " + ", ".join(safe_markdown(t) for t in case.tags))
+    if case.objectives:
+        with st.expander("Learning objectives"):
+            st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
+    if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon="📓"):
+        st.switch_page(pages["player"], query_params={"case": case.id})
+    st.caption(f"Link: `?case={case.id}` · by {safe_markdown(case.author)}")
+
+
+def load_errors(library: Library, folder: Path) -> None:
+    """The files that could not be loaded, each error at its file:line:column, files named relative to
+    the cases folder (never the server's absolute paths); for faculty only."""
+    if not library.errors or not may_see_case_errors():
+        return
+    st.divider()
+    files = {str(e.path) for e in library.errors}
+    with st.expander(f"⚠️ {len(files)} case file(s) could not be loaded (for faculty)", expanded=False):
+        st.caption(
+            "These files are skipped; every other case still works. Fix each error at its file:line:column, "
+            "or run `python -m logic validate` to check the cases folder."
+        )
+        st.code("\n".join(catalogue.error_lines(library.errors, folder)), language=None, wrap_lines=True)
