@@ -60,10 +60,12 @@ from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from dashboard import player_state as ps  # noqa: E402
+from dashboard.player.answers import keys_for  # noqa: E402
+from dashboard.questions import view_of  # noqa: E402
+from dashboard.questions.render import state_with_certainty  # noqa: E402
 from deploy.serve import backend_command, healthy, room  # noqa: E402
-from logic import best_answers, load_knowledge_base, load_library  # noqa: E402
-from logic.cases import DoseQuestion, NextStepQuestion  # noqa: E402
+from logic import best_answers, load_library  # noqa: E402
+from tests.context import KB  # noqa: E402
 
 CASE_ID = "myositis-after-failed-immunosuppression"
 RUN_TIMEOUT_S = 180
@@ -148,6 +150,26 @@ class StreamlitSession:
                 return proto
         raise ProtocolError(f"no form button {label_start!r} on the page")
 
+    def set_answer(self, key: str, value: Any) -> None:
+        """Give the widget with this key the value a learner would (as the browser sends it: a radio or a
+        selectbox sends its option's label)."""
+        for kind in ("radio", "checkbox", "number_input", "text_area", "selectbox"):
+            for element_type, proto in self.elements:
+                if element_type != kind or not getattr(proto, "id", "").endswith("-" + key):
+                    continue
+                if kind == "checkbox":
+                    self.set(proto, bool_value=bool(value))
+                elif kind == "number_input":
+                    self.set(proto, double_value=float(value))
+                elif kind == "text_area":
+                    self.set(proto, string_value=str(value))
+                else:
+                    labels = list(proto.options)
+                    label = KB.name(value) if KB.name(value) in labels else str(value)
+                    self.set(proto, string_value=label)
+                return
+        raise ProtocolError(f"no answer widget with key {key!r} on the page")
+
     def set(self, proto: Any, **value: Any) -> None:
         state = WidgetState(id=proto.id)
         for name, v in value.items():
@@ -166,15 +188,14 @@ class Outcome:
 
 
 def stage_one_answers() -> tuple[dict[str, Any], Any]:
-    case = load_library([REPO / "cases"]).cases[CASE_ID].case
-    best = best_answers(case)
+    case = load_library([REPO / "cases"], KB).cases[CASE_ID].case
+    best = best_answers(case, KB)
     return {q.id: best[q.id] for q in case.stages[0].questions}, case
 
 
 async def learner(
     index: int, base_url: str, delay: float, think: tuple[float, float], label: str, rng: random.Random
 ) -> Outcome:
-    kb = load_knowledge_base()
     answers, case = stage_one_answers()
     outcome = Outcome(name=f"load {label} {index:03}")
     await asyncio.sleep(delay)
@@ -207,17 +228,11 @@ async def learner(
             await session.rerun()
             await asyncio.sleep(rng.uniform(*think))
 
-            key = lambda qid, opt=None: ps.widget_key(CASE_ID, 0, qid, opt)  # noqa: E731
+            key = keys_for(CASE_ID, 0)
             for question in case.stages[0].questions:
-                answer = answers[question.id]
-                if ps.uses_checkboxes(question):
-                    for option in question.options:  # type: ignore[attr-defined]
-                        box = session.widget("checkbox", key(question.id, option))
-                        session.set(box, bool_value=option in answer)
-                elif isinstance(question, NextStepQuestion):
-                    session.set(session.widget("radio", key(question.id)), string_value=kb.name(answer))
-                elif isinstance(question, DoseQuestion):
-                    session.set(session.widget("number_input", key(question.id)), double_value=float(answer))
+                state = state_with_certainty(view_of(question), question, answers[question.id], key)
+                for widget_key, value in state.items():
+                    session.set_answer(widget_key, value)
             submit = session.submit_button("Submit stage 1")
             outcome.sent = answers
             run = await session.rerun(triggers=[WidgetState(id=submit.id, trigger_value=True)])
