@@ -31,6 +31,9 @@ PAGES = {
     "cohorts": st.Page(
         "views/cohorts.py", title="Cohorts", icon="👥", url_path="cohorts", visibility=faculty_only
     ),
+    "analytics": st.Page(
+        "views/analytics.py", title="Analytics", icon="📊", url_path="analytics", visibility=faculty_only
+    ),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 

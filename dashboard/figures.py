@@ -1,6 +1,7 @@
 """Plotly figure builders for the dashboard. Pure functions: no streamlit here, so they are unit-testable.
 
-- pathway_figure: an escalation pathway (a DAG of steps) drawn as a layered, top-to-bottom flowchart.
+- pathway_figure: an escalation pathway (a DAG of steps) drawn as a layered, top-to-bottom flowchart,
+  optionally with a heat overlay of how many people chose each step (StepCounts).
 - trend_figure: a case's trends (CK, CDASI...) over months.
 - score_breakdown_figure: a case score by stage and by kind of question.
 """
@@ -56,6 +57,37 @@ DUMMY_GAP = 0.9  # between a node and a long edge passing through its layer
 BOX_W = 1.05
 BOX_H = 0.42
 Y_GAP = 1.0
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """How many people chose each step of a pathway, drawn over the flowchart as a heat overlay: one
+    stage of a cohort's attempts at a case, or the room's answers to one question in a live session.
+    Plain numbers: counts maps step ids to people (steps not listed: nobody); of is how many answered
+    (the denominator of each step's share); label names them in the key and the hover text; elsewhere
+    is how many chose something on no step (shown as a note in the chart's corner when not 0)."""
+
+    counts: Mapping[str, int]
+    of: int
+    label: str = "learners"
+    elsewhere: int = 0  # chose an option that no step of the pathway teaches (noted beside the chart)
+
+    def share(self, step_id: str) -> float:
+        return self.counts.get(step_id, 0) / self.of if self.of > 0 else 0.0
+
+
+# Heat overlay: a step's fill goes from HEAT_LOW (nobody) to HEAT_HIGH (everyone who answered); its
+# title turns white where the fill gets dark. Blue, so that it is not read as a grade colour.
+HEAT_LOW = (246, 248, 250)
+HEAT_HIGH = (23, 80, 160)
+HEAT_DARK_FROM = 0.55
+
+
+def heat_colour(share: float) -> str:
+    """The overlay fill for a share of 0..1 (clamped), as #rrggbb."""
+    t = min(1.0, max(0.0, share))
+    r, g, b = (round(lo + (hi - lo) * t) for lo, hi in zip(HEAT_LOW, HEAT_HIGH, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 @dataclass(frozen=True)
@@ -167,6 +199,7 @@ def pathway_figure(
     learner_steps: Sequence[str] = (),
     recommended_steps: Sequence[str] = (),
     selected_step: str | None = None,
+    overlay: StepCounts | None = None,
 ) -> go.Figure:
     """The pathway as a layered flowchart.
 
@@ -175,7 +208,9 @@ def pathway_figure(
     (name "arrow:<from>-><to>"), and one label annotation each (name "label:<from>-><to>", hovertext =
     the condition). Highlights: current_step gets a thick dark box outline; selected_step a dashed blue
     halo (shape "halo:<id>"); learner_steps and recommended_steps get badge traces (named "Your choice" and
-    the recommended grade's label).
+    the recommended grade's label). overlay (StepCounts) fills each box by its share of the people counted
+    (heat_colour) and labels the steps chosen, and the recommended ones, with "count · share" (annotations
+    named "count:<id>"); the hover text of every step starts with its count.
     """
     lay = layout_pathway(pathway)
     steps = pathway.steps
@@ -194,7 +229,9 @@ def pathway_figure(
                 x1=x + BOX_W / 2,
                 y0=y - BOX_H / 2,
                 y1=y + BOX_H / 2,
-                fillcolor=KIND_COLOURS[step.kind],
+                fillcolor=(
+                    heat_colour(overlay.share(step.id)) if overlay is not None else KIND_COLOURS[step.kind]
+                ),
                 line=dict(
                     color=CURRENT_OUTLINE if current else KIND_BORDERS[step.kind],
                     width=CURRENT_WIDTH if current else 1.5,
@@ -249,9 +286,15 @@ def pathway_figure(
             name="steps",
             text=[_wrap(s.title, 20) for s in steps],
             textposition="middle center",
-            textfont=dict(size=13, color="#1f2328"),
+            textfont=dict(
+                size=13,
+                color=[
+                    "#ffffff" if overlay is not None and overlay.share(s) >= HEAT_DARK_FROM else "#1f2328"
+                    for s in ids
+                ],
+            ),
             customdata=ids,
-            hovertext=[step_hover(pathway, s, kb) for s in ids],
+            hovertext=[_overlay_hover(overlay, s) + step_hover(pathway, s, kb) for s in ids],
             hoverinfo="text",
             marker=dict(
                 symbol="square",
@@ -306,6 +349,22 @@ def pathway_figure(
                 hoverinfo="skip",
             )
         )
+    if overlay is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"Share of {overlay.label} (darker: more)",
+                marker=dict(
+                    symbol="square", size=16, color=heat_colour(0.6), line=dict(color="#57606a", width=1)
+                ),
+                legendgroup="highlights",
+                legendgrouptitle_text="Highlights",
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
     kinds = list(dict.fromkeys(s.kind for s in steps))
     for i, kind in enumerate(kinds):
         fig.add_trace(
@@ -315,9 +374,9 @@ def pathway_figure(
                 mode="markers",
                 name=STEP_KIND_LABELS[kind],
                 marker=dict(
-                    symbol="square",
+                    symbol="square" if overlay is None else "square-open",  # the overlay owns the fills
                     size=16,
-                    color=KIND_COLOURS[kind],
+                    color=KIND_COLOURS[kind] if overlay is None else KIND_BORDERS[kind],
                     line=dict(color=KIND_BORDERS[kind], width=1.5),
                 ),
                 legendgroup="kinds",
@@ -366,6 +425,51 @@ def pathway_figure(
             )
         )
 
+    if overlay is not None:
+        for step_id in ids:
+            count = overlay.counts.get(step_id, 0)
+            if not count and step_id not in set(recommended_steps):
+                continue
+            x, y = lay.positions[step_id]
+            annotations.append(
+                dict(
+                    name=f"count:{step_id}",
+                    x=x - BOX_W / 2 + 0.02,
+                    y=y - BOX_H / 2,
+                    xref="x",
+                    yref="y",
+                    xanchor="left",
+                    yanchor="middle",
+                    text=f"<b>{count}</b> · {overlay.share(step_id):.0%}",
+                    showarrow=False,
+                    font=dict(size=12, color="#1f2328"),
+                    bgcolor="#ffffff",
+                    bordercolor=RECOMMENDED_COLOUR if step_id in set(recommended_steps) else "#57606a",
+                    borderwidth=1.5,
+                    borderpad=2,
+                )
+            )
+    if overlay is not None and overlay.elsewhere:
+        share = overlay.elsewhere / overlay.of if overlay.of > 0 else 0.0
+        annotations.append(
+            dict(
+                name="count:elsewhere",
+                x=1,
+                y=1,
+                xref="paper",
+                yref="paper",
+                xanchor="right",
+                yanchor="top",
+                text=f"<b>{overlay.elsewhere}</b> · {share:.0%} chose an option<br>on no step of this pathway",
+                showarrow=False,
+                align="right",
+                font=dict(size=12, color="#1f2328"),
+                bgcolor="#fff8c5",
+                bordercolor="#9a6700",
+                borderwidth=1.5,
+                borderpad=4,
+            )
+        )
     all_x = [lay.positions[s][0] for s in ids] + [p[0] for r in lay.routes for p in r]
     depth = max(lay.layers.values(), default=0)
     fig.update_layout(
@@ -395,6 +499,13 @@ def figure_text(text: str) -> str:
     """Case text for a plotly label: plotly reads "<a href>", "<b>", "<br>" in labels as markup, so a case's
     "<" and "&" are written as entities (shown as the characters, never as a link or an image)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _overlay_hover(overlay: StepCounts | None, step_id: str) -> str:
+    if overlay is None:
+        return ""
+    count = overlay.counts.get(step_id, 0)
+    return f"<b>{count} of {overlay.of} {overlay.label} ({overlay.share(step_id):.0%})</b><br>"
 
 
 def trend_figure(series: Sequence[Series]) -> go.Figure:
