@@ -175,3 +175,27 @@ def test_exports_carry_no_active_content(tmp_path: Path) -> None:
     for cell in cells:
         source = "".join(cell["source"])
         assert active_content(source) == [], source
+
+
+def test_the_analytics_chart_shows_case_text_inert() -> None:
+    """The faculty chart of troubled questions names the case and the question: as text, not plotly markup."""
+    from dashboard.analytics import Trouble
+    from dashboard.analytics_figures import trouble_figure
+
+    hostile = Trouble(
+        case_id="hostile",
+        case_title="Case <a href='https://evil.example'>click</a>",
+        stage_index=0,
+        stage_title="Stage <b>x</b>",
+        question_id="q",
+        prompt="Which <img src=https://evil.example/p.png> next?",
+        answers=10,
+        unsafe=2,
+        wrong=5,
+        mean_score=50.0,
+        confident_wrong=0,
+        with_certainty=0,
+    )
+    spec = trouble_figure([hostile]).to_json()
+    assert "<a " not in spec and "<img" not in spec
+    assert "&lt;a href" in spec  # shown, as text
