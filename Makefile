@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_analytics.py
+	$(BIN)/python bench/bench_author.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

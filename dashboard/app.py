@@ -34,6 +34,9 @@ PAGES = {
     "analytics": st.Page(
         "views/analytics.py", title="Analytics", icon="📊", url_path="analytics", visibility=faculty_only
     ),
+    "author": st.Page(
+        "views/author.py", title="Author", icon="✍️", url_path="author", visibility=faculty_only
+    ),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 

@@ -44,7 +44,15 @@ def _watch(folder: str, _kb: KnowledgeBase) -> LibraryWatch:
     return LibraryWatch(Path(folder), _kb, recheck_s=LIBRARY_RECHECK_S, on_load=freeze_long_lived)
 
 
-def get_library() -> Library:
-    """The case library. A page run costs one stat of the folder, whatever the number of cases: a case
-    added, removed or renamed shows on the next run, a case edited in place within LIBRARY_RECHECK_S."""
-    return _watch(str(cases_dir()), get_kb()).library()
+def get_library(folder: Path | None = None) -> Library:
+    """The case library (of ``folder``, default the cases folder). A page run costs one stat of the
+    folder, whatever the number of cases: a case added, removed or renamed shows on the next run, a case
+    edited in place within LIBRARY_RECHECK_S (or at once after invalidate_library())."""
+    folder = cases_dir() if folder is None else folder
+    return _watch(str(folder), get_kb()).library()
+
+
+def invalidate_library() -> None:
+    """Forget every loaded library: the next page run reads the folders again (after a save, so that
+    the author's own change shows at once, whatever the library's staleness bound)."""
+    _watch.clear()

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import catalogue
 from dashboard.common import may_see_case_errors
+from dashboard.drafts import DRAFT_BADGE, is_draft
 from logic import Library, LoadedCase
 from logic.markdown import safe_markdown
 from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
@@ -68,6 +69,8 @@ def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
         f":gray-badge[{len(case.stages)} stage(s)]",
         f":gray-badge[{catalogue.question_count(case)} question(s)]",
     ]
+    if is_draft(loaded):
+        badges.insert(0, DRAFT_BADGE)
     st.markdown(" ".join(badges))
     if case.tags:
         st.caption("Tags: " + ", ".join(safe_markdown(t) for t in case.tags))

@@ -35,6 +35,7 @@ from dashboard.store_analytics import AnalyticsStore
 from dashboard.store_base import REPO, StoreUnavailable, database_url
 from dashboard.store_cohorts import CohortInfo, CohortStore, MemberInfo
 from dashboard.store_identity import IdentityStore, LearnerInfo, NameTaken, RateLimited, SessionInfo
+from dashboard.store_versions import VersionStore
 
 __all__ = [
     "MAX_NAME",
@@ -187,7 +188,7 @@ def _record_values(record: AnswerInput, row: AttemptRow) -> dict[str, Any]:
     }
 
 
-class Store(IdentityStore, CohortStore, AnalyticsStore):
+class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore):
     """Store(url) connects and migrates at once (raises if it cannot); Store(url, connect=False) opens
     on first use and retries after failures (see StoreBase.available)."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .casefiles import file_name_problem
 from .cases import Case, DuplicateQuestionId
 from .ids import validation_context
 from .knowledge import KnowledgeBase
@@ -113,10 +114,19 @@ def validation_errors(exc: ValidationError, source: YamlSource, prefix: Loc = ()
 
 def load_case(path: Path, kb: KnowledgeBase) -> tuple[LoadedCase | None, list[CaseError]]:
     """Load one case file: the case, or None and the reasons, each with its line."""
+    bad_name = file_name_problem(path)
+    if bad_name is not None:
+        return None, [CaseError(path, 1, 1, bad_name)]
     try:
         source = read_yaml(path)
     except YamlSourceError as exc:
         return None, [CaseError(path, exc.line, exc.column, exc.message)]
+    return load_source(source, kb)
+
+
+def load_source(source: YamlSource, kb: KnowledgeBase) -> tuple[LoadedCase | None, list[CaseError]]:
+    """A case from YAML already read (a file, or the Author page's text): the case, or the reasons."""
+    path = source.path
     if not isinstance(source.data, dict):
         return None, [
             CaseError(path, 1, 1, "a case file must be a mapping of fields (id, title, patient, stages...)")

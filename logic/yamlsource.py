@@ -17,6 +17,7 @@ What is refused, each with a message a person can act on, before or while parsin
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -67,7 +68,7 @@ class YamlSource:
     path: Path
     text: str
     data: object
-    version: tuple[int, int] = (0, 0)  # (modification time in ns, size) of the file as it was read
+    version: tuple[int, int] = (0, 0)  # (size, content hash) of the text as read: its identity for caches
     _root: yaml.Node | None = field(default=None, repr=False)
 
     def position(self, loc: Loc) -> tuple[int, int]:
@@ -156,7 +157,13 @@ def _too_big(max_bytes: int) -> YamlSourceError:
 
 def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlSource:
     """Read one YAML file safely, or raise YamlSourceError with a message a person can act on."""
-    raw, opened = _read_bounded(path, max_bytes)
+    return decode_yaml(path, _read_bounded(path, max_bytes)[0], max_bytes)
+
+
+def decode_yaml(path: Path, raw: bytes, max_bytes: int = MAX_BYTES) -> YamlSource:
+    """YAML from bytes (a file's, or an upload's), with the same guards as a file."""
+    if len(raw) > max_bytes:
+        raise _too_big(max_bytes)
     if b"\x00" in raw:
         raise YamlSourceError("file is binary (contains NUL bytes), not YAML text")
     try:
@@ -164,9 +171,7 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> YamlSource:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise YamlSourceError(f"file is not UTF-8 text (byte {exc.start})", line) from exc
-    source = parse_yaml(path, text, raw)
-    source.version = (opened.st_mtime_ns, opened.st_size)
-    return source
+    return parse_yaml(path, text, raw)
 
 
 def parse_yaml(path: Path, text: str, raw: bytes | None = None) -> YamlSource:
@@ -185,13 +190,23 @@ def parse_yaml(path: Path, text: str, raw: bytes | None = None) -> YamlSource:
         if isinstance(exc, _KeyError):
             raise YamlSourceError(str(exc.problem), line, column) from exc
         problem = exc.problem or "invalid YAML"
+        if _is_tab(text, line, column):
+            raise YamlSourceError(
+                "a tab indents this line: YAML is indented with spaces, never tabs", line, column
+            ) from exc
         context = f" ({exc.context})" if exc.context else ""
         raise YamlSourceError(f"invalid YAML: {problem}{context}", line, column) from exc
     except yaml.YAMLError as exc:
         raise YamlSourceError(f"invalid YAML: {exc}") from exc
     if data is None:
         raise YamlSourceError("file is empty")
-    return YamlSource(path=path, text=text, data=data)
+    digest = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
+    return YamlSource(path=path, text=text, data=data, version=(len(raw), digest))
+
+
+def _is_tab(text: str, line: int, column: int) -> bool:
+    lines = text.splitlines()
+    return 0 < line <= len(lines) and lines[line - 1][column - 1 : column] == "\t"
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:

@@ -105,7 +105,7 @@ def choose_case(library: Library, pages: Mapping[str, Any]) -> LoadedCase | None
 def open_case(loaded: LoadedCase, kb: KnowledgeBase) -> PlayerSession:
     """The learner's progress on this case (resumed from the store when they are signed in) and its score."""
     case = loaded.case
-    version = (str(loaded.path), *loaded.source.version)  # the file as it was read: no stat per rerun
+    version = (str(loaded.path), *loaded.source.version)  # the text as read (size, hash): no stat per rerun
     # The patient and recommend() at every stage: once per case file version, not per rerun.
     plans = PLANS.get((case.id, version, id(kb)), lambda: stage_plans(case, kb))
     progress = pp.progress_for(_sessions(), case.id)
@@ -181,26 +181,32 @@ def _labs(session: PlayerSession, stage: int) -> pa.Table:
 
 def stages(session: PlayerSession) -> None:
     """The notebook: each visible stage's cells, top to bottom; the current stage ends in its form."""
-    case, n = session.case, len(session.case.stages)
+    n = len(session.case.stages)
     trends = _trends(session)
     for i in range(pp.visible_stage_count(n, session.submitted)):
-        stage = case.stages[i]
         st.divider()
-        st.subheader(f"Stage {i + 1} of {n}: {safe_markdown(stage.title)}", anchor=False)
-        with st.container(border=True):
-            st.markdown(pr.cell_label("📝 Narrative") + safe_markdown(stage.narrative))
-        if stage.data is not None and (stage.data.labs or stage.data.series):
-            with st.container(border=True):
-                st.caption("📊 Data")
-                if stage.data.labs:
-                    st.dataframe(_labs(session, i), hide_index=True)
-                if stage.data.series:
-                    st.plotly_chart(trends[i], key=f"trend:{case.id}:{i}", config={"displayModeBar": False})
+        stage_story(session, i, trends.get(i))
         if pp.feedback_ready(i, session.submitted):
             submitted_cells(session, i)
         else:
             stage_form(session, i)
             break
+
+
+def stage_story(session: PlayerSession, i: int, trend: go.Figure | None) -> None:
+    """A stage's heading, narrative and data cells (the player, and the Author page's preview)."""
+    case, n = session.case, len(session.case.stages)
+    stage = case.stages[i]
+    st.subheader(f"Stage {i + 1} of {n}: {safe_markdown(stage.title)}", anchor=False)
+    with st.container(border=True):
+        st.markdown(pr.cell_label("📝 Narrative") + safe_markdown(stage.narrative))
+    if stage.data is not None and (stage.data.labs or stage.data.series):
+        with st.container(border=True):
+            st.caption("📊 Data")
+            if stage.data.labs:
+                st.dataframe(_labs(session, i), hide_index=True)
+            if stage.data.series and trend is not None:
+                st.plotly_chart(trend, key=f"trend:{case.id}:{i}", config={"displayModeBar": False})
 
 
 def _submit(case: Case, stage_index: int, kb: KnowledgeBase, version: tuple[str, int, int]) -> None:

@@ -6,6 +6,7 @@ coloured (page) or the text is escaped (exports).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ import streamlit as st
 from dashboard.questions.base import KindView, ViewContext, WidgetKey, WidgetState
 from dashboard.style import GRADE_COLOURS, NEUTRAL_COLOUR
 from logic import KnowledgeBase, QuestionResult
+from logic.claims import cited_claims
 from logic.markdown import safe_markdown
 from logic.questions import (
     CERTAINTY_LEVELS,
@@ -38,6 +40,8 @@ class Style:
     text: Callable[[str], str]  # clinical and learner text, escaped where the output needs it
     links: Callable[[Sequence[str]], str]  # source ids -> Markdown citations
     flag_unsafe: bool  # write the unsafe flag into the text (the page shows its own alert instead)
+    # claim ids the author cites -> (claim, source label, strength label)
+    claims: Callable[[Sequence[str]], list[tuple[str, str, str]]] = lambda _ids: []
 
 
 def grade_span(grade: Grade, label: str, colours: Mapping[Grade, str] = GRADE_COLOURS) -> str:
@@ -52,11 +56,23 @@ def escape(text: str) -> str:
 
 
 def page_style(kb: KnowledgeBase) -> Style:
-    return Style(grade=grade_span, text=escape, links=kb.citations, flag_unsafe=False)
+    return Style(
+        grade=grade_span,
+        text=escape,
+        links=kb.citations,
+        flag_unsafe=False,
+        claims=functools.partial(cited_claims, kb),
+    )
 
 
 def export_style(kb: KnowledgeBase) -> Style:
-    return Style(grade=lambda _grade, label: f"*{label}*", text=escape, links=kb.citations, flag_unsafe=True)
+    return Style(
+        grade=lambda _grade, label: f"*{label}*",
+        text=escape,
+        links=kb.citations,
+        flag_unsafe=True,
+        claims=functools.partial(cited_claims, kb),
+    )
 
 
 def points_text(result: QuestionResult) -> str:
@@ -106,6 +122,10 @@ def explanation_lines(result: QuestionResult, style: Style) -> list[str]:
     sources = style.links(result.sources)
     if sources:
         lines += ["", f"**Sources:** {sources}"]
+    claims = style.claims(result.claims)
+    if claims:
+        lines += ["", "**Claims this question teaches**", ""]
+        lines += [f"- {style.text(claim)} — *{source}* ({strength})" for claim, source, strength in claims]
     if result.faculty_notes:
         lines += ["", "**Faculty notes**", ""]
         for note in result.faculty_notes:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import catalogue
+from dashboard import auth, catalogue, drafts
 from dashboard import library as sections
-from dashboard.context import cases_dir, get_library
+from dashboard.context import cases_dir
 
 pages = st.session_state["_pages"]  # app.py's st.Page objects
-library = get_library()
+faculty = auth.page_user().is_faculty
+library = drafts.library_for(faculty)  # faculty also see drafts, marked
 wanted = sections.follow_deep_link(library, pages)
 
 st.title("Case library")
@@ -39,4 +40,6 @@ for n, loaded in enumerate(found):
     with columns[n % 2].container(border=True):
         sections.case_card(loaded, pages)
 
+if faculty:
+    drafts.revisions_section(pages)
 sections.load_errors(library, cases_dir())

@@ -126,13 +126,14 @@ def test_load_errors_name_files_relative_to_the_cases_folder(
 ) -> None:
     """Faculty see where to fix a file, never the server's absolute paths."""
     shutil.copy(S2_FILE, tmp_cases / "copy.yaml")  # the same case id twice: both files named
+    id_line = next(i for i, x in enumerate(S2_FILE.read_text().splitlines(), 1) if x.startswith("id: "))
     at = faculty_library(app, monkeypatch)
     [code] = [c.value for c in at.code if "broken.yaml" in c.value]
     assert str(tmp_cases) not in app_text(at)
     lines = code.splitlines()
     assert any(line.startswith("broken.yaml:5:") for line in lines), lines
     assert any(
-        line.startswith(f"copy.yaml:1:5: id: case id '{S2}' is also used by {S2_FILE.name}:1")
+        line.startswith(f"copy.yaml:{id_line}:5: id: case id '{S2}' is also used by {S2_FILE.name}:{id_line}")
         for line in lines
     )
     assert catalogue.error_lines(load_library([tmp_cases], KB).errors, tmp_cases) == lines

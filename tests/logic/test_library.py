@@ -152,16 +152,17 @@ def test_duplicate_case_id_names_both_files_and_serves_neither(folder: Path) -> 
     assert len(library.cases) == 0
     by_file = {e.path.name: e for e in library.errors}
     assert set(by_file) == {"good.yaml", "zz-copy.yaml", "third.yaml"}
+    id_line = next(i for i, x in enumerate(GOOD.read_text().splitlines(), 1) if x.startswith("id: "))
     for error in library.errors:
-        assert (error.line, error.column, error.where) == (1, 5, "id")
+        assert (error.line, error.column, error.where) == (id_line, 5, "id")
         assert "case id 'myositis-after-failed-immunosuppression' is also used by" in error.message
         assert "none of these files is served until each has its own id" in error.message
     assert (
-        "zz-copy.yaml:1" in by_file["good.yaml"].message
-        and "sub/third.yaml:1" in by_file["good.yaml"].message
+        f"zz-copy.yaml:{id_line}" in by_file["good.yaml"].message
+        and f"sub/third.yaml:{id_line}" in by_file["good.yaml"].message
     )
-    assert "good.yaml:1" in by_file["zz-copy.yaml"].message
-    assert "../good.yaml:1" in by_file["third.yaml"].message
+    assert f"good.yaml:{id_line}" in by_file["zz-copy.yaml"].message
+    assert f"../good.yaml:{id_line}" in by_file["third.yaml"].message
     assert str(folder) not in by_file["good.yaml"].message, "other files are named relative to this one"
     # renaming one resolves it
     (folder / "zz-copy.yaml").unlink()
