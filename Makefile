@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+PROCESSES ?= 2
+PROXY_PORT ?= 8080
 
-.PHONY: run test lint typecheck bench validate clean
+.PHONY: run serve test lint typecheck bench bench-load validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +17,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+
+# A room on one machine: PROCESSES app processes behind nginx on PROXY_PORT (deploy/README.md).
+serve: $(STAMP)
+	$(BIN)/python deploy/serve.py --processes $(PROCESSES) --port $(PROXY_PORT) --first-port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m logic validate cases

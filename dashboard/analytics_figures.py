@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from dashboard.analytics import BAR_LABELS, NEEDED, NOT_NEEDED, Bar, QuestionReport, Trouble
-from dashboard.figures import StepCounts, pathway_figure
+from dashboard.figures import StepCounts, figure_text, pathway_figure
 from dashboard.style import GRADE_COLOURS
 from logic import KnowledgeBase
 from logic.vocabulary import OUTCOME_LABELS, Grade, Outcome
@@ -116,7 +116,8 @@ def trouble_figure(troubles: Sequence[Trouble]) -> go.Figure:
     """One stacked bar per question (the first at the top): the share of its answers whose outcome was
     unsafe, wrong and right. The label names the case, the stage and the question."""
     labels = [
-        f"<b>{_short(t.case_title, 42)}</b> · stage {t.stage_index + 1}<br>{_short(t.prompt, 64)}"
+        f"<b>{figure_text(_short(t.case_title, 42))}</b> · stage {t.stage_index + 1}<br>"
+        f"{figure_text(_short(t.prompt, 64))}"
         for t in troubles
     ]
     counts: dict[Outcome, list[int]] = {

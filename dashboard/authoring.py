@@ -31,6 +31,7 @@ from logic import KnowledgeBase, LoadedCase, StagePlan, score_question, stage_pl
 from logic.authoring import Checked, check_text, check_upload, copy_case, scaffold
 from logic.casefiles import CaseFileError, case_path, content_hash, publish, save_case
 from logic.library import CaseError
+from logic.markdown import safe_markdown
 from logic.scoring import summarise
 from logic.vocabulary import POPULATION_LABELS, STEP_KIND_LABELS
 
@@ -268,8 +269,8 @@ def preview(checked: Checked, kb: KnowledgeBase) -> None:
     case = loaded.case
     plans = _plans(checked, kb)
     n = len(case.stages)
-    st.subheader(case.title, anchor=False)
-    st.markdown(case.summary)
+    st.subheader(safe_markdown(case.title), anchor=False)
+    st.markdown(safe_markdown(case.summary))
     stage_index = st.selectbox(
         "Preview stage",
         range(n),
@@ -310,7 +311,7 @@ def _questions(session: PlayerSession, stage_index: int) -> None:
     with st.form(f"author_preview_form:{stage_index}", border=True):
         st.caption("❓ Questions, as the learner sees them" if questions else "▶️ Continue")
         for q in questions:
-            st.markdown(q.prompt)
+            st.markdown(safe_markdown(q.prompt))
             view_of(q).widget(q, _widget_key, session.ctx)
             if q.asks_certainty:
                 certainty_widget(q, _widget_key)

@@ -2,12 +2,13 @@
 
 Pure: no Streamlit. Both exports hold the same blocks: the teaching-only disclaimer, the case, and per
 stage its narrative, data, questions, the learner's answers and the feedback, then the score. Text
-from the case and the learner is written with raw HTML neutralised ("<" as "&lt;"), as the app
+from the case and the learner goes through the app's one Markdown sanitiser (logic.markdown), as the app
 renders it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import nbformat
@@ -33,7 +34,8 @@ _safe = escape
 
 
 def _cell(text: str) -> str:
-    return _safe(text).replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell: sanitised, on one line, its "|" escaped."""
+    return re.sub(r"(?<!\\)\|", r"\\|", _safe(text)).replace("\n", " ")
 
 
 def _header(case: Case, score: CaseScore | None, kb: KnowledgeBase) -> list[str]:

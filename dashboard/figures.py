@@ -495,6 +495,12 @@ def pathway_figure(
     return fig
 
 
+def figure_text(text: str) -> str:
+    """Case text for a plotly label: plotly reads "<a href>", "<b>", "<br>" in labels as markup, so a case's
+    "<" and "&" are written as entities (shown as the characters, never as a link or an image)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _overlay_hover(overlay: StepCounts | None, step_id: str) -> str:
     if overlay is None:
         return ""
@@ -516,23 +522,24 @@ def trend_figure(series: Sequence[Series]) -> go.Figure:
     right_unit = units[1] if len(units) > 1 else None
     for s in series:
         on_right = right_unit is not None and (s.unit or "") == right_unit
+        name, unit, x_label = figure_text(s.name), figure_text(s.unit or ""), figure_text(s.x_label)
         fig.add_trace(
             go.Scatter(
                 x=[p[0] for p in s.points],
                 y=[p[1] for p in s.points],
                 mode="lines+markers",
-                name=f"{s.name} ({s.unit})" if s.unit else s.name,
+                name=f"{name} ({unit})" if unit else name,
                 yaxis="y2" if on_right else "y",
-                hovertemplate=f"{s.name}: %{{y:g}} {s.unit or ''}<br>{s.x_label} %{{x:g}}<extra></extra>",
+                hovertemplate=f"{name}: %{{y:g}} {unit}<br>{x_label} %{{x:g}}<extra></extra>",
             )
         )
 
     def axis_title(unit: str) -> str:
-        names = ", ".join(names_by_unit[unit])
-        return f"{names} ({unit})" if unit else names
+        names = figure_text(", ".join(names_by_unit[unit]))
+        return f"{names} ({figure_text(unit)})" if unit else names
 
     layout: dict[str, object] = dict(
-        xaxis=dict(title=dict(text=series[0].x_label.capitalize()), zeroline=False),
+        xaxis=dict(title=dict(text=figure_text(series[0].x_label.capitalize())), zeroline=False),
         yaxis=dict(title=dict(text=axis_title(units[0])), rangemode="tozero"),
         height=340,
         margin=dict(l=10, r=10, t=30, b=10),
@@ -567,7 +574,7 @@ def score_breakdown_figure(
 ) -> go.Figure:
     """Two bar charts (0-100): score by stage (None = nothing scored there) and by kind of question."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("By stage", "By kind"), horizontal_spacing=0.12)
-    stage_names = [name for name, _ in stage_scores]
+    stage_names = [figure_text(name) for name, _ in stage_scores]
     stage_values = [value for _, value in stage_scores]
     fig.add_trace(
         go.Bar(

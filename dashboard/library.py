@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from dashboard import catalogue
-from dashboard.context import REPO
+from dashboard.common import may_see_case_errors
 from dashboard.drafts import DRAFT_BADGE, is_draft
 from logic import Library, LoadedCase
+from logic.markdown import safe_markdown
 from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
 
 K = TypeVar("K", bound=str)
@@ -59,8 +61,8 @@ def _any_of(column: Any, label: str, labels: Mapping[K, str], key: str) -> list[
 def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
     """One case: title, summary, badges, tags, objectives, and the button that opens it in the player."""
     case = loaded.case
-    st.subheader(case.title, anchor=False)
-    st.markdown(case.summary)
+    st.subheader(safe_markdown(case.title), anchor=False)
+    st.markdown(safe_markdown(case.summary))
     badges = [
         f":blue-badge[{POPULATION_LABELS[case.population]}]",
         f":violet-badge[{DIFFICULTY_LABELS[case.difficulty]}]",
@@ -71,18 +73,19 @@ def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
         badges.insert(0, DRAFT_BADGE)
     st.markdown(" ".join(badges))
     if case.tags:
-        st.caption("Tags: " + ", ".join(case.tags))
+        st.caption("Tags: " + ", ".join(safe_markdown(t) for t in case.tags))
     if case.objectives:
         with st.expander("Learning objectives"):
-            st.markdown("\n".join(f"- {o}" for o in case.objectives))
+            st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
     if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon="📓"):
         st.switch_page(pages["player"], query_params={"case": case.id})
-    st.caption(f"Link: `?case={case.id}` · by {case.author}")
+    st.caption(f"Link: `?case={case.id}` · by {safe_markdown(case.author)}")
 
 
-def load_errors(library: Library) -> None:
-    """The files that could not be loaded, each error at its file:line:column (for faculty)."""
-    if not library.errors:
+def load_errors(library: Library, folder: Path) -> None:
+    """The files that could not be loaded, each error at its file:line:column, files named relative to
+    the cases folder (never the server's absolute paths); for faculty only."""
+    if not library.errors or not may_see_case_errors():
         return
     st.divider()
     files = {str(e.path) for e in library.errors}
@@ -91,6 +94,4 @@ def load_errors(library: Library) -> None:
             "These files are skipped; every other case still works. Fix each error at its file:line:column, "
             "or run `python -m logic validate` to check the cases folder."
         )
-        st.code(
-            "\n".join(catalogue.error_text(e, REPO) for e in library.errors), language=None, wrap_lines=True
-        )
+        st.code("\n".join(catalogue.error_lines(library.errors, folder)), language=None, wrap_lines=True)

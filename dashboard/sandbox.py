@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.figures import pathway_figure
 from dashboard.style import GRADE_BADGES, GRADE_COLOURS
 from logic import KnowledgeBase, Library, Patient, Recommendation, recommend, validation_context
+from logic.markdown import safe_markdown
 from logic.vocabulary import (
     DIAGNOSES,
     DIAGNOSIS_LABELS,
@@ -47,6 +48,8 @@ DEFAULT_PATIENT: dict[str, Any] = {
     "severity": "moderate",
     "current": [{"agent": "prednisone", "months": 1}],
 }
+
+FIELD_LABELS = {"age": "Age", "weight_kg": "Weight", "height_cm": "Height", "diagnosis": "Diagnosis"}
 
 
 def put_patient(patient: Patient) -> None:
@@ -82,7 +85,7 @@ def _load_case(library: Library, kb: KnowledgeBase) -> None:
     patients = loaded.case.patients(kb)
     stage = int(st.session_state.get("sb_stage") or 0)
     put_patient(patients[min(stage, len(patients) - 1)])
-    st.session_state["sb_loaded"] = f"{loaded.case.title}, stage {stage + 1}"
+    st.session_state["sb_loaded"] = f"{safe_markdown(loaded.case.title)}, stage {stage + 1}"
 
 
 def start_from_case(library: Library, kb: KnowledgeBase) -> None:
@@ -187,7 +190,8 @@ def valid_patient(data: dict[str, Any], kb: KnowledgeBase) -> Patient | None:
         st.error(
             "This combination is not a valid patient:\n\n"
             + "\n".join(
-                f"- **{'.'.join(str(p) for p in err['loc']) or 'patient'}**: {err['msg'].removeprefix('Value error, ')}"
+                f"- **{FIELD_LABELS.get(str(err['loc'][0]), '.'.join(map(str, err['loc']))) if err['loc'] else 'Patient'}**: "
+                f"{err['msg'].removeprefix('Value error, ')}"
                 for err in exc.errors()
             ),
             icon="⚠️",

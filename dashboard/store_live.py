@@ -155,6 +155,9 @@ class Grader(Protocol):
     def problem(self, question_id: str, answer: Any) -> str | None:
         """Why an answer cannot be taken (a sentence), or None."""
 
+    def normalise(self, question_id: str, answer: Any) -> Any:
+        """The answer as it is kept (e.g. the options of a select-all in the form's order)."""
+
     def record(self, question_id: str, answer: Any, seconds: float | None) -> AnswerInput:
         """The answer record of a seat's answer."""
 
@@ -527,6 +530,7 @@ class LiveStore(StoreBase):
         problem = grader.problem(action.question_id, action.answer)
         if problem:
             raise Refused(problem)
+        answer = grader.normalise(action.question_id, action.answer)
         vote = s.scalar(
             select(LiveVote).where(
                 LiveVote.seat_id == seat.id,
@@ -541,13 +545,13 @@ class LiveStore(StoreBase):
                     seat_id=seat.id,
                     question_id=action.question_id,
                     round=question.round,
-                    answer=action.answer,
+                    answer=answer,
                     changes=0,
                     answered_at=now(),
                 )
             )
         else:
-            vote.answer = action.answer
+            vote.answer = answer
             vote.changes += 1
             vote.answered_at = now()
 

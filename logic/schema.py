@@ -124,15 +124,21 @@ FIELD_DOCS: dict[str, dict[str, Doc]] = {
     "Patient": {
         "age": ("Age (years)", "0 to 120; under 18 with dermatomyositis means JDM.", [54, 9]),
         "sex": ("Sex", "Optional; with height, needed for doses on ideal body weight.", ["female"]),
-        "weight_kg": ("Weight (kg)", "Actual body weight; doses per kg use it.", [70]),
+        "weight_kg": (
+            "Weight (kg)",
+            "Actual body weight; doses per kg use it. Must be plausible for the age (WHO growth references "
+            "for children, 20-500 kg for adults: logic/data/growth_limits.yaml).",
+            [70],
+        ),
         "height_cm": (
             "Height (cm)",
-            "Optional; needed for mg/m² doses and ideal body weight.",
+            "Optional; needed for mg/m² doses and ideal body weight. Must be plausible for the age "
+            "(logic/data/growth_limits.yaml).",
             [165],
         ),
         "diagnosis": (
             "Diagnosis",
-            "dermatomyositis, juvenile_dermatomyositis, polymyositis or necrotizing_myopathy.",
+            "dermatomyositis, juvenile_dermatomyositis (under 18 only), polymyositis or necrotizing_myopathy.",
             ["dermatomyositis"],
         ),
         "manifestations": (

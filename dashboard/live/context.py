@@ -10,6 +10,7 @@ by one server process and refreshed by another shows the same thing.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import streamlit as st
@@ -18,10 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import auth
 from dashboard.common import get_kb, get_library, get_store
 from dashboard.live.room import CaseGrader
-from dashboard.player.memo import PLANS, file_fingerprint
+from dashboard.player.memo import PLANS
 from dashboard.store import Store
 from dashboard.store_live import Actor, LiveState
 from logic import KnowledgeBase, LoadedCase, stage_plans
+from logic.markdown import safe_markdown
 
 PRESENTER_REFRESH_S = 1.0  # the presenter's counts follow the room within a second
 PHONE_REFRESH_S = 2.0  # a phone sees an opened question or a reveal within two seconds
@@ -41,9 +43,19 @@ def session_case(state: LiveState) -> SessionCase | None:
     if loaded is None:
         return None
     kb = get_kb()
-    version = file_fingerprint(loaded.path)
+    version = case_version(loaded)
     plans = PLANS.get((loaded.case.id, version, id(kb)), lambda: stage_plans(loaded.case, kb))
     return SessionCase(loaded, CaseGrader(loaded.case, kb, plans, version), kb)
+
+
+def case_version(loaded: LoadedCase) -> tuple[str, ...]:
+    """The case file's version as the player keys its memos: its path and the text as read."""
+    return (str(loaded.path), *map(str, loaded.source.version))
+
+
+def safe_rows(rows: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """Table rows from a case file, each text cell through the sanitiser (st.table renders Markdown)."""
+    return [{k: safe_markdown(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
 
 
 def actor(seat_token: str | None = None) -> Actor:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import auth
 from dashboard.common import get_store, plain
-from dashboard.live.context import UNAVAILABLE, SessionCase, actor, read_state, session_case, watch
+from dashboard.live.context import UNAVAILABLE, SessionCase, actor, read_state, safe_rows, session_case, watch
 from dashboard.player.results import lab_rows
 from dashboard.questions import ViewContext, WidgetKey, view_of
 from dashboard.questions.render import (
@@ -35,6 +35,7 @@ from dashboard.questions.render import (
 from dashboard.secrets_hash import normalise_code
 from dashboard.store import Store
 from dashboard.store_live import GiveAnswer, LiveState, Refused, SeatInfo
+from logic.markdown import safe_markdown
 from logic.questions import QuestionBase, answer_value
 
 SEAT_PARAM = "seat"
@@ -202,16 +203,18 @@ def question_cell(
     ctx = ViewContext(sc.kb, sc.loaded.case.population)
     with st.container(border=True):
         if phase == "open":
-            st.markdown((":material/replay: **Vote again** · " if round_ > 1 else "") + question.prompt)
+            st.markdown(
+                (":material/replay: **Vote again** · " if round_ > 1 else "") + safe_markdown(question.prompt)
+            )
             _open_question(state, sc, question, mine, previous)
         elif phase == "locked":
-            st.markdown(":material/lock: **Locked**\n\n" + question.prompt)
+            st.markdown(":material/lock: **Locked**\n\n" + safe_markdown(question.prompt))
             if mine is None:
                 st.info("You did not answer this question.")
             else:
                 st.markdown(submitted_markdown(view, question, mine, ctx).split("\n", 1)[-1])
         else:  # revealed: the learner's own feedback
-            st.markdown(":material/visibility: **Answer revealed**\n\n" + question.prompt)
+            st.markdown(":material/visibility: **Answer revealed**\n\n" + safe_markdown(question.prompt))
             if mine is None:
                 st.info("You did not answer this question.")
                 best = sc.grader.result(question.id, None)
@@ -236,17 +239,19 @@ def seat_view(store: Store, seat: SeatInfo) -> None:
         return
     case = sc.loaded.case
     who = plain(seat.display_name) if seat.display_name else "anonymous"
-    st.markdown(f"**{plain(case.title)}**  \n{seat.label} · {who}")
+    st.markdown(f"**{safe_markdown(case.title)}**  \n{seat.label} · {who}")
     if state.ended:
         st.success("The session has ended. Thank you for taking part!")
         return
     stage = case.stages[state.stage_index]
-    st.subheader(f"Stage {state.stage_index + 1} of {len(case.stages)}: {stage.title}", anchor=False)
+    st.subheader(
+        f"Stage {state.stage_index + 1} of {len(case.stages)}: {safe_markdown(stage.title)}", anchor=False
+    )
     opened = [q for q in stage.questions if state.phase(q.id) != "closed"]
     with st.expander("The patient at this stage", expanded=not opened):
-        st.markdown(stage.narrative)
+        st.markdown(safe_markdown(stage.narrative))
         if stage.data is not None and stage.data.labs:
-            st.table(lab_rows(case, state.stage_index), hide_index=True)
+            st.table(safe_rows(lab_rows(case, state.stage_index)), hide_index=True)
     answers = store.seat_answers(seat.id)
     for question in opened:
         question_cell(state, sc, question, answers)

@@ -14,7 +14,6 @@ import os
 from datetime import UTC
 
 import plotly.graph_objects as go
-import pyarrow as pa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,13 +23,22 @@ from dashboard.common import get_library, get_store, plain
 from dashboard.figures import trend_figure
 from dashboard.links import app_url
 from dashboard.live import room
-from dashboard.live.context import UNAVAILABLE, SessionCase, actor, read_state, session_case, watch
+from dashboard.live.context import (
+    UNAVAILABLE,
+    SessionCase,
+    actor,
+    case_version,
+    read_state,
+    safe_rows,
+    session_case,
+    watch,
+)
 from dashboard.live.figures import room_histogram
 from dashboard.persistence import case_hash
 from dashboard.player import results as pr
-from dashboard.player.memo import FIGURES, file_fingerprint
+from dashboard.player.memo import FIGURES
 from dashboard.questions import ViewContext, view_of
-from dashboard.questions.render import explanation_lines, grade_span, page_style
+from dashboard.questions.render import escape, explanation_lines, grade_span, page_style
 from dashboard.store import Store
 from dashboard.store_live import (
     Action,
@@ -46,6 +54,7 @@ from dashboard.store_live import (
     Switches,
     Vote,
 )
+from logic.markdown import safe_markdown
 from logic.questions import QuestionBase
 
 SESSION_PARAM = "session"
@@ -150,7 +159,7 @@ def start_or_resume(store: Store, created_by: str | None) -> None:
             text_col, button_col = st.columns([5, 1], vertical_alignment="center")
             started = state.created_at.astimezone(UTC).strftime("%d %b %H:%M UTC")
             text_col.markdown(
-                f"**{plain(title)}** · code **{state.join_code}** · stage {state.stage_index + 1} · started {started}"
+                f"**{safe_markdown(title)}** · code **{state.join_code}** · stage {state.stage_index + 1} · started {started}"
             )
             button_col.button("Resume", key=f"live_resume:{state.id}", on_click=_resume, args=(state.id,))
     _notice()
@@ -197,24 +206,16 @@ def join_panel(state: LiveState, seats: int, names: list[str], *, large: bool) -
         st.caption(", ".join(plain(n) for n in names))
 
 
-def _labs(sc: SessionCase, stage: int) -> pa.Table:
-    version = file_fingerprint(sc.loaded.path)
-    return FIGURES.get(
-        ("live-labs", sc.loaded.case.id, version, stage),
-        lambda: pa.Table.from_pylist(pr.lab_rows(sc.loaded.case, stage)),
-    )
-
-
 def stage_panel(state: LiveState, sc: SessionCase) -> None:
     """The stage's narrative and data, as the room reads them."""
     case = sc.loaded.case
     stage = case.stages[state.stage_index]
-    st.markdown(stage.narrative)
+    st.markdown(safe_markdown(stage.narrative))
     if stage.data is not None and stage.data.labs:
-        st.table(_labs(sc, state.stage_index).to_pandas(), hide_index=True)
+        st.table(safe_rows(pr.lab_rows(case, state.stage_index)), hide_index=True)
     if stage.data is not None and stage.data.series:
         series = stage.data.series
-        version = file_fingerprint(sc.loaded.path)
+        version = case_version(sc.loaded)
         figure = FIGURES.get(
             ("live-trend", case.id, version, state.stage_index),
             lambda: trend_figure(series).update_layout(font_size=20, height=380),
@@ -224,7 +225,7 @@ def stage_panel(state: LiveState, sc: SessionCase) -> None:
 
 def _options_text(question: QuestionBase, sc: SessionCase) -> str:
     lines = view_of(question).question_lines(question, ViewContext(sc.kb, sc.loaded.case.population))
-    return "\n".join(lines)
+    return "\n".join(safe_markdown(line) for line in lines)
 
 
 def question_panel(
@@ -234,9 +235,9 @@ def question_panel(
     histogram by grade (before → after a re-vote), the best answer, why, sources and faculty notes."""
     phase = state.phase(question.id)
     round_ = state.round(question.id)
-    st.markdown(f"### {question.prompt}")
+    st.markdown(f"### {safe_markdown(question.prompt)}")
     st.caption(
-        view_of(question).instruction(question)
+        safe_markdown(view_of(question).instruction(question))
         + f" · {PHASE_LABELS[phase]}"
         + (f" · vote {round_}" if round_ > 1 else "")
     )
@@ -265,7 +266,12 @@ def reveal(question: QuestionBase, sc: SessionCase) -> None:
     best = room.best_result(question, sc.grader)
     if not best.scored:
         st.markdown(
-            "**Discussion**\n\n" + (best.discussion or "*No discussion was written for this question.*")
+            "**Discussion**\n\n"
+            + (
+                escape(best.discussion)
+                if best.discussion
+                else "*No discussion was written for this question.*"
+            )
         )
         return
     st.markdown("\n".join(explanation_lines(best, page_style(sc.kb))))
@@ -275,8 +281,8 @@ def option_grades(question: QuestionBase, sc: SessionCase) -> None:
     """Every option with the logic's grade and its reason (the kind's own feedback lines)."""
     rows = room.reveal_rows(question, sc.grader)
     lines = [
-        f"- {grade_span(r.colour, r.label)} **{r.name}**"
-        + (f" — {r.why}" if r.why and r.why != r.name else "")
+        f"- {grade_span(r.colour, r.label)} **{escape(r.name)}**"
+        + (f" — {escape(r.why)}" if r.why and r.why != r.name else "")
         for r in rows
     ]
     if lines:
@@ -439,7 +445,8 @@ def projector(store: Store, state: LiveState) -> None:
     stage = case.stages[state.stage_index]
     head, join = st.columns([3, 2], vertical_alignment="bottom")
     head.markdown(
-        f"## {plain(case.title)}\nStage {state.stage_index + 1} of {len(case.stages)}: **{plain(stage.title)}**"
+        f"## {safe_markdown(case.title)}\nStage {state.stage_index + 1} of {len(case.stages)}: "
+        f"**{safe_markdown(stage.title)}**"
     )
     if state.ended:
         st.success(

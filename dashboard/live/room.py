@@ -28,7 +28,7 @@ from dashboard.store_analytics import AnswerChoice
 from dashboard.store_live import Vote
 from dashboard.store_records import AnswerInput
 from logic import Case, KnowledgeBase, QuestionResult, StagePlan, score_case
-from logic.questions import Answer, QuestionBase, answer_value, as_list
+from logic.questions import Answer, QuestionBase, answer_certainty, answer_value, as_list
 from logic.scoring import score_question
 from logic.vocabulary import Grade, as_grade
 
@@ -72,12 +72,16 @@ class CaseGrader:
             return None
         return read_with_certainty(view, question, state, _key)
 
+    def normalise(self, question_id: str, answer: Any) -> Any:
+        """The answer as it is kept: as the question's form gives it (a select-all in the options' order)."""
+        return self.canonical(self.question(question_id), answer)
+
     def problem(self, question_id: str, answer: Any) -> str | None:
         if question_id not in self._where:
             return "This case has no such question."
         question = self.question(question_id)
         canonical = self.canonical(question, answer)
-        if canonical != answer:
+        if not _same_answer(question, answer, canonical):
             return "That is not an answer this question can take."
         if is_missing(question, canonical):
             return (
@@ -103,6 +107,21 @@ class CaseGrader:
     def total(self, answers: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
         score = score_case(self.case, answers, self.kb, self.plans)
         return score.total, {str(k): v for k, v in score.category_scores.items()}
+
+
+def _same_answer(question: QuestionBase, given: Any, canonical: Answer) -> bool:
+    """Whether the form would give back what was given: equal, or for a choice of several (not an
+    ordering) the same options, each once, in another order."""
+    if given == canonical:
+        return True
+    value, kept = answer_value(given), answer_value(canonical)
+    if question.kind == "ordering" or not isinstance(value, list | tuple) or not isinstance(kept, list):
+        return False
+    return (
+        answer_certainty(given) == answer_certainty(canonical)
+        and len(set(map(str, value))) == len(value)
+        and sorted(map(str, value)) == sorted(kept)
+    )
 
 
 # --------------------------------------------------------------------------------------- the room

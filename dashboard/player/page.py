@@ -24,10 +24,11 @@ from dashboard.figures import pathway_figure, score_breakdown_figure, trend_figu
 from dashboard.player import answers as pa_answers
 from dashboard.player import progress as pp
 from dashboard.player import results as pr
-from dashboard.player.memo import FIGURES, PLANS, file_fingerprint
+from dashboard.player.memo import FIGURES, PLANS
 from dashboard.questions import ViewContext, view_of
 from dashboard.questions.render import certainty_widget, feedback_markdown, page_style, submitted_markdown
 from logic import Case, CaseScore, KnowledgeBase, Library, LoadedCase, StagePlan, stage_plans
+from logic.markdown import safe_markdown
 from logic.vocabulary import CATEGORY_LABELS, CONFIDENT_UNSAFE_WARNING, Category, Population
 
 MISSING = "player_missing"  # session key: (case id, stage index, question ids still unanswered)
@@ -87,7 +88,7 @@ def choose_case(library: Library, pages: Mapping[str, Any]) -> LoadedCase | None
         last = st.session_state.get("player_last_case")
         st.session_state["player_case"] = last if last in library.cases else case_ids[0]
     if linked and linked not in library.cases:
-        st.warning(f"There is no case {linked!r}; showing another one.")
+        st.warning(f"{catalogue.unknown_case_text(linked)} Showing another one.")
     case_id: str = st.selectbox(
         "Case",
         case_ids,
@@ -104,7 +105,7 @@ def choose_case(library: Library, pages: Mapping[str, Any]) -> LoadedCase | None
 def open_case(loaded: LoadedCase, kb: KnowledgeBase) -> PlayerSession:
     """The learner's progress on this case (resumed from the store when they are signed in) and its score."""
     case = loaded.case
-    version = file_fingerprint(loaded.path)
+    version = (str(loaded.path), *loaded.source.version)  # the text as read (size, hash): no stat per rerun
     # The patient and recommend() at every stage: once per case file version, not per rerun.
     plans = PLANS.get((case.id, version, id(kb)), lambda: stage_plans(case, kb))
     progress = pp.progress_for(_sessions(), case.id)
@@ -129,14 +130,14 @@ def _restart(case_id: str, path: Path) -> None:
 def header(session: PlayerSession) -> None:
     """The case, its objectives, and progress: stage k of n, the running score, restart."""
     case, n = session.case, len(session.case.stages)
-    st.header(case.title, anchor=False)
-    st.markdown(case.summary)
+    st.header(safe_markdown(case.title), anchor=False)
+    st.markdown(safe_markdown(case.summary))
     st.caption(catalogue.case_line(case))
     if session.not_saved:
         st.warning(session.not_saved, icon="💾")
     if case.objectives:
         with st.expander("Learning objectives"):
-            st.markdown("\n".join(f"- {o}" for o in case.objectives))
+            st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
     bar_col, score_col, restart_col = st.columns([4, 1.3, 1.3], vertical_alignment="center")
     current = session.current
     stage_text = f"Stage {current + 1} of {n}" if current is not None else f"Complete: {n} of {n} stages"
@@ -196,9 +197,9 @@ def stage_story(session: PlayerSession, i: int, trend: go.Figure | None) -> None
     """A stage's heading, narrative and data cells (the player, and the Author page's preview)."""
     case, n = session.case, len(session.case.stages)
     stage = case.stages[i]
-    st.subheader(f"Stage {i + 1} of {n}: {stage.title}", anchor=False)
+    st.subheader(f"Stage {i + 1} of {n}: {safe_markdown(stage.title)}", anchor=False)
     with st.container(border=True):
-        st.markdown(pr.cell_label("📝 Narrative") + stage.narrative)
+        st.markdown(pr.cell_label("📝 Narrative") + safe_markdown(stage.narrative))
     if stage.data is not None and (stage.data.labs or stage.data.series):
         with st.container(border=True):
             st.caption("📊 Data")
@@ -233,7 +234,7 @@ def stage_form(session: PlayerSession, stage_index: int) -> None:
     with st.form(f"stage:{case.id}:{session.progress['attempt']}:{stage_index}", border=True):
         st.caption("❓ Questions" if stage.questions else "▶️ Continue")
         for q in stage.questions:
-            st.markdown(q.prompt)
+            st.markdown(safe_markdown(q.prompt))
             view_of(q).widget(q, key, session.ctx)
             if q.asks_certainty:
                 certainty_widget(q, key)

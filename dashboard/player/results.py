@@ -14,6 +14,7 @@ from dashboard.player.progress import submitted_stages
 from dashboard.questions import ViewContext, view_of
 from logic import Case, CaseScore, KnowledgeBase, QuestionResult, StagePlan
 from logic.knowledge import Pathway
+from logic.markdown import safe_markdown
 from logic.questions import Answer, QuestionBase, as_list
 from logic.scoring import score_question, summarise
 from logic.vocabulary import CALIBRATION_LABELS, CERTAINTY_LABELS, CONFIDENT_UNSAFE_WARNING
@@ -86,9 +87,10 @@ def answer_table(case: Case, score: CaseScore, ctx: ViewContext) -> list[dict[st
             continue
         row: dict[str, object] = {
             "Stage": stage + 1,
-            "Question": question.prompt,
-            "Your choice": view_of(question).answer_text(question, r.answer, ctx),
-            "Best": r.best_text,
+            # st.table renders its cells as Markdown: case text goes through the sanitiser
+            "Question": safe_markdown(question.prompt),
+            "Your choice": safe_markdown(view_of(question).answer_text(question, r.answer, ctx)),
+            "Best": safe_markdown(r.best_text),
         }
         if with_certainty:
             row["Certainty"] = CERTAINTY_LABELS[r.certainty] if r.certainty is not None else ""

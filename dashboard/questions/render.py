@@ -17,6 +17,7 @@ from dashboard.questions.base import KindView, ViewContext, WidgetKey, WidgetSta
 from dashboard.style import GRADE_COLOURS, NEUTRAL_COLOUR
 from logic import KnowledgeBase, QuestionResult
 from logic.claims import cited_claims
+from logic.markdown import safe_markdown
 from logic.questions import (
     CERTAINTY_LEVELS,
     Answer,
@@ -49,14 +50,15 @@ def grade_span(grade: Grade, label: str, colours: Mapping[Grade, str] = GRADE_CO
 
 
 def escape(text: str) -> str:
-    """Markdown with raw HTML neutralised ("<" as "&lt;"), as the app renders it."""
-    return str(text).replace("<", "&lt;")
+    """Case, learner or clinical text as Markdown with every active element made text (no images, only
+    https and relative links, no raw HTML): the app's one sanitiser, logic.markdown.safe_markdown."""
+    return safe_markdown(str(text))
 
 
 def page_style(kb: KnowledgeBase) -> Style:
     return Style(
         grade=grade_span,
-        text=str,
+        text=escape,
         links=kb.citations,
         flag_unsafe=False,
         claims=functools.partial(cited_claims, kb),
@@ -134,7 +136,7 @@ def explanation_lines(result: QuestionResult, style: Style) -> list[str]:
 
 def submitted_markdown(view: KindView[Any], question: QuestionBase, answer: Answer, ctx: ViewContext) -> str:
     """A submitted question, read-only: its prompt, the answer as the form showed it, and the certainty."""
-    lines = [question.prompt, "", *view.submitted_lines(question, answer_value(answer), ctx)]
+    lines = [escape(question.prompt), "", *view.submitted_lines(question, answer_value(answer), ctx)]
     certainty = answer_certainty(answer)
     if question.asks_certainty:
         shown = CERTAINTY_LABELS[certainty] if certainty is not None else "not given"

@@ -23,7 +23,7 @@ st.caption(
     "stage by stage in the case player."
 )
 if wanted and wanted not in library.cases:
-    st.warning(f"There is no case {wanted!r} in the library; choose one below.")
+    st.warning(f"{catalogue.unknown_case_text(wanted)} Choose one below.")
 
 chosen = sections.filters(library)
 found = catalogue.filter_cases(
@@ -31,7 +31,7 @@ found = catalogue.filter_cases(
 )
 st.caption(f"{len(found)} of {len(library.cases)} case(s)")
 if not library.cases:
-    st.info(f"No case could be loaded from {cases_dir()}.")
+    st.info("No case could be loaded from the cases folder.")
 elif not found:
     st.info("No case matches the search and filters.")
 
@@ -42,4 +42,4 @@ for n, loaded in enumerate(found):
 
 if faculty:
     drafts.revisions_section(pages)
-sections.load_errors(library)
+sections.load_errors(library, cases_dir())

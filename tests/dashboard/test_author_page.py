@@ -246,7 +246,7 @@ def test_a_draft_is_hidden_from_learners_and_marked_for_faculty(
     learner.query_params["case"] = "draft-case"
     learner.run()
     assert "Draft only" not in app_text(learner) and any(
-        "no case 'draft-case'" in w.value for w in learner.warning
+        "no case `draft-case`" in w.value for w in learner.warning
     )
 
 

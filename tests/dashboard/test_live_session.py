@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
 from dashboard.common import get_store
+from dashboard.live import style
 from dashboard.live.room import CaseGrader
 from dashboard.store import Store
 from dashboard.store_live import (
@@ -28,12 +30,14 @@ from dashboard.store_live import (
     RevealQuestion,
     Switches,
 )
-from logic import stage_plans
+from logic import best_answers, load_library, stage_plans
 from logic.questions import NextStepQuestion
 from tests.context import KB
 
 from .conftest import S2, app_text, sign_in_faculty, sign_up
+from .drive import with_certainties
 from .test_auth_pages import PASSCODE, open_page, started
+from .test_hostile_content import active_content, figure_specs, hostile_case, markdown_strings
 
 CASE = (
     __import__("logic")
@@ -331,3 +335,60 @@ def test_a_database_failure_mid_session_never_offers_a_second_seat(
     phone.run()
     assert phone.radio(key=f"live:{session_id}:{Q1.id}:1:None")  # back, same seat
     assert store().live_seat_count(session_id) == 1
+
+
+STYLE_SHEETS = {f"<style>{css}</style>" for css in (style.PROJECTOR_CSS, style.PHONE_CSS)}
+
+
+def assert_inert(at: AppTest) -> int:
+    """As the hostile-content tests check a page (no active content in anything rendered as Markdown,
+    no HTML in a figure), the pages' own fixed style sheets aside; returns how many strings carried
+    the payload's text."""
+    carrying = 0
+    for field, text in markdown_strings(at):
+        if text in STYLE_SHEETS:
+            continue
+        assert active_content(text) == [], (field, text)
+        carrying += "evil.example" in text or "alert(1)" in text
+    for spec in figure_specs(at):
+        assert "<a " not in spec and "<img" not in spec and "<b>" not in spec.replace("<b>", "", 0), spec[
+            :500
+        ]
+    return carrying
+
+
+def test_a_hostile_case_is_inert_on_the_projector_and_the_phone(
+    app: Callable[[], AppTest], passcode: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every question of the case opened, answered, locked and revealed: nothing a case file says
+    becomes a link, an image or HTML on either page (the app's one sanitiser, as in the player)."""
+    monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
+    case_id = hostile_case(tmp_path)
+    case = load_library([tmp_path], KB).cases[case_id].case
+    answers = with_certainties(case, best_answers(case, KB))
+    answers["reflect"] = "[mine](javascript:alert(1)) ![me](https://evil.example/me.png)"
+    host = presenter(app)
+    host.selectbox(key="live_start_case").set_value(case_id)
+    click(host, "Start the session")
+    session_id = int(param(host, "session"))
+    token = join(app, store().live_session(session_id).join_code, "[x](javascript:alert(1))")
+    phone = token
+    carried = 0
+    grader = CaseGrader(case, KB, stage_plans(case, KB))
+    seat = param(phone, "seat")
+    for stage_index, stage in enumerate(case.stages):
+        for i, question in enumerate(stage.questions, start=1):
+            click(host, f"Question {i}")
+            click(host, "Open the question")
+            store().act(
+                session_id, Actor("guest", seat), GiveAnswer(question.id, answers[question.id]), grader
+            )
+            phone.run()
+            carried += assert_inert(phone) + assert_inert(host)
+            click(host, "Lock answers")
+            click(host, "Reveal the answer")
+            phone.run()
+            carried += assert_inert(phone) + assert_inert(host)
+        if stage_index + 1 < len(case.stages):
+            click(host, "Next stage")
+    assert carried >= 10  # the payload's text is shown, as text
