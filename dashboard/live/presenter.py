@@ -307,7 +307,7 @@ def room_on_pathway(state: LiveState, sc: SessionCase, question: QuestionBase, v
             flow.off_pathway,
         )
     )  # a copy: the memoised figure is shared
-    figure.update_layout(height=600, margin=dict(l=0, r=0, t=10, b=0), font_size=18)
+    figure.update_layout(height=620, margin=dict(l=0, r=0, t=40, b=0), font_size=18)
     figure.update_traces(textfont_size=17, selector=dict(name="steps"))  # readable on a projector
     figure.for_each_annotation(
         lambda a: a.update(font_size=20 if str(a.name or "").startswith("count:") else 14)
@@ -315,6 +315,7 @@ def room_on_pathway(state: LiveState, sc: SessionCase, question: QuestionBase, v
     sentence = flow_summary(flow, pathway, sc.kb).removeprefix(f"{flow.title}: ")
     st.markdown(f"**The room on the pathway.** {sentence}")
     st.plotly_chart(figure, key=f"live-path:{question.id}", config={"displayModeBar": False})
+    st.caption("A step stands for every option it teaches; the bars beside it show the options chosen.")
 
 
 def controls(state: LiveState, sc: SessionCase, question: QuestionBase | None) -> None:
