@@ -105,7 +105,7 @@ def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> N
     learner = new_learner(store, "Ada")
     progress = ps.new_progress()
     persistence.resume(progress, store, learner, case.id)
-    store.engine.dispose()
+    store.close()  # its connections (reads' and writes') go; the next call opens new ones
     (tmp_path / "gone.db").unlink()
     (tmp_path / "gone.db").mkdir()  # the database file is now unusable
     ps.submit_stage(
@@ -117,7 +117,7 @@ def test_a_store_failure_is_reported_not_raised(tmp_path: Path, case: Case) -> N
     assert progress["submitted"] == [0]  # the learner keeps playing
     assert persistence.saving_problem(progress, store, learner, True) == persistence.NOT_SAVED
     with pytest.raises(OperationalError):
-        store.engine.dispose()
+        store.close()
         store.health.down_until = 0  # past the back-off: the next call really tries again
         store.progress(learner)  # (the store really is broken)
 
