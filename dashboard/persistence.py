@@ -7,8 +7,10 @@ server log gets the detail), never raised, so a database problem never stops a l
 
 What is saved when a stage is submitted: the attempt's answers so far, and one answer record per
 submitted question (its grade, points, certainty where asked, and the seconds from the stage being
-shown to its submit), written exactly once. Stages submitted while the store was down are recorded
-with the next submit that reaches it.
+shown to its submit), written exactly once. A save that fails (the database down, or busy past the
+store's bound) is kept in the session: the learner's next step (any run of the player) writes it
+again, as does the next submit; so is progress played before signing in, once the learner's attempt
+is open. Nothing submitted is lost while the session lasts.
 """
 
 from __future__ import annotations
@@ -34,14 +36,16 @@ DB_COHORT = "db_cohort"  # progress key: the cohort the attempt belongs to (None
 DB_HASH = "db_case_hash"  # progress key: the case version (sha256) the stored attempt was opened on
 SHOWN = "shown_at"  # progress key: stage index -> wall-clock time it was first shown
 SECONDS = "stage_seconds"  # progress key: stage index -> seconds from shown to submitted
+UNSAVED = "db_unsaved"  # progress key: submitted stages the store has not got yet (written again)
 NOT_SAVED = (
     "Your progress is not being saved right now: the database is not answering. Keep playing; "
     "this message goes away once saving works again."
 )
+KEEP_PLAYING = " Keep playing: your answers stay in this browser session"
 _FAILED = {
-    "loaded": "Your saved progress could not be loaded just now.",
-    "saved": "This stage could not be saved just now.",
-    "restarted": "The restart could not be saved just now.",
+    "loaded": "Your saved progress could not be loaded just now." + KEEP_PLAYING + ".",
+    "saved": "This stage could not be saved just now." + KEEP_PLAYING + " and are saved with your next step.",
+    "restarted": "The restart could not be saved just now." + KEEP_PLAYING + ".",
 }
 
 
@@ -50,7 +54,7 @@ def _safely(what: str, call: Callable[[], T]) -> tuple[T | None, str | None]:
         return call(), None
     except (SQLAlchemyError, ValueError, KeyError, OSError) as exc:
         log.warning("store: progress could not be %s: %s: %s", what, exc.__class__.__name__, exc)
-        return None, _FAILED[what] + " Keep playing: your answers stay in this browser session."
+        return None, _FAILED[what]
 
 
 @lru_cache(maxsize=256)
@@ -99,6 +103,8 @@ def resume(
     if attempt.stages_submitted or not progress["submitted"] or not carried_over:
         progress["answers"] = dict(attempt.answers)
         progress["submitted"] = list(range(attempt.stages_submitted))
+    if carried_over and progress["submitted"] and not attempt.stages_submitted:
+        progress[UNSAVED] = True  # the stages played before signing in: written by save_unsaved
     progress[DB_ATTEMPT] = attempt.id
     progress[DB_LEARNER] = learner_id
     progress[DB_COHORT] = cohort_id
@@ -168,7 +174,23 @@ def record_submit(progress: dict[str, Any], store: Store | None, case: Case, sco
     if error is None and submitted == len(case.stages):
         categories = {str(k): v for k, v in score.category_scores.items()}
         _, error = _safely("saved", lambda: store.complete(attempt_id, score.total, categories))
+    if error is None:
+        progress.pop(UNSAVED, None)
+    else:
+        progress[UNSAVED] = True  # kept in the session, written again by the next step (save_unsaved)
     return error
+
+
+def save_unsaved(progress: dict[str, Any], store: Store | None, case: Case, score: CaseScore) -> bool:
+    """Write again what a failed save left in the session (see record_submit), if anything, once the
+    store is available. Call on every run of the player with the player's score of the progress. The
+    learner was told when the save failed, so a second failure says nothing new (the log has it).
+    Returns whether something was saved now."""
+    if not progress.get(UNSAVED) or progress.get(DB_ATTEMPT) is None or store is None:
+        return False
+    if not store.available():
+        return False
+    return record_submit(progress, store, case, score) is None
 
 
 def record_restart(

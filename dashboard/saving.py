@@ -48,6 +48,12 @@ def after_submit(progress: dict[str, Any], case: Case, score: CaseScore) -> None
     _report(persistence.record_submit(progress, store, case, score))
 
 
+def save_unsaved(progress: dict[str, Any], case: Case, score: CaseScore) -> None:
+    """On every player run: write again what a failed save kept in the session (if anything)."""
+    store = get_store() if persistence.DB_ATTEMPT in progress else None
+    persistence.save_unsaved(progress, store, case, score)
+
+
 def after_restart(progress: dict[str, Any], case_id: str, path: Path) -> None:
     """The learner restarted the case (callback): abandon the stored attempt, open a fresh one."""
     user = auth.current_user()

@@ -117,6 +117,11 @@ def open_case(loaded: LoadedCase, kb: KnowledgeBase) -> PlayerSession:
     return PlayerSession(loaded, kb, version, plans, progress, submitted, current, score, not_saved)
 
 
+def save_unsaved(session: PlayerSession) -> None:
+    """Write again what a failed save kept in the session (the case version being played, scored)."""
+    saving.save_unsaved(session.progress, session.case, session.score)
+
+
 # ---------------------------------------------------------------------------------------- header
 
 

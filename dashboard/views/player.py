@@ -26,6 +26,7 @@ if loaded is not None:
         )
     if notice:
         st.info(notice, icon="🔁")
+    page.save_unsaved(session)  # a stage whose save failed earlier is written again now
     page.header(session)
     page.stages(session)
     if session.complete:

@@ -74,8 +74,13 @@ def test_progress_played_before_naming_oneself_is_kept(store: Store, case: Case)
     learner = new_learner(store, "Ada")
     persistence.resume(progress, store, learner, case.id)
     assert progress["submitted"] == [0]  # the session's answers are not replaced by an empty attempt
-    persistence.record_submit(progress, store, case, submitted_score(progress, case))
+    # ... and are written with the learner's next step, before any other submit
+    assert persistence.save_unsaved(progress, store, case, submitted_score(progress, case))
     assert store.attempt(progress[persistence.DB_ATTEMPT]).stages_submitted == 1
+    assert [r.question_id for r in store.answers(progress[persistence.DB_ATTEMPT])] == [
+        q.id for q in case.stages[0].questions
+    ]
+    assert not persistence.save_unsaved(progress, store, case, submitted_score(progress, case))  # done
 
 
 def test_restart_opens_a_fresh_attempt(store: Store, case: Case) -> None:
@@ -213,3 +218,50 @@ def test_stages_submitted_while_the_store_was_down_are_recorded_when_it_is_back(
     play_stage(progress, store, case, 1)
     rows = store.answers(progress[persistence.DB_ATTEMPT])
     assert {r.stage_index for r in rows} == {0, 1}
+
+
+def test_a_stage_whose_save_failed_is_kept_in_the_session_and_written_with_the_next_step(
+    tmp_path: Path, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 7: a save that fails (here SQLite's write lock held by another process past the bound) is
+    not lost: the session keeps it, and the next step that finds the store available writes it,
+    exactly once, without waiting for another submit."""
+    import sqlite3
+
+    from dashboard import store_base
+
+    monkeypatch.setattr(store_base, "BUSY_TIMEOUT_S", 0.3)  # the bound, shortened for the test
+    path = tmp_path / "busy.db"
+    store = Store(f"sqlite:///{path}")
+    try:
+        learner = new_learner(store, "Ada")
+        progress = ps.new_progress()
+        persistence.resume(progress, store, learner, case.id)
+        answers = best_answers(case, KB)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process writing, and not letting go
+        try:
+            ps.submit_stage(
+                progress, len(case.stages), 0, {q.id: answers[q.id] for q in case.stages[0].questions}
+            )
+            message = persistence.record_submit(progress, store, case, submitted_score(progress, case))
+            assert message is not None and message.endswith("are saved with your next step.")
+            # the next step comes while the store backs off: nothing is tried, nothing is dropped
+            assert not persistence.save_unsaved(progress, store, case, submitted_score(progress, case))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        attempt_id = progress[persistence.DB_ATTEMPT]
+        store.health.down_until = 0  # past the back-off
+        assert store.attempt(attempt_id).stages_submitted == 0
+        assert persistence.save_unsaved(progress, store, case, submitted_score(progress, case))
+        assert store.attempt(attempt_id).stages_submitted == 1
+        assert store.attempt(attempt_id).answers == {q.id: answers[q.id] for q in case.stages[0].questions}
+        assert not persistence.save_unsaved(progress, store, case, submitted_score(progress, case))
+        play_on = {q.id: answers[q.id] for q in case.stages[1].questions}
+        ps.submit_stage(progress, len(case.stages), 1, play_on)
+        assert persistence.record_submit(progress, store, case, submitted_score(progress, case)) is None
+        records = [r.question_id for r in store.answers(attempt_id)]
+        assert records == [q.id for i in (0, 1) for q in case.stages[i].questions]  # each exactly once
+    finally:
+        store.close()
