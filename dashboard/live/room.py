@@ -6,7 +6,7 @@
 - ``room_bars``: the room's answers to one question as bars, one count per vote round, each bar with
   the logic's grade of what it stands for (shown only at reveal).
 - ``reveal_rows`` / ``best_result``: the answer key of a question as the room reads it at reveal.
-- ``qr_svg`` / ``join_url``: the way in for the phones.
+- ``join_url`` / ``join_qr`` / ``qr_svg``: the way in for the phones.
 """
 
 from __future__ import annotations
@@ -254,10 +254,18 @@ def join_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/{LIVE_PAGE}?code={code}"
 
 
+# How the join QR code is drawn: 10 px modules, dark on white, the quiet zone of 4 modules a scanner needs.
+QR_LOOK: dict[str, Any] = {"scale": 10, "border": 4, "dark": "#1f2328", "light": "#ffffff"}
+
+
+def join_qr(url: str) -> segno.QRCode:
+    """The URL as a QR code (error correction M: still read with 15 % of it lost to glare or a hand)."""
+    return segno.make(url, error="m", micro=False)
+
+
 def qr_svg(url: str) -> str:
-    """The URL as a QR code, an SVG document (dark modules on white, a quiet zone of 4 modules)."""
-    qr = segno.make(url, error="m", micro=False)
-    return str(qr.svg_inline(scale=10, border=4, dark="#1f2328", light="#ffffff"))
+    """The join QR code as the projector shows it: an SVG document drawn with QR_LOOK."""
+    return str(join_qr(url).svg_inline(**QR_LOOK))
 
 
 # ----------------------------------------------------------------------------- on the pathway

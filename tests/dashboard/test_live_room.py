@@ -4,12 +4,17 @@ reveal; a join link and its QR code."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+import zxingcpp
+from PIL import Image
+
 from dashboard.live.figures import OPEN_COLOUR, room_histogram
-from dashboard.live.room import CaseGrader, join_url, qr_svg, room_bars
+from dashboard.live.room import QR_LOOK, CaseGrader, join_qr, join_url, qr_svg, room_bars
 from dashboard.store_live import Vote
 from dashboard.style import GRADE_COLOURS
 from logic import load_library, stage_plans
@@ -86,3 +91,32 @@ def test_the_join_link_and_its_qr_code() -> None:
     assert url == "https://teach.example.org/myotutor/live?code=K7M2QD"
     svg = qr_svg(url)
     assert svg.startswith("<svg") and "K7M2QD" not in svg  # the data is in the modules, not as text
+
+
+def scanned(png: bytes) -> list[str]:
+    """What a real QR decoder (zxing-cpp, as in phone scanner apps) reads in an image: each QR code's text."""
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    return [f.text for f in found if f.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://teach.example.org/myotutor/",
+        "http://192.168.1.20:8501",  # a laptop on the room's Wi-Fi
+        "https://myositis-teaching.department-of-rheumatology.example.ac.uk/apps/myotutor",
+    ],
+)
+def test_the_join_qr_code_scans_to_the_exact_join_link(base_url: str) -> None:
+    """Issue 9, "join by scanning": the QR code the present page draws (join_qr, drawn with QR_LOOK as
+    qr_svg draws it, here through segno's PNG writer) decodes to the join link, character for character."""
+    url = join_url(base_url, "K7M2QD")
+    png = io.BytesIO()
+    join_qr(url).save(png, kind="png", **QR_LOOK)
+    assert scanned(png.getvalue()) == [url]
+    small = io.BytesIO()  # the projector seen from the back of the room: 3 px modules
+    join_qr(url).save(small, kind="png", **{**QR_LOOK, "scale": 3})
+    assert scanned(small.getvalue()) == [url]
+    other = io.BytesIO()  # and the decoder tells codes apart: another session's code is another link
+    join_qr(join_url(base_url, "ABCDEF")).save(other, kind="png", **QR_LOOK)
+    assert scanned(other.getvalue()) == [join_url(base_url, "ABCDEF")] != [url]

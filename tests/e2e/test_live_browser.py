@@ -1,6 +1,6 @@
 """A live session in a real browser (Debian chromium): a presenter's page at 1920×1080 and five learners'
-phones at 390×844, each in a browser context of its own. The learners join by the join URL and
-answer; the presenter's count reaches 5 without a reload; the reveal shows on every phone. Screenshots
+phones at 390×844, each in a browser context of its own. The learners join by the link a real
+decoder reads in the projector's QR code, and answer; the presenter's count reaches 5 without a reload; the reveal shows on every phone. Screenshots
 of the projector (the reveal, with the histogram and the room on the pathway) and of a phone go to
 artifacts/e2e/."""
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.dashboard.test_live_room import scanned
 from tests.e2e.conftest import RUN_TIMEOUT_MS, streamlit_server, wait_for_app_run
 
 PASSCODE = "e2e live passcode"
@@ -65,11 +66,14 @@ def test_a_presenter_and_five_phones(browser: Any, live_app: str, artifacts: Pat
     assert body_px >= 24, body_px
     host.get_by_test_id("stImage").first.wait_for(state="visible")  # the QR code
     host.screenshot(path=str(artifacts / "live-projector-join.png"))
+    # Join by scanning: the QR code as the projector shows it, read by a real decoder.
+    [scanned_link] = scanned(host.get_by_test_id("stImage").first.screenshot())
+    assert scanned_link == f"{live_app}/live?code={code}"
 
     phones = []
     for i in range(5):
         phone = new_page(browser, PHONE)
-        visit(phone, f"{live_app}/live?code={code}")
+        visit(phone, scanned_link)
         assert phone.get_by_role("textbox", name="Session code").input_value() == code
         phone.get_by_role("textbox", name="Your name (optional)").fill(f"Learner {i + 1}")
         if i == 0:
