@@ -1,19 +1,27 @@
-# make run: set up .venv and start the app.  make test: set up .venv and run the whole suite.
+# make run: set up .venv with what running needs and start the app (PORT=8502 make run for another port).
+# make test: also install the test tools, and run the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
 .PHONY: run test lint typecheck bench validate clean
 
-$(STAMP): pyproject.toml
+# What running the app needs: the package and its runtime dependencies only.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# Everything else (tests, lint, type checks, benches): the runtime plus the test extra.
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 test: $(STAMP)
