@@ -4,40 +4,45 @@ from typing import Literal
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, icons
 from dashboard.common import footer
 from logic import DISCLAIMER
 
-st.set_page_config(page_title="myotutor", page_icon="🩺", layout="wide")
+st.set_page_config(page_title="myotutor", page_icon=":material/stethoscope:", layout="wide")
 
 user = auth.resolve_for_run()  # checked with the store once per run; pages read auth.page_user()
 faculty_only: Literal["visible", "hidden"] = (
     "visible" if user.is_faculty else "hidden"
 )  # listed for faculty; refused to others by the page
 PAGES = {
-    "library": st.Page("views/library.py", title="Case library", icon="📚", default=True),  # served at /
-    "player": st.Page("views/player.py", title="Case player", icon="📓", url_path="player"),
-    "pathways": st.Page("views/pathways.py", title="Escalation pathways", icon="🧭", url_path="pathways"),
-    "sandbox": st.Page("views/sandbox.py", title="What-if sandbox", icon="🧪", url_path="sandbox"),
-    "reference": st.Page("views/reference.py", title="Reference", icon="💊", url_path="reference"),
-    "progress": st.Page("views/progress.py", title="Progress", icon="📈", url_path="progress"),
+    "library": st.Page(
+        "views/library.py", title="Case library", icon=icons.LIBRARY, default=True
+    ),  # served at /
+    "player": st.Page("views/player.py", title="Case player", icon=icons.PLAYER, url_path="player"),
+    "pathways": st.Page(
+        "views/pathways.py", title="Escalation pathways", icon=icons.PATHWAYS, url_path="pathways"
+    ),
+    "sandbox": st.Page("views/sandbox.py", title="What-if sandbox", icon=icons.SANDBOX, url_path="sandbox"),
+    "reference": st.Page("views/reference.py", title="Reference", icon=icons.REFERENCE, url_path="reference"),
+    "progress": st.Page("views/progress.py", title="Progress", icon=icons.PROGRESS, url_path="progress"),
     "account": st.Page(
         "views/account.py",
         title="Your account" if user.signed_in else "Sign in",
-        icon="👤",
+        icon=icons.ACCOUNT,
         url_path="account",
     ),
     # Faculty pages: each calls auth.require_faculty() first.
     "cohorts": st.Page(
-        "views/cohorts.py", title="Cohorts", icon="👥", url_path="cohorts", visibility=faculty_only
+        "views/cohorts.py", title="Cohorts", icon=icons.COHORTS, url_path="cohorts", visibility=faculty_only
     ),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 
 page = st.navigation(list(PAGES.values()))
+st.set_page_config(page_title=f"{page.title} · myotutor")  # the browser tab names the page
 auth.sidebar(user)
 # The disclaimer is drawn before the page runs too, so a page that calls st.stop() still shows it.
-st.sidebar.caption(f"⚠️ {DISCLAIMER}")
+st.sidebar.caption(f"{icons.WARNING} {DISCLAIMER}")
 try:
     page.run()
 finally:

@@ -7,6 +7,7 @@ import re
 
 import streamlit as st
 
+from dashboard import icons
 from dashboard.context import REPO, cases_dir, get_kb, get_library
 from dashboard.store import Store, database_url
 from logic import DISCLAIMER
@@ -16,7 +17,9 @@ __all__ = ["REPO", "cases_dir", "footer", "get_kb", "get_library", "get_store", 
 
 def footer() -> None:
     st.divider()
-    st.caption(f"⚠️ **myotutor** — {DISCLAIMER} Clinical content is traced to its sources on every screen.")
+    st.caption(
+        f"{icons.WARNING} **myotutor** — {DISCLAIMER} Clinical content is traced to its sources on every screen."
+    )
 
 
 @st.cache_resource(show_spinner=False)

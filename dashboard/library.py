@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from dashboard import catalogue
+from dashboard import catalogue, icons
 from dashboard.context import REPO
 from logic import Library, LoadedCase
 from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
@@ -72,7 +72,7 @@ def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
     if case.objectives:
         with st.expander("Learning objectives"):
             st.markdown("\n".join(f"- {o}" for o in case.objectives))
-    if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon="📓"):
+    if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon=icons.OPEN):
         st.switch_page(pages["player"], query_params={"case": case.id})
     st.caption(f"Link: `?case={case.id}` · by {case.author}")
 
@@ -83,7 +83,9 @@ def load_errors(library: Library) -> None:
         return
     st.divider()
     files = {str(e.path) for e in library.errors}
-    with st.expander(f"⚠️ {len(files)} case file(s) could not be loaded (for faculty)", expanded=False):
+    with st.expander(
+        f"{icons.WARNING} {len(files)} case file(s) could not be loaded (for faculty)", expanded=False
+    ):
         st.caption(
             "These files are skipped; every other case still works. Fix each error at its file:line:column, "
             "or run `python -m logic validate` to check the cases folder."

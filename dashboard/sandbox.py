@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import pydantic
 import streamlit as st
 
+from dashboard import icons
 from dashboard.figures import pathway_figure
 from dashboard.style import GRADE_BADGES, GRADE_COLOURS
 from logic import KnowledgeBase, Library, Patient, Recommendation, recommend, validation_context
@@ -190,7 +191,7 @@ def valid_patient(data: dict[str, Any], kb: KnowledgeBase) -> Patient | None:
                 f"- **{'.'.join(str(p) for p in err['loc']) or 'patient'}**: {err['msg'].removeprefix('Value error, ')}"
                 for err in exc.errors()
             ),
-            icon="⚠️",
+            icon=icons.WARNING,
         )
         return None
 
