@@ -50,12 +50,28 @@ SELECTED_COLOUR = "#0969da"
 LEARNER_COLOUR = "#8250df"
 RECOMMENDED_COLOUR = "#1a7f37"
 
-# Geometry, in data units.
-X_GAP = 1.5  # between neighbouring nodes of a layer
-DUMMY_GAP = 0.9  # between a node and a long edge passing through its layer
-BOX_W = 1.05
-BOX_H = 0.42
+EDGE_COLOUR = "#57606a"
+
+# Geometry, in data units. Boxes are wide against the gaps so that a 16 px title fits a box on a 390 px
+# phone (the widest layer holds two boxes and a lane), and the same chart reads from a projector.
+X_GAP = 1.6  # between neighbouring nodes of a layer
+DUMMY_GAP = 0.95  # between a node and a long edge passing through its layer
+BOX_W = 1.4
+BOX_H = 0.46
 Y_GAP = 1.0
+X_PAD = 0.08  # beyond the outermost boxes
+LAYER_PX = 150  # figure height per layer
+TEXT_PX = 16  # every text on the chart: titles, letters, path numbers, hover
+TITLE_WRAP = 15  # characters per line of a step title
+# Click targets: a grid over each box, in fractions of the box (points of AREA_MARKER_PX, plus plotly's
+# 20 px pick distance, leave no gap at projector widths).
+AREA_COLUMNS = (-0.42, -0.28, -0.14, 0.0, 0.14, 0.28, 0.42)
+AREA_ROWS = (-0.3, 0.0, 0.3)
+AREA_MARKER_PX = 30
+# The learner's path: numbered markers along a box's top edge, learner from the left, recommended from the right.
+PATH_MARKER_PX = 34
+PATH_INSET = 0.14
+PATH_STEP = 0.24
 
 
 @dataclass(frozen=True)
@@ -152,11 +168,40 @@ def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase) -> str:
         if not regimens:
             lines.append(f"• {agent.name}: <i>{NO_DOSE}</i>")
         for r in regimens:
-            lines.append(f"• {agent.name}: " + _wrap(r.label, 70).replace("<br>", "<br>   "))
+            lines.append(f"• {agent.name}: " + _wrap(r.label, 60).replace("<br>", "<br>   "))
     if step.actions:
-        lines.append("Actions: " + _wrap(", ".join(kb.name(a) for a in step.actions), 70))
+        lines.append("Actions: " + _wrap(", ".join(kb.name(a) for a in step.actions), 60))
     lines.append("<i>Click for details</i>")
     return "<br>".join(lines)
+
+
+def transition_letter(index: int) -> str:
+    """The letter that marks the index-th transition on the flowchart (A, B, ... Z, AA...)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """One next-step question of a case on the flowchart: at the step where the patient then was, the
+    learner's choice beside the recommended one (``number`` is the question's number, e.g. "2.1")."""
+
+    number: str
+    step: str  # the patient's position when the question was asked
+    chosen: str  # the learner's choice(s), as names ("" for no answer)
+    best: str  # the recommended choice(s), as names
+    same: bool  # the learner chose the recommended answer
+
+    @property
+    def text(self) -> str:
+        """The point in words (the key under the chart says the same)."""
+        if self.same:
+            return f"{self.number}: you chose {self.chosen}, the recommended choice"
+        return f"{self.number}: you chose {self.chosen or 'nothing'}; recommended: {self.best}"
 
 
 def pathway_figure(
@@ -167,21 +212,28 @@ def pathway_figure(
     learner_steps: Sequence[str] = (),
     recommended_steps: Sequence[str] = (),
     selected_step: str | None = None,
+    path: Sequence[PathPoint] = (),
 ) -> go.Figure:
-    """The pathway as a layered flowchart.
+    """The pathway as a layered flowchart, readable from a projector and on a 390 px phone.
 
-    Nodes: one Scatter trace (name "steps", customdata = step ids, marker colour = KIND_COLOURS[kind])
-    over coloured boxes (layout shapes named "box:<id>"). Transitions: one arrow annotation each
-    (name "arrow:<from>-><to>"), and one label annotation each (name "label:<from>-><to>", hovertext =
-    the condition). Highlights: current_step gets a thick dark box outline; selected_step a dashed blue
-    halo (shape "halo:<id>"); learner_steps and recommended_steps get badge traces (named "Your choice" and
-    the recommended grade's label).
+    Nodes: one Scatter trace (name "steps", customdata = step ids, text = titles at 16 px) over coloured
+    boxes (layout shapes named "box:<id>"), and a grid of invisible points covering each box (trace
+    "step areas", customdata = step ids), so that a click anywhere on a box chooses its step.
+    Transitions: one arrow annotation each (name "arrow:<from>-><to>") and one letter each (name
+    "label:<from>-><to>", hovertext = the condition); ``transition_key`` lists the letters with their
+    conditions, in words, for beside the chart. Highlights: current_step gets a thick dark box outline;
+    selected_step a dashed blue halo (shape "halo:<id>"); learner_steps and recommended_steps get corner
+    badges (traces "Your choice" and the recommended grade's label). ``path``: the learner's choices in
+    question order, each at the step where the patient then was (trace "Your path", numbered), beside
+    the recommended ones (trace "Recommended path"); where they coincide one marker says so. The chart
+    has no plotly legend (its small print does not survive a phone): ``pathway_key`` says it in words.
     """
     lay = layout_pathway(pathway)
     steps = pathway.steps
     ids = [s.id for s in steps]
     xs = [lay.positions[s][0] for s in ids]
     ys = [lay.positions[s][1] for s in ids]
+    hover = {s: step_hover(pathway, s, kb) for s in ids}
 
     shapes: list[dict[str, object]] = []
     for step, x, y in zip(steps, xs, ys, strict=True):
@@ -204,7 +256,7 @@ def pathway_figure(
         )
     if selected_step in ids:
         x, y = lay.positions[selected_step]
-        pad = 0.07
+        pad = 0.06
         shapes.append(
             dict(
                 type="rect",
@@ -235,10 +287,32 @@ def pathway_figure(
             x=seg_x,
             y=seg_y,
             mode="lines",
-            line=dict(color="#57606a", width=1.5),
+            line=dict(color=EDGE_COLOUR, width=1.5),
             hoverinfo="skip",
             showlegend=False,
             name="edges",
+        )
+    )
+    # The click targets: a grid of invisible points over each box (a plotly click selects points only).
+    area_x, area_y, area_ids, area_hover = [], [], [], []
+    for step_id, x, y in zip(ids, xs, ys, strict=True):
+        for fx in AREA_COLUMNS:
+            for fy in AREA_ROWS:
+                area_x.append(x + fx * BOX_W)
+                area_y.append(y + fy * BOX_H)
+                area_ids.append(step_id)
+                area_hover.append(hover[step_id])
+    fig.add_trace(
+        go.Scatter(
+            x=area_x,
+            y=area_y,
+            mode="markers",
+            name="step areas",
+            customdata=area_ids,
+            hovertext=area_hover,
+            hoverinfo="text",
+            marker=dict(symbol="square", size=AREA_MARKER_PX, color="#ffffff", opacity=0.01),
+            showlegend=False,
         )
     )
     fig.add_trace(
@@ -247,17 +321,17 @@ def pathway_figure(
             y=ys,
             mode="markers+text",
             name="steps",
-            text=[_wrap(s.title, 20) for s in steps],
+            text=[_wrap(s.title, TITLE_WRAP) for s in steps],
             textposition="middle center",
-            textfont=dict(size=13, color="#1f2328"),
+            textfont=dict(size=TEXT_PX, color="#1f2328"),
             customdata=ids,
-            hovertext=[step_hover(pathway, s, kb) for s in ids],
+            hovertext=[hover[s] for s in ids],
             hoverinfo="text",
             marker=dict(
                 symbol="square",
-                size=46,
+                size=AREA_MARKER_PX,
                 color=[KIND_COLOURS[s.kind] for s in steps],
-                opacity=0.01,  # the box shape is the visible node; the marker is the click target
+                opacity=0.01,  # the box shape is the visible node; the markers are click targets
             ),
             showlegend=False,
         )
@@ -268,7 +342,7 @@ def pathway_figure(
         (GRADE_LABELS["recommended"], recommended_steps, "star", RECOMMENDED_COLOUR, 1),
     ):
         chosen = [s for s in ids if s in set(wanted)]
-        # An unused highlight keeps one empty point (None), so that its trace (and legend slot) exists.
+        # An unused highlight keeps one empty point (None), so that its trace exists.
         badge_x: list[float | None] = [lay.positions[s][0] + dx * (BOX_W / 2 - 0.06) for s in chosen]
         badge_y: list[float | None] = [lay.positions[s][1] + BOX_H / 2 for s in chosen]
         badge_ids: list[str | None] = list(chosen)
@@ -280,15 +354,15 @@ def pathway_figure(
                 mode="markers",
                 name=name,
                 customdata=badge_ids or [None],
-                marker=dict(symbol=symbol, size=18, color=colour, line=dict(color="white", width=1.5)),
+                marker=dict(symbol=symbol, size=20, color=colour, line=dict(color="white", width=1.5)),
                 hovertext=badge_text or [None],
                 hoverinfo="text",
-                showlegend=bool(chosen),  # the key lists only the highlights in use
+                showlegend=bool(chosen),
                 legendgroup="highlights",
-                legendgrouptitle_text="Highlights",
             )
         )
-    # Legend-only entries: current position and selected step, then the step kinds.
+    _add_path(fig, pathway, lay, [p for p in path if p.step in ids])
+    # Legend-only entries (kept for callers that read the key from the traces; the chart shows no legend).
     for name, line, used in (
         ("Current position (thick outline)", dict(color=CURRENT_OUTLINE, width=4), current_step in ids),
         ("Selected step (dashed halo)", dict(color=SELECTED_COLOUR, width=3), selected_step in ids),
@@ -301,13 +375,11 @@ def pathway_figure(
                 name=name,
                 marker=dict(symbol="square-open", size=16, line=line, color=line["color"]),
                 legendgroup="highlights",
-                legendgrouptitle_text="Highlights",
                 showlegend=used,
                 hoverinfo="skip",
             )
         )
-    kinds = list(dict.fromkeys(s.kind for s in steps))
-    for i, kind in enumerate(kinds):
+    for kind in dict.fromkeys(s.kind for s in steps):
         fig.add_trace(
             go.Scatter(
                 x=[None],
@@ -321,7 +393,6 @@ def pathway_figure(
                     line=dict(color=KIND_BORDERS[kind], width=1.5),
                 ),
                 legendgroup="kinds",
-                legendgrouptitle_text="Step kinds" if i == 0 else None,
                 showlegend=True,
                 hoverinfo="skip",
             )
@@ -346,10 +417,10 @@ def pathway_figure(
                 arrowhead=2,
                 arrowsize=1.3,
                 arrowwidth=1.5,
-                arrowcolor="#57606a",
+                arrowcolor=EDGE_COLOUR,
             )
         )
-    for t, (lx, ly) in zip(pathway.transitions, lay.label_points, strict=True):
+    for index, (t, (lx, ly)) in enumerate(zip(pathway.transitions, lay.label_points, strict=True)):
         annotations.append(
             dict(
                 name=f"label:{t.from_}->{t.to}",
@@ -357,12 +428,14 @@ def pathway_figure(
                 y=ly,
                 xref="x",
                 yref="y",
-                text=_wrap(t.condition, 24),
+                text=f"<b>{transition_letter(index)}</b>",
                 hovertext=t.condition,
                 showarrow=False,
-                font=dict(size=11, color="#424a53"),
-                bgcolor="rgba(255,255,255,0.92)",
-                borderpad=2,
+                font=dict(size=TEXT_PX, color="#1f2328"),
+                bgcolor="#ffffff",
+                bordercolor=EDGE_COLOUR,
+                borderwidth=1.5,
+                borderpad=3,
             )
         )
 
@@ -373,22 +446,138 @@ def pathway_figure(
         annotations=annotations,
         xaxis=dict(
             visible=False,
-            range=[min(all_x) - BOX_W / 2 - 0.25, max(all_x) + BOX_W / 2 + 0.25],
+            range=[min(all_x) - BOX_W / 2 - X_PAD, max(all_x) + BOX_W / 2 + X_PAD],
             fixedrange=True,
         ),
-        yaxis=dict(visible=False, range=[-depth * Y_GAP - 0.45, 0.45], fixedrange=True),
-        height=170 * (depth + 1) + 120,
-        margin=dict(l=10, r=10, t=40, b=10),
+        yaxis=dict(visible=False, range=[-depth * Y_GAP - 0.4, 0.45], fixedrange=True),
+        height=LAYER_PX * (depth + 1) + 70,
+        margin=dict(l=4, r=4, t=44, b=6),
         plot_bgcolor="white",
         paper_bgcolor="white",
-        title=dict(text=pathway.title, x=0.01, font=dict(size=16)),
-        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=12)),
+        title=dict(text=pathway.title, x=0.01, font=dict(size=18)),
+        showlegend=False,
         hovermode="closest",
         clickmode="event+select",
         dragmode=False,
-        hoverlabel=dict(align="left", bgcolor="white", font=dict(size=12)),
+        hoverlabel=dict(align="left", bgcolor="white", font=dict(size=TEXT_PX)),
     )
     return fig
+
+
+def _add_path(fig: go.Figure, pathway: Pathway, lay: PathwayLayout, path: Sequence[PathPoint]) -> None:
+    """The learner's choices ("Your path") beside the recommended ones ("Recommended path"), each at the
+    step where the patient then was, numbered and joined in question order; one marker where they meet."""
+    if not path:
+        return
+    slots: dict[str, int] = {}
+    mine_x: list[float] = []
+    mine_y: list[float] = []
+    best_x: list[float] = []
+    best_y: list[float] = []
+    mine: list[tuple[float, float, PathPoint]] = []
+    best: list[tuple[float, float, PathPoint]] = []
+    both: list[tuple[float, float, PathPoint]] = []
+    for point in path:
+        x, y = lay.positions[point.step]
+        k = slots[point.step] = slots.get(point.step, -1) + 1
+        top = y + BOX_H / 2
+        left = x - BOX_W / 2 + PATH_INSET + k * PATH_STEP
+        right = x + BOX_W / 2 - PATH_INSET - k * PATH_STEP
+        if point.same:
+            middle = (left + right) / 2 if k == 0 else left
+            both.append((middle, top, point))
+            mine_x.append(middle)
+            mine_y.append(top)
+            best_x.append(middle)
+            best_y.append(top)
+        else:
+            mine.append((left, top, point))
+            best.append((right, top, point))
+            mine_x.append(left)
+            mine_y.append(top)
+            best_x.append(right)
+            best_y.append(top)
+    for name, line_x, line_y, colour, dash in (
+        ("Recommended path line", best_x, best_y, RECOMMENDED_COLOUR, "dot"),
+        ("Your path line", mine_x, mine_y, LEARNER_COLOUR, "dash"),
+    ):
+        if len(line_x) > 1:
+            fig.add_trace(
+                go.Scatter(
+                    x=line_x,
+                    y=line_y,
+                    mode="lines",
+                    name=name,
+                    line=dict(color=colour, width=3, dash=dash),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+    for name, points, fill, ring in (
+        ("Recommended path", best, RECOMMENDED_COLOUR, RECOMMENDED_COLOUR),
+        ("Your path", mine, LEARNER_COLOUR, LEARNER_COLOUR),
+        ("Your path = recommended", both, RECOMMENDED_COLOUR, LEARNER_COLOUR),
+    ):
+        if not points:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[p[0] for p in points],
+                y=[p[1] for p in points],
+                mode="markers+text",
+                name=name,
+                text=[p[2].number for p in points],
+                textposition="middle center",
+                textfont=dict(size=TEXT_PX - 2, color="#ffffff"),
+                customdata=[p[2].step for p in points],
+                hovertext=[p[2].text for p in points],
+                hoverinfo="text",
+                marker=dict(symbol="circle", size=PATH_MARKER_PX, color=fill, line=dict(color=ring, width=4)),
+                showlegend=False,
+            )
+        )
+
+
+def transition_key(pathway: Pathway) -> list[str]:
+    """The flowchart's letters in words, one Markdown line each: "**A** First line → Steroid-sparing: ..."."""
+    return [
+        f"**{transition_letter(i)}** {pathway.step(t.from_).title} → {pathway.step(t.to).title}: {t.condition}"
+        for i, t in enumerate(pathway.transitions)
+    ]
+
+
+def pathway_key(
+    pathway: Pathway,
+    *,
+    current_step: str | None = None,
+    learner_steps: Sequence[str] = (),
+    recommended_steps: Sequence[str] = (),
+    selected_step: str | None = None,
+    path: Sequence[PathPoint] = (),
+) -> str:
+    """The chart's key as Markdown (for under the chart): the step kinds' colours, then the highlights in use."""
+    ids = {s.id for s in pathway.steps}
+    swatch = ':color[■]{{foreground="{}"}}'
+    parts = [
+        swatch.format(KIND_BORDERS[kind]) + f" {STEP_KIND_LABELS[kind]}"
+        for kind in dict.fromkeys(s.kind for s in pathway.steps)
+    ]
+    if current_step in ids:
+        parts.append("thick outline: where the patient is")
+    if selected_step in ids:
+        parts.append(swatch.format(SELECTED_COLOUR) + " dashed: the step chosen")
+    if set(learner_steps) & ids:
+        parts.append(swatch.format(LEARNER_COLOUR) + " ● your choices")
+    if set(recommended_steps) & ids:
+        parts.append(swatch.format(RECOMMENDED_COLOUR) + f" ★ {GRADE_LABELS['recommended'].lower()}")
+    if path:
+        parts.append(
+            swatch.format(LEARNER_COLOUR)
+            + " numbered: your choice at each question · "
+            + swatch.format(RECOMMENDED_COLOUR)
+            + " numbered: the recommended one (one marker where they agree)"
+        )
+    return " · ".join(parts)
 
 
 def trend_figure(series: Sequence[Series]) -> go.Figure:
