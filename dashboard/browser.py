@@ -7,6 +7,8 @@ case text, only CSS selectors and storage keys the app makes.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 _SCROLL_JS = """
@@ -32,5 +34,6 @@ def scroll_into_view(selector: str, token: str) -> None:
 
 
 def key_class(key: str) -> str:
-    """The CSS selector of a keyed Streamlit element (Streamlit gives it the class ``st-key-<key>``)."""
-    return ".st-key-" + "".join(c if c.isalnum() or c in "-_" else f"\\{c}" for c in key)
+    """The CSS selector of a keyed Streamlit element: Streamlit gives it the class ``st-key-<key>``, with
+    every character other than a letter, digit, "_" or "-" made "-"."""
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())

@@ -68,10 +68,12 @@ TITLE_WRAP = 15  # characters per line of a step title
 AREA_COLUMNS = (-0.42, -0.28, -0.14, 0.0, 0.14, 0.28, 0.42)
 AREA_ROWS = (-0.3, 0.0, 0.3)
 AREA_MARKER_PX = 30
-# The learner's path: numbered markers along a box's top edge, learner from the left, recommended from the right.
+# The learner's path: a numbered column per question at a step, the learner's choice on the box's top
+# edge, the recommended one on its bottom edge (four columns fit a box on a 390 px phone).
 PATH_MARKER_PX = 34
-PATH_INSET = 0.14
-PATH_STEP = 0.24
+PATH_SLOT = 0.35
+PATH_PER_ROW = 4
+PATH_ROW_STEP = 0.3
 
 
 @dataclass(frozen=True)
@@ -466,46 +468,36 @@ def pathway_figure(
 
 def _add_path(fig: go.Figure, pathway: Pathway, lay: PathwayLayout, path: Sequence[PathPoint]) -> None:
     """The learner's choices ("Your path") beside the recommended ones ("Recommended path"), each at the
-    step where the patient then was, numbered and joined in question order; one marker where they meet."""
+    step where the patient then was, numbered and joined in question order.
+
+    At a step, the questions asked there take columns in order: the learner's choice on the box's top
+    edge, the recommended one below it on the bottom edge. Where they coincide, the top marker says so
+    (green, ringed in the learner's purple: "Your path = recommended") and the bottom one is left out."""
     if not path:
         return
-    slots: dict[str, int] = {}
-    mine_x: list[float] = []
-    mine_y: list[float] = []
-    best_x: list[float] = []
-    best_y: list[float] = []
-    mine: list[tuple[float, float, PathPoint]] = []
-    best: list[tuple[float, float, PathPoint]] = []
-    both: list[tuple[float, float, PathPoint]] = []
+    columns: dict[str, list[str]] = {}  # step -> question numbers, in order
     for point in path:
-        x, y = lay.positions[point.step]
-        k = slots[point.step] = slots.get(point.step, -1) + 1
-        top = y + BOX_H / 2
-        left = x - BOX_W / 2 + PATH_INSET + k * PATH_STEP
-        right = x + BOX_W / 2 - PATH_INSET - k * PATH_STEP
-        if point.same:
-            middle = (left + right) / 2 if k == 0 else left
-            both.append((middle, top, point))
-            mine_x.append(middle)
-            mine_y.append(top)
-            best_x.append(middle)
-            best_y.append(top)
-        else:
-            mine.append((left, top, point))
-            best.append((right, top, point))
-            mine_x.append(left)
-            mine_y.append(top)
-            best_x.append(right)
-            best_y.append(top)
-    for name, line_x, line_y, colour, dash in (
-        ("Recommended path line", best_x, best_y, RECOMMENDED_COLOUR, "dot"),
-        ("Your path line", mine_x, mine_y, LEARNER_COLOUR, "dash"),
+        columns.setdefault(point.step, []).append(point.number)
+    where: dict[tuple[str, str], tuple[float, float]] = {}  # ("top" | "bottom", number) -> marker position
+    for step_id, numbers in columns.items():
+        x, y = lay.positions[step_id]
+        for j, number in enumerate(numbers):
+            row, column = divmod(j, PATH_PER_ROW)
+            in_row = min(PATH_PER_ROW, len(numbers) - row * PATH_PER_ROW)
+            px = x + (column - (in_row - 1) / 2) * PATH_SLOT
+            where[("top", number)] = (px, y + BOX_H / 2 + row * PATH_ROW_STEP)
+            where[("bottom", number)] = (px, y - BOX_H / 2 - row * PATH_ROW_STEP)
+    mine = [where[("top", p.number)] for p in path]
+    best = [where[("top" if p.same else "bottom", p.number)] for p in path]
+    for name, line, colour, dash in (
+        ("Recommended path line", best, RECOMMENDED_COLOUR, "dot"),
+        ("Your path line", mine, LEARNER_COLOUR, "dash"),
     ):
-        if len(line_x) > 1:
+        if len(line) > 1:
             fig.add_trace(
                 go.Scatter(
-                    x=line_x,
-                    y=line_y,
+                    x=[p[0] for p in line],
+                    y=[p[1] for p in line],
                     mode="lines",
                     name=name,
                     line=dict(color=colour, width=3, dash=dash),
@@ -513,24 +505,30 @@ def _add_path(fig: go.Figure, pathway: Pathway, lay: PathwayLayout, path: Sequen
                     showlegend=False,
                 )
             )
-    for name, points, fill, ring in (
-        ("Recommended path", best, RECOMMENDED_COLOUR, RECOMMENDED_COLOUR),
-        ("Your path", mine, LEARNER_COLOUR, LEARNER_COLOUR),
-        ("Your path = recommended", both, RECOMMENDED_COLOUR, LEARNER_COLOUR),
+    for name, edge, points, fill, ring in (
+        (
+            "Recommended path",
+            "bottom",
+            [p for p in path if not p.same],
+            RECOMMENDED_COLOUR,
+            RECOMMENDED_COLOUR,
+        ),
+        ("Your path", "top", [p for p in path if not p.same], LEARNER_COLOUR, LEARNER_COLOUR),
+        ("Your path = recommended", "top", [p for p in path if p.same], RECOMMENDED_COLOUR, LEARNER_COLOUR),
     ):
         if not points:
             continue
         fig.add_trace(
             go.Scatter(
-                x=[p[0] for p in points],
-                y=[p[1] for p in points],
+                x=[where[(edge, p.number)][0] for p in points],
+                y=[where[(edge, p.number)][1] for p in points],
                 mode="markers+text",
                 name=name,
-                text=[p[2].number for p in points],
+                text=[p.number for p in points],
                 textposition="middle center",
-                textfont=dict(size=TEXT_PX - 2, color="#ffffff"),
-                customdata=[p[2].step for p in points],
-                hovertext=[p[2].text for p in points],
+                textfont=dict(size=TEXT_PX, color="#ffffff"),
+                customdata=[p.step for p in points],
+                hovertext=[p.text for p in points],
                 hoverinfo="text",
                 marker=dict(symbol="circle", size=PATH_MARKER_PX, color=fill, line=dict(color=ring, width=4)),
                 showlegend=False,
