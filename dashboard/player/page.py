@@ -417,7 +417,7 @@ def export_name(case_id: str, learner: str | None, day: date, extension: str) ->
     ``myositis-after-failed-immunosuppression_ada-lovelace_2026-11-23.ipynb``."""
     parts = [case_id]
     if learner:
-        slug = re.sub(r"[^a-z0-9]+", "-", learner.casefold()).strip("-")
+        slug = re.sub(r"[\W_]+", "-", learner.casefold()).strip("-")  # letters of any script, digits
         if slug:
             parts.append(slug[:40])
     parts.append(day.isoformat())

@@ -150,17 +150,22 @@ def test_complete_score_equals_score_case(s2, which: str) -> None:  # type: igno
         assert mine.unsafe  # etanercept / a dose far above range / skipped safety checks
 
 
-def test_path_on_chart(s2) -> None:  # type: ignore[no-untyped-def]
+def test_path_on_chart_is_each_next_step_in_order_at_the_patients_step(s2) -> None:  # type: ignore[no-untyped-def]
     plans = stage_plans(s2, KB)
-    answers = best_answers(s2, KB)
+    answers = {**best_answers(s2, KB), "next-agent": "rituximab"}
     score = score_case(s2, answers, KB)
-    learner = pr.learner_options(s2, score_case(s2, {**answers, "next-agent": "rituximab"}, KB))
-    assert learner[0] == "rituximab"
-    best = pr.best_options(s2, score)
-    assert best == ("ivig", "continue_and_reassess", "rituximab")
-    path = pr.path_on_chart(KB.pathways["adult"], plans, learner, best)
+    assert pr.learner_options(s2, score)[0] == "rituximab"
+    assert pr.best_options(s2, score) == ("ivig", "continue_and_reassess", "rituximab")
+    path = pr.path_on_chart(s2, score, plans, ViewContext(KB, "adult"))
     assert path.current == plans[-1].recommendation.position
-    assert set(path.recommended) == set(KB.pathways["adult"].steps_with(best))
+    numbers = pr.question_numbers(s2)
+    next_steps = [(i, q) for i, q in s2.questions() if q.kind == "next_step"]
+    assert [p.number for p in path.points] == [numbers[q.id] for _, q in next_steps], "in question order"
+    assert [p.step for p in path.points] == [plans[i].recommendation.position for i, _ in next_steps]
+    first, second, third = path.points
+    assert (first.chosen, first.best, first.same) == ("Rituximab", "Intravenous immunoglobulin (IVIG)", False)
+    assert second.same and third.same
+    assert "the recommended choice" in second.text and "recommended: Intravenous" in first.text
 
 
 def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type: ignore[no-untyped-def]
@@ -171,16 +176,24 @@ def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type
     }
     score = score_case(s2, answers, KB)
     rows = pr.answer_table(s2, score, ViewContext(KB, "adult"))
+    assert all(list(row) == ["Question", "Your answer", "Best answer"] for row in rows), "three columns"
+    numbers = pr.question_numbers(s2)
     by_question = {row["Question"]: row for row in rows}
-    after = by_question[s2.question("after-ivig")[1].prompt]
-    assert after["Certainty"] == "4 · certain" and after["Sure and…"] == "Confident and wrong"
-    order = by_question[s2.question("pathway-order")[1].prompt]
-    assert order["Your choice"] == "Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)"
-    assert order["Sure and…"] == "Unsure and right"
-    assert by_question[s2.question("next-agent")[1].prompt]["Certainty"] == ""  # not asked there
+    after = by_question[numbers["after-ivig"]]
+    assert after["Your answer"] == "Upadacitinib (how sure: 4 · certain; confident and wrong)"
+    assert after["Best answer"] == "Rituximab"
+    order = by_question[numbers["pathway-order"]]
+    assert str(order["Your answer"]).startswith(
+        "Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)"
+    )
+    assert str(order["Your answer"]).endswith("unsure and right)")
+    assert (
+        by_question[numbers["next-agent"]]["Your answer"] == "Intravenous immunoglobulin (IVIG)"
+    )  # not asked
     summary = pr.certainty_summary(score)
     assert (summary.rated, summary.confident_wrong, summary.confident_right) == (2, 1, 0)
     assert summary.confident_unsafe == () and "worst" not in summary.sentence
+    assert "(s)" not in summary.sentence and "2 questions" in summary.sentence
 
 
 def test_library_filters() -> None:

@@ -47,7 +47,9 @@ def test_an_option_kept_for_later_steps_names_them_what_leads_there_and_where_th
     assert "this patient is at the First line step" in option.why
     recommended = [o.name for o in rec.options if o.grade == "recommended"]
     assert recommended and f"Recommended for this patient now: {', '.join(recommended)}." in option.why
-    cited = {s for st in pathway.steps for s in st.sources} | {s for t in pathway.transitions for s in t.sources}
+    cited = {s for st in pathway.steps for s in st.sources} | {
+        s for t in pathway.transitions for s in t.sources
+    }
     assert option.sources and set(option.sources) <= cited
 
 
