@@ -1,5 +1,7 @@
-"""The case library page's sections: search and filters, a card per case, and the files that failed to
-load (for faculty). Each is a function AppTest can run alone; the filtering is in catalogue.py."""
+"""The case library page's sections: search and filters, a page of cards, and the files that failed to
+load (for faculty). Each is a function AppTest can run alone; the search runs on catalogue.py's prepared
+index, built once per library version, and only the cards on screen are drawn (a department's library of
+a thousand cases stays quick)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import streamlit as st
 
 from dashboard import catalogue, icons
 from dashboard.context import REPO
+from dashboard.player.memo import Memo
+from dashboard.wording import count
 from logic import Library, LoadedCase
 from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
 
@@ -35,13 +39,24 @@ def follow_deep_link(library: Library, pages: Mapping[str, Any]) -> str | None:
     return wanted
 
 
-def filters(library: Library) -> Filters:
+PAGE_SIZE = 12  # cards a page
+_INDEXES = Memo(4)  # id(library) -> (library, its CatalogueIndex): built once per library version
+
+
+def index_of(library: Library) -> catalogue.CatalogueIndex:
+    """The library's prepared search index, built the first time this library version is shown."""
+    held, index = _INDEXES.get(id(library), lambda: (library, catalogue.build_index(library.cases)))
+    if held is not library:  # an id reused by a newer library: build its own
+        _INDEXES.clear()
+        held, index = _INDEXES.get(id(library), lambda: (library, catalogue.build_index(library.cases)))
+    return index
+
+
+def filters(index: catalogue.CatalogueIndex) -> Filters:
     """The search box and the tag, population and difficulty filters."""
     search_col, tag_col, pop_col, diff_col = st.columns([3, 3, 2, 2])
     query = search_col.text_input("Search", placeholder="title, tag, objective…", key="lib_search")
-    tags = tag_col.multiselect(
-        "Tags", catalogue.all_tags(library.cases), key="lib_tags", placeholder="any tag"
-    )
+    tags = tag_col.multiselect("Tags", index.tags, key="lib_tags", placeholder="any tag")
     populations = _any_of(pop_col, "Population", POPULATION_LABELS, "lib_population")
     difficulties = _any_of(diff_col, "Difficulty", DIFFICULTY_LABELS, "lib_difficulty")
     return Filters(query, tags, list(populations), list(difficulties))
@@ -55,6 +70,23 @@ def _any_of(column: Any, label: str, labels: Mapping[K, str], key: str) -> list[
     return chosen
 
 
+def page_of(found: list[str], chosen: Filters) -> list[str]:
+    """The cards of the page chosen (a pager under the cards when there is more than one page); a new
+    search or filter starts again at its first page."""
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    if st.session_state.get("lib_filters") != chosen:
+        st.session_state["lib_filters"] = chosen
+        st.session_state.pop("lib_page", None)
+    if pages == 1:
+        st.session_state.pop("lib_page", None)
+        return found
+    if int(st.session_state.get("lib_page") or 1) > pages:
+        st.session_state["lib_page"] = 1
+    with st.container(horizontal=True, horizontal_alignment="center"):
+        page = st.pagination(pages, key="lib_page")
+    return found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
+
 def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
     """One case: title, summary, badges, tags, objectives, and the button that opens it in the player."""
     case = loaded.case
@@ -63,8 +95,8 @@ def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
     badges = [
         f":blue-badge[{POPULATION_LABELS[case.population]}]",
         f":violet-badge[{DIFFICULTY_LABELS[case.difficulty]}]",
-        f":gray-badge[{len(case.stages)} stage(s)]",
-        f":gray-badge[{catalogue.question_count(case)} question(s)]",
+        f":gray-badge[{count(len(case.stages), 'stage')}]",
+        f":gray-badge[{count(catalogue.question_count(case), 'question')}]",
     ]
     st.markdown(" ".join(badges))
     if case.tags:
@@ -74,7 +106,7 @@ def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
             st.markdown("\n".join(f"- {o}" for o in case.objectives))
     if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon=icons.OPEN):
         st.switch_page(pages["player"], query_params={"case": case.id})
-    st.caption(f"Link: `?case={case.id}` · by {case.author}")
+    st.caption(f"By {case.author}")
 
 
 def load_errors(library: Library) -> None:

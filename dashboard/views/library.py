@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import catalogue
 from dashboard import library as sections
-from dashboard.context import cases_dir, get_library
+from dashboard.context import get_library
+from dashboard.wording import count
 
 pages = st.session_state["_pages"]  # app.py's st.Page objects
 library = get_library()
@@ -22,21 +22,22 @@ st.caption(
     "stage by stage in the case player."
 )
 if wanted and wanted not in library.cases:
-    st.warning(f"There is no case {wanted!r} in the library; choose one below.")
+    st.warning("That link names no case in the library; choose one below.")
 
-chosen = sections.filters(library)
-found = catalogue.filter_cases(
-    library.cases, chosen.query, chosen.tags, chosen.populations, chosen.difficulties
-)
-st.caption(f"{len(found)} of {len(library.cases)} case(s)")
+index = sections.index_of(library)
+chosen = sections.filters(index)
+found = index.search(chosen.query, chosen.tags, chosen.populations, chosen.difficulties)
+st.caption(f"{len(found)} of {count(len(library.cases), 'case')}")
 if not library.cases:
-    st.info(f"No case could be loaded from {cases_dir()}.")
+    st.info("No case could be loaded from the cases folder.")
 elif not found:
     st.info("No case matches the search and filters.")
 
-columns = st.columns(2)
-for n, loaded in enumerate(found):
+cards = st.container()  # drawn above the pager, filled once the pager says which page
+shown = sections.page_of(found, chosen)
+columns = cards.columns(2)
+for n, case_id in enumerate(shown):
     with columns[n % 2].container(border=True):
-        sections.case_card(loaded, pages)
+        sections.case_card(library.cases[case_id], pages)
 
 sections.load_errors(library)
