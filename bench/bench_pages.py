@@ -286,7 +286,12 @@ def measure_all(pages: list[tuple[str, str, Callable[[int], float]]], runs: int)
 
 
 def profile_player(runs: int = 5, top: int = 30) -> str:
-    """cProfile the timed part (the submit rerun) of the player, summed over a few runs.
+    """cProfile the timed part (the submit rerun) of the player, summed over a few runs."""
+    return profile_page(run_player, runs, top)
+
+
+def profile_page(run: Callable[[int], float], runs: int = 5, top: int = 30) -> str:
+    """cProfile the timed part (the rerun after the interaction) of a page, summed over a few runs.
 
     The script runs in AppTest's script thread, which cProfile on this thread cannot see: the profiler is
     enabled inside ScriptRunner._run_script, only while a timed interaction is under way.
@@ -322,7 +327,7 @@ def profile_player(runs: int = 5, top: int = 30) -> str:
     globals()["_timed"] = timed
     try:
         for i in range(runs):
-            run_player(i)
+            run(i)
     finally:
         sr.ScriptRunner._run_script = original_run  # type: ignore[method-assign]
         globals()["_timed"] = original_timed

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -74,6 +75,25 @@ PATH_MARKER_PX = 34
 PATH_SLOT = 0.35
 PATH_PER_ROW = 4
 PATH_ROW_STEP = 0.3
+
+
+class StaticFigure(go.Figure):  # type: ignore[misc]  # (plotly ships no type hints)
+    """A figure built once and drawn on many reruns: ``to_dict`` (which st.plotly_chart calls on every
+    run, deep-copying the whole figure) is computed once and shared. Build it completely, then treat it
+    as read-only: later changes to it are not seen by ``to_dict``."""
+
+    _frozen: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self._frozen is None:
+            object.__setattr__(self, "_frozen", super().to_dict())
+        assert self._frozen is not None
+        return self._frozen
+
+
+def static(figure: go.Figure) -> StaticFigure:
+    """The figure as a StaticFigure (for a memo of figures the pages draw on every rerun)."""
+    return StaticFigure(figure)
 
 
 @dataclass(frozen=True)
@@ -296,14 +316,13 @@ def pathway_figure(
         )
     )
     # The click targets: a grid of invisible points over each box (a plotly click selects points only).
-    area_x, area_y, area_ids, area_hover = [], [], [], []
+    area_x, area_y, area_ids = [], [], []
     for step_id, x, y in zip(ids, xs, ys, strict=True):
         for fx in AREA_COLUMNS:
             for fy in AREA_ROWS:
                 area_x.append(x + fx * BOX_W)
                 area_y.append(y + fy * BOX_H)
                 area_ids.append(step_id)
-                area_hover.append(hover[step_id])
     fig.add_trace(
         go.Scatter(
             x=area_x,
@@ -311,8 +330,7 @@ def pathway_figure(
             mode="markers",
             name="step areas",
             customdata=area_ids,
-            hovertext=area_hover,
-            hoverinfo="text",
+            hoverinfo="none",  # clickable, no label of its own (the step's centre point has the hover)
             marker=dict(symbol="square", size=AREA_MARKER_PX, color="#ffffff", opacity=0.01),
             showlegend=False,
         )

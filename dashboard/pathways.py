@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.browser import key_class, scroll_into_view
-from dashboard.figures import pathway_figure, pathway_key, selected_node, transition_key
+from dashboard.figures import pathway_figure, pathway_key, selected_node, static, transition_key
+from dashboard.player.memo import Memo
 from logic import KnowledgeBase
 from logic.knowledge import Pathway, SourcedText
 from logic.vocabulary import ACTION_CATEGORY_LABELS, NO_DOSE, STEP_KIND_LABELS, Population
@@ -19,9 +20,14 @@ DETAIL_KEY = "pw_detail"  # the step detail panel's key (and CSS class st-key-pw
 SCROLL = "pw_scroll"  # a counter: each new choice of a step scrolls the detail panel into view once
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _figure(population: Population, selected: str | None, _kb: KnowledgeBase) -> go.Figure:
-    return pathway_figure(_kb.pathways[population], _kb, selected_step=selected)
+_FIGURES = Memo(64)  # (kb, population, selected step) -> the flowchart, built once, drawn on every rerun
+
+
+def _figure(population: Population, selected: str | None, kb: KnowledgeBase) -> go.Figure:
+    return _FIGURES.get(
+        (id(kb), population, selected),
+        lambda: static(pathway_figure(kb.pathways[population], kb, selected_step=selected)),
+    )
 
 
 def _sourced(items: Sequence[SourcedText], label: str, kb: KnowledgeBase) -> None:

@@ -22,7 +22,14 @@ import streamlit as st
 
 from dashboard import auth, catalogue, icons, saving
 from dashboard.export import to_markdown, to_notebook_json
-from dashboard.figures import PathPoint, pathway_figure, pathway_key, score_breakdown_figure, trend_figure
+from dashboard.figures import (
+    PathPoint,
+    pathway_figure,
+    pathway_key,
+    score_breakdown_figure,
+    static,
+    trend_figure,
+)
 from dashboard.player import answers as pa_answers
 from dashboard.player import drafts
 from dashboard.player import progress as pp
@@ -219,7 +226,7 @@ def _trends(session: PlayerSession) -> dict[int, go.Figure]:
     return FIGURES.get(
         ("trends", case.id, session.version),
         lambda: {
-            i: trend_figure(stage.data.series)
+            i: static(trend_figure(stage.data.series))
             for i, stage in enumerate(case.stages)
             if stage.data is not None and stage.data.series
         },
@@ -400,7 +407,7 @@ def _pathway(
     pathway = kb.pathways[population]
     return FIGURES.get(
         ("pathway", id(kb), population, current, path),
-        lambda: pathway_figure(pathway, kb, current_step=current, path=path),
+        lambda: static(pathway_figure(pathway, kb, current_step=current, path=path)),
     )
 
 
@@ -408,7 +415,7 @@ def _breakdown(
     rows: tuple[tuple[str, float | None], ...], categories: tuple[tuple[Category, float], ...]
 ) -> go.Figure:
     return FIGURES.get(
-        ("breakdown", rows, categories), lambda: score_breakdown_figure(list(rows), dict(categories))
+        ("breakdown", rows, categories), lambda: static(score_breakdown_figure(list(rows), dict(categories)))
     )
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.style import GRADE_BADGES
 from logic import load_library
+from logic.vocabulary import GRADE_LABELS
 from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,9 +26,26 @@ def _page() -> AppTest:
     return at
 
 
+def _card(at: AppTest, option: str) -> tuple[str, str]:
+    """(grade label, the option's card text) as the page shows it, by grade section."""
+    for expander in at.expander:
+        if expander.label.startswith(GRADE_LABELS["not_recommended"]):
+            for m in expander.markdown:
+                for card in m.value.split("\n\n"):
+                    if card.startswith(f"**{option}** — "):
+                        return GRADE_LABELS["not_recommended"], card
+    for m in at.markdown:
+        first, _, rest = m.value.partition("\n\n")
+        for grade, label in GRADE_LABELS.items():
+            if first.startswith(f"##### :{GRADE_BADGES[grade]}-badge[{label}]"):
+                for card in rest.split("\n\n"):
+                    if card.startswith(f"**{option}** — "):
+                        return label, card
+    raise AssertionError(f"{option!r} is on no grade list")
+
+
 def _grade(at: AppTest, option: str) -> str:
-    table = at.dataframe[0].value
-    return table.set_index("Option").loc[option, "Grade"]
+    return _card(at, option)[0]
 
 
 IVIG = "Intravenous immunoglobulin (IVIG)"
@@ -36,10 +55,13 @@ def test_page_loads_with_a_default_patient():
     at = _page()
     assert [t.value for t in at.title] == ["What-if sandbox"]
     assert not at.error
-    table = at.dataframe[0].value
-    assert len(table) >= 20
-    assert set(table["Grade"]) <= {"Recommended", "Acceptable", "Not recommended", "Unsafe"}
+    graded = {name: _grade(at, name) for name in (KB.name(o) for o in (*KB.agents, *KB.actions))}
+    assert len(graded) >= 20
+    assert set(graded.values()) <= set(GRADE_LABELS.values())
     assert any(e.type == "plotly_chart" for e in at.main)
+    # The inputs are in three tabs beside the results; numbers show as typed (50, not 50.0).
+    assert [t.label for t in at.tabs][:3] == ["Patient", "Disease and treatment", "Labs and safety"]
+    assert at.number_input(key="sb_age").proto.format == "%g"
 
 
 def test_iga_deficiency_makes_ivig_unsafe_for_a_refractory_adult():
@@ -61,8 +83,11 @@ def test_invalid_combination_shows_a_message_not_a_crash():
     at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"])
     at.multiselect(key="sb_failed").set_value(["methotrexate"]).run()
     assert not at.exception
-    assert at.error and "methotrexate cannot be both current and failed" in at.error[0].value
-    assert not at.dataframe
+    assert at.error and (
+        "**Current agents** and **Failed agents**: Methotrexate cannot be both" in at.error[0].value
+    )
+    assert "methotrexate" not in at.error[0].value  # the name, never the id
+    assert not [m for m in at.markdown if "Graded options" in m.value]
 
 
 def test_months_inputs_follow_current_agents():
@@ -106,5 +131,5 @@ def test_unknown_height_gives_a_dose_note_not_a_dose():
     at.number_input(key="sb_height").set_value(None)
     at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"]).run()
     assert not at.exception and not at.error and not at.warning
-    dose = at.dataframe[0].value.set_index("Option").loc["Methotrexate", "Dose for this patient"]
-    assert "height" in dose
+    _, card = _card(at, "Methotrexate")
+    assert "Dose:" in card and "height" in card
