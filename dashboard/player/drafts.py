@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.browser import key_class
+from dashboard.player.memo import Memo
 from dashboard.questions import DraftField, ViewContext, WidgetKey, view_of
 from dashboard.questions.render import certainty_draft_field
 from logic import Case
@@ -107,6 +108,20 @@ def fields(case: Case, stage_index: int, key: WidgetKey, ctx: ViewContext) -> li
     return out
 
 
+_FIELDS = Memo(256)  # (storage key, case) -> a stage form's fields, and as the browser reads them
+
+
+def _described(
+    case: Case, stage_index: int, key: WidgetKey, ctx: ViewContext
+) -> tuple[list[DraftField], list[dict[str, Any]]]:
+    stage_fields = fields(case, stage_index, key, ctx)
+    described = [
+        {"key": f.key, "selector": key_class(f.key), "control": f.control, "labels": list(f.labels)}
+        for f in stage_fields
+    ]
+    return stage_fields, described
+
+
 def widget_values(draft: Mapping[str, Any], stage_fields: Sequence[DraftField]) -> dict[str, Any]:
     """The widget values a stored draft stands for (anything that no longer fits the form is dropped:
     the case file may have changed since)."""
@@ -135,19 +150,13 @@ def restore(case: Case, attempt: int, stage_index: int, key: WidgetKey, ctx: Vie
     """Mount the draft keeper above a stage's form; after a reload, put the stored draft into the form's
     widgets (once per session), before the form is drawn."""
     storage = storage_key(case.id, attempt, stage_index)
-    stage_fields = fields(case, stage_index, key, ctx)
+    stage_fields, described = _FIELDS.get(
+        (storage, id(case)), lambda: _described(case, stage_index, key, ctx)
+    )
     restored: set[str] = st.session_state.setdefault(RESTORED, set())
     clear = sorted(st.session_state.pop(PENDING_CLEAR, set()))
     result = _component(
-        data={
-            "storage": storage,
-            "restored": storage in restored,
-            "clear": clear,
-            "fields": [
-                {"key": f.key, "selector": key_class(f.key), "control": f.control, "labels": list(f.labels)}
-                for f in stage_fields
-            ],
-        },
+        data={"storage": storage, "restored": storage in restored, "clear": clear, "fields": described},
         key=f"drafts:{storage}",
         default={"draft": None},
         on_draft_change=lambda: None,

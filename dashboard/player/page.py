@@ -377,25 +377,27 @@ def stage_form(session: PlayerSession, stage_index: int) -> None:
 def submitted_cells(session: PlayerSession, stage_index: int) -> None:
     """A submitted stage's questions, each with its feedback: one line per option (grade, option, why); the
     answer itself shown apart only where the feedback lines do not show it. A faculty note is shown once
-    per case, with the first question it concerns."""
+    per case, with the first question it concerns. One Markdown block for the stage (a rule between
+    questions): a submit rerun sends a few elements, not several per question."""
     style = page_style(session.kb)
     shown_before = notes_shown_before(session.score.results)
+    blocks = []
     for q in session.case.stages[stage_index].questions:
         result = session.score.result(q.id)
         view = view_of(q)
-        with st.container(border=True):
-            if view.rows_show_answer and result.scored:
-                question = _question_heading(session, q) + "\n\n" + q.prompt
-            else:
-                question = (
-                    _question_heading(session, q)
-                    + "\n\n"
-                    + submitted_markdown(view, q, session.progress["answers"].get(q.id), session.ctx)
-                )
-            feedback = feedback_markdown(
-                view, q, result, style, skip_notes=shown_before.get(q.id, frozenset())
+        if view.rows_show_answer and result.scored:
+            question = _question_heading(session, q) + "\n\n" + q.prompt
+        else:
+            question = (
+                _question_heading(session, q)
+                + "\n\n"
+                + submitted_markdown(view, q, session.progress["answers"].get(q.id), session.ctx)
             )
-            st.markdown(question + "\n\n" + feedback)
+        feedback = feedback_markdown(view, q, result, style, skip_notes=shown_before.get(q.id, frozenset()))
+        blocks.append(question + "\n\n" + feedback)
+    if blocks:
+        with st.container(border=True):
+            st.markdown("\n\n---\n\n".join(blocks))
 
 
 # ---------------------------------------------------------------------------------------- the end
