@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.wording import count
 from logic.cases import Series
 from logic.knowledge import KnowledgeBase, Pathway
 from logic.vocabulary import (
@@ -716,7 +717,8 @@ def score_histogram_figure(totals: Sequence[float], *, highlight: float | None =
             marker_color=colours,
             text=[str(c) if c else "" for c in counts],
             textposition="outside",
-            hovertemplate="%{x}: %{y} learner(s)<extra></extra>",
+            customdata=[count(c, "learner") for c in counts],
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(

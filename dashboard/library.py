@@ -116,7 +116,7 @@ def load_errors(library: Library) -> None:
     st.divider()
     files = {str(e.path) for e in library.errors}
     with st.expander(
-        f"{icons.WARNING} {len(files)} case file(s) could not be loaded (for faculty)", expanded=False
+        f"{icons.WARNING} {count(len(files), 'case file')} could not be loaded (for faculty)", expanded=False
     ):
         st.caption(
             "These files are skipped; every other case still works. Fix each error at its file:line:column, "
