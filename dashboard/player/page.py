@@ -30,6 +30,7 @@ from dashboard.figures import (
     static,
     trend_figure,
 )
+from dashboard.persistence import case_hash
 from dashboard.player import answers as pa_answers
 from dashboard.player import drafts
 from dashboard.player import progress as pp
@@ -514,6 +515,7 @@ def exports(session: PlayerSession) -> None:
     answers = session.progress["answers"]
     learner = auth.page_user().name if auth.page_user().signed_in else None
     today = date.today()
+    version = case_hash(session.loaded.path)  # the case file's sha256: which version was played
     files = (
         (
             "Download as a Jupyter notebook",
@@ -529,7 +531,7 @@ def exports(session: PlayerSession) -> None:
         col.download_button(
             label,
             # Built only when the learner downloads.
-            functools.partial(build, case, answers, score, kb, learner=learner, day=today),
+            functools.partial(build, case, answers, score, kb, learner=learner, day=today, version=version),
             file_name=export_name(case.id, learner, today, extension),
             mime=mime,
             on_click="ignore",
