@@ -18,7 +18,12 @@ export default function (component) {
   if (!target) return;
   const scroll = () => {
     const element = document.querySelector(target);
-    if (element) element.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (!element) return;
+    // Streamlit scrolls inside its main section, under a header bar: leave room for the bar.
+    const main = element.closest("[data-testid='stMain']");
+    if (!main) return element.scrollIntoView({ block: "start", behavior: "smooth" });
+    const top = element.getBoundingClientRect().top - main.getBoundingClientRect().top;
+    main.scrollTo({ top: main.scrollTop + top - 64, behavior: "smooth" });
   };
   requestAnimationFrame(() => setTimeout(scroll, 80));
 }
