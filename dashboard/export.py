@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import nbformat
 import plotly.graph_objects as go
@@ -183,48 +184,79 @@ def _questions(case: Case, ids: tuple[str, ...]) -> str:
     return and_list([f"question {numbers[q]} ({_safe(case.question(q)[1].prompt)})" for q in ids])
 
 
-def export_blocks(
-    case: Case,
-    answers: Mapping[str, Answer],
-    score: CaseScore | None,
-    kb: KnowledgeBase,
-    stages: int | None = None,
-    *,
-    learner: str | None = None,
-    day: date | None = None,
-    version: str | None = None,
-) -> list[Block]:
-    """The export's cells: Markdown blocks, and the charts after the blocks they belong to. Feedback is
-    written only for the questions the score holds, from its results (never re-scored); each faculty note
-    once, with the first question it concerns."""
-    results = {r.question_id: r for r in score.results} if score is not None else {}
-    notes_before = notes_shown_before(score.results) if score is not None else {}
-    shown = len(case.stages) if stages is None else max(0, min(stages, len(case.stages)))
-    numbers = question_numbers(case)
-    ctx = ViewContext(kb, case.population)
-    out = [Block(text) for text in _header(case, score, kb, learner, day, version)]
-    for i, stage in enumerate(case.stages[:shown]):
-        out.append(
-            Block(
-                f"## Stage {i + 1} of {len(case.stages)}: {_safe(stage.title)}\n\n{_safe(stage.narrative).strip()}"
+@dataclass(frozen=True)
+class Export:
+    """A played case to export: the case, the learner's answers, their score (None: nothing scored yet), the
+    knowledge base, how many stages (None: all), and who, when and which version of the case file."""
+
+    case: Case
+    answers: Mapping[str, Answer]
+    score: CaseScore | None
+    kb: KnowledgeBase
+    stages: int | None = None
+    learner: str | None = None  # the signed-in learner's name
+    day: date | None = None
+    version: str | None = None  # the case file's sha256
+
+    def blocks(self) -> list[Block]:
+        """The export's cells: Markdown blocks, and the charts after the blocks they belong to. Feedback is
+        written only for the questions the score holds, from its results (never re-scored); each faculty
+        note once, with the first question it concerns."""
+        case, score, kb = self.case, self.score, self.kb
+        results = {r.question_id: r for r in score.results} if score is not None else {}
+        notes_before = notes_shown_before(score.results) if score is not None else {}
+        n = len(case.stages)
+        shown = n if self.stages is None else max(0, min(self.stages, n))
+        numbers = question_numbers(case)
+        ctx = ViewContext(kb, case.population)
+        out = [Block(text) for text in _header(case, score, kb, self.learner, self.day, self.version)]
+        for i, stage in enumerate(case.stages[:shown]):
+            out.append(
+                Block(f"## Stage {i + 1} of {n}: {_safe(stage.title)}\n\n{_safe(stage.narrative).strip()}")
             )
-        )
-        data = _data(stage)
-        if data:
-            out.append(Block(data))
-        if stage.data is not None and stage.data.series:
-            names = and_list([s.name for s in stage.data.series])
-            out.append(Block(f"*Chart: {_safe(names)} over time.*", trend_figure(stage.data.series)))
-        for q in stage.questions:
-            out.append(Block(_question(q, numbers[q.id], ctx)))
-            skip = notes_before.get(q.id, frozenset())
-            out.append(Block(_feedback(q, answers.get(q.id), results.get(q.id), ctx, skip)))
-    if score is not None:
-        out.append(Block(_summary(case, score)))
-        if shown == len(case.stages) and score.results:
-            out += _end_charts(case, score, kb)
-    out.append(Block(f"---\n\n*{DISCLAIMER}*"))
-    return out
+            data = _data(stage)
+            if data:
+                out.append(Block(data))
+            if stage.data is not None and stage.data.series:
+                names = and_list([s.name for s in stage.data.series])
+                out.append(Block(f"*Chart: {_safe(names)} over time.*", trend_figure(stage.data.series)))
+            for q in stage.questions:
+                out.append(Block(_question(q, numbers[q.id], ctx)))
+                skip = notes_before.get(q.id, frozenset())
+                out.append(Block(_feedback(q, self.answers.get(q.id), results.get(q.id), ctx, skip)))
+        if score is not None:
+            out.append(Block(_summary(case, score)))
+            if shown == n and score.results:
+                out += _end_charts(case, score, kb)
+        out.append(Block(f"---\n\n*{DISCLAIMER}*"))
+        return out
+
+    def notebook(self) -> NotebookNode:
+        """A Jupyter notebook (nbformat v4): Markdown cells, each chart as a code cell with plotly output."""
+        nb: NotebookNode = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+        cells = []
+        for block in self.blocks():
+            cells.append(nbformat.v4.new_markdown_cell(block.text))  # type: ignore[no-untyped-call]
+            if block.chart is not None:
+                cells.append(_chart_cell(block.chart))
+        nb.cells = cells
+        nb.metadata["myotutor"] = {
+            "case": self.case.id,
+            "case_version": self.version,
+            "learner": self.learner,
+            "date": None if self.day is None else self.day.isoformat(),
+            "total": None if self.score is None else self.score.total,
+            "disclaimer": DISCLAIMER,
+        }
+        return nb
+
+    def notebook_json(self) -> str:
+        text: str = nbformat.writes(self.notebook())  # type: ignore[no-untyped-call]
+        return text
+
+    def markdown(self) -> str:
+        """The same blocks as one Markdown document (a chart's caption stands for the chart)."""
+        return "\n\n".join(block.text for block in self.blocks()) + "\n"
 
 
 def _end_charts(case: Case, score: CaseScore, kb: KnowledgeBase) -> list[Block]:
@@ -251,26 +283,6 @@ def _end_charts(case: Case, score: CaseScore, kb: KnowledgeBase) -> list[Block]:
     return blocks
 
 
-def blocks(
-    case: Case,
-    answers: Mapping[str, Answer],
-    score: CaseScore | None,
-    kb: KnowledgeBase,
-    stages: int | None = None,
-    *,
-    learner: str | None = None,
-    day: date | None = None,
-    version: str | None = None,
-) -> list[str]:
-    """The export as Markdown blocks (a chart's caption stands for the chart)."""
-    return [
-        block.text
-        for block in export_blocks(
-            case, answers, score, kb, stages, learner=learner, day=day, version=version
-        )
-    ]
-
-
 def _chart_cell(figure: go.Figure) -> NotebookNode:
     """A code cell whose output is the chart, as plotly's own notebook output (Jupyter draws it)."""
     cell: NotebookNode = nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]
@@ -285,65 +297,19 @@ def _chart_cell(figure: go.Figure) -> NotebookNode:
     return cell
 
 
-def to_notebook(
-    case: Case,
-    answers: Mapping[str, Answer],
-    score: CaseScore | None,
-    kb: KnowledgeBase,
-    stages: int | None = None,
-    *,
-    learner: str | None = None,
-    day: date | None = None,
-    version: str | None = None,
-) -> NotebookNode:
-    """A Jupyter notebook (nbformat v4): Markdown cells, each chart as a code cell with plotly output."""
-    nb: NotebookNode = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
-    cells = []
-    for block in export_blocks(case, answers, score, kb, stages, learner=learner, day=day, version=version):
-        cells.append(nbformat.v4.new_markdown_cell(block.text))  # type: ignore[no-untyped-call]
-        if block.chart is not None:
-            cells.append(_chart_cell(block.chart))
-    nb.cells = cells
-    nb.metadata["myotutor"] = {
-        "case": case.id,
-        "case_version": version,
-        "learner": learner,
-        "date": None if day is None else day.isoformat(),
-        "total": None if score is None else score.total,
-        "disclaimer": DISCLAIMER,
-    }
-    return nb
+# The functions the exports had before Export (same arguments: case, answers, score, kb, stages, and the
+# keywords learner, day, version).
+def to_notebook(*args: Any, **kwargs: Any) -> NotebookNode:
+    return Export(*args, **kwargs).notebook()
 
 
-def to_notebook_json(
-    case: Case,
-    answers: Mapping[str, Answer],
-    score: CaseScore | None,
-    kb: KnowledgeBase,
-    stages: int | None = None,
-    *,
-    learner: str | None = None,
-    day: date | None = None,
-    version: str | None = None,
-) -> str:
-    text: str = nbformat.writes(
-        to_notebook(case, answers, score, kb, stages, learner=learner, day=day, version=version)
-    )  # type: ignore[no-untyped-call]
-    return text
+def to_notebook_json(*args: Any, **kwargs: Any) -> str:
+    return Export(*args, **kwargs).notebook_json()
 
 
-def to_markdown(
-    case: Case,
-    answers: Mapping[str, Answer],
-    score: CaseScore | None,
-    kb: KnowledgeBase,
-    stages: int | None = None,
-    *,
-    learner: str | None = None,
-    day: date | None = None,
-    version: str | None = None,
-) -> str:
-    return (
-        "\n\n".join(blocks(case, answers, score, kb, stages, learner=learner, day=day, version=version))
-        + "\n"
-    )
+def to_markdown(*args: Any, **kwargs: Any) -> str:
+    return Export(*args, **kwargs).markdown()
+
+
+def blocks(*args: Any, **kwargs: Any) -> list[str]:
+    return [block.text for block in Export(*args, **kwargs).blocks()]

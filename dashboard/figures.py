@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -563,31 +563,26 @@ def transition_key(pathway: Pathway) -> list[str]:
     ]
 
 
-def pathway_key(
-    pathway: Pathway,
-    *,
-    current_step: str | None = None,
-    learner_steps: Sequence[str] = (),
-    recommended_steps: Sequence[str] = (),
-    selected_step: str | None = None,
-    path: Sequence[PathPoint] = (),
-) -> str:
-    """The chart's key as Markdown (for under the chart): the step kinds' colours, then the highlights in use."""
-    ids = {s.id for s in pathway.steps}
+Highlight = Literal["current", "selected", "learner", "recommended", "path"]
+
+
+def pathway_key(pathway: Pathway, highlights: Collection[Highlight] = ()) -> str:
+    """The chart's key as Markdown (for under the chart): the step kinds' colours, then the highlights the
+    chart uses (those named in ``highlights``)."""
     swatch = ':color[■]{{foreground="{}"}}'
     parts = [
         swatch.format(KIND_BORDERS[kind]) + f" {STEP_KIND_LABELS[kind]}"
         for kind in dict.fromkeys(s.kind for s in pathway.steps)
     ]
-    if current_step in ids:
+    if "current" in highlights:
         parts.append("thick outline: where the patient is")
-    if selected_step in ids:
+    if "selected" in highlights:
         parts.append(swatch.format(SELECTED_COLOUR) + " dashed: the step chosen")
-    if set(learner_steps) & ids:
+    if "learner" in highlights:
         parts.append(swatch.format(LEARNER_COLOUR) + " ● your choices")
-    if set(recommended_steps) & ids:
+    if "recommended" in highlights:
         parts.append(swatch.format(RECOMMENDED_COLOUR) + f" ★ {GRADE_LABELS['recommended'].lower()}")
-    if path:
+    if "path" in highlights:
         parts.append(
             swatch.format(LEARNER_COLOUR)
             + " numbered: your choice at each question · "

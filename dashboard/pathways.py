@@ -10,7 +10,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.browser import key_class, scroll_into_view
-from dashboard.figures import pathway_figure, pathway_key, selected_node, static, transition_key
+from dashboard.figures import (
+    Highlight,
+    pathway_figure,
+    pathway_key,
+    selected_node,
+    static,
+    transition_key,
+)
 from dashboard.player.memo import Memo
 from logic import KnowledgeBase
 from logic.knowledge import Pathway, SourcedText
@@ -71,7 +78,8 @@ def flowchart(population: Population, kb: KnowledgeBase) -> str | None:
     with key:
         st.markdown("**How the steps connect** (the letters on the arrows)")
         st.markdown("\n".join(f"- {line}" for line in transition_key(pathway)))
-        st.caption(pathway_key(pathway, selected_step=selected))
+        marks: tuple[Highlight, ...] = ("selected",) if selected else ()
+        st.caption(pathway_key(pathway, marks))
     step_id: str | None = st.selectbox(
         "Step details",
         step_ids,

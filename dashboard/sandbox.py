@@ -388,11 +388,7 @@ def results(patient: Patient, kb: KnowledgeBase) -> None:
             key="sb_chart",
         )
         st.caption(
-            pathway_key(
-                kb.pathways[view.population],
-                current_step=view.position,
-                recommended_steps=view.recommended_steps,
-            )
+            pathway_key(kb.pathways[view.population], ("current", "recommended"))
             + " (stars: steps that teach a recommended agent)"
         )
     st.subheader("Missing prerequisites", anchor=False)

@@ -8,7 +8,6 @@ open), so that a finished case is a page a learner can scroll.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pyarrow as pa
 import streamlit as st
 
 from dashboard import auth, catalogue, icons, saving
-from dashboard.export import to_markdown, to_notebook_json
+from dashboard.export import Export
 from dashboard.figures import (
     PathPoint,
     pathway_figure,
@@ -491,7 +490,7 @@ def end_of_case(session: PlayerSession) -> None:
                 f"- **{p.number}** ({pathway.step(p.step).title}): {_path_words(p)}" for p in path.points
             )
         )
-        st.caption(pathway_key(pathway, current_step=path.current, path=path.points))
+        st.caption(pathway_key(pathway, ("current", "path")))
     table = pr.answer_table(case, score, session.ctx)
     if table:
         st.markdown("#### Your answers and the best ones")
@@ -516,22 +515,22 @@ def exports(session: PlayerSession) -> None:
     learner = auth.page_user().name if auth.page_user().signed_in else None
     today = date.today()
     version = case_hash(session.loaded.path)  # the case file's sha256: which version was played
+    export = Export(case, answers, score, kb, learner=learner, day=today, version=version)
     files = (
         (
             "Download as a Jupyter notebook",
-            to_notebook_json,
+            export.notebook_json,
             "ipynb",
             "application/x-ipynb+json",
             icons.NOTEBOOK,
             "nb",
         ),
-        ("Download as Markdown", to_markdown, "md", "text/markdown", icons.MARKDOWN, "md"),
+        ("Download as Markdown", export.markdown, "md", "text/markdown", icons.MARKDOWN, "md"),
     )
     for col, (label, build, extension, mime, icon, key) in zip(st.columns(2), files, strict=True):
         col.download_button(
             label,
-            # Built only when the learner downloads.
-            functools.partial(build, case, answers, score, kb, learner=learner, day=today, version=version),
+            build,  # built only when the learner downloads
             file_name=export_name(case.id, learner, today, extension),
             mime=mime,
             on_click="ignore",

@@ -202,9 +202,9 @@ def test_library_filters() -> None:
     assert len(catalogue.filter_cases(cases)) == len(cases)
     found = catalogue.filter_cases(cases, "IMMUNOSUPPRESSION")
     assert S2 in {lc.case.id for lc in found}
-    tagged = catalogue.filter_cases(cases, tags=["ideal-body-weight"])
+    tagged = catalogue.filter_cases(cases, tags=["ideal body weight"])
     assert S2 in {lc.case.id for lc in tagged}
-    assert all("ideal-body-weight" in lc.case.tags for lc in tagged) and len(tagged) < len(cases)
+    assert all("ideal body weight" in lc.case.tags for lc in tagged) and len(tagged) < len(cases)
     assert all(
         lc.case.population == "juvenile" for lc in catalogue.filter_cases(cases, populations=["juvenile"])
     )
@@ -212,7 +212,7 @@ def test_library_filters() -> None:
     assert catalogue.filter_cases(cases, "zzz-no-such-word") == []
     order = [lc.case.difficulty for lc in catalogue.filter_cases(cases)]
     assert order == sorted(order, key=catalogue.DIFFICULTY_ORDER.index)
-    assert "ideal-body-weight" in catalogue.all_tags(cases)
+    assert "ideal body weight" in catalogue.all_tags(cases)
     assert not [t for t in catalogue.all_tags(cases) if "seed" in t.lower()]  # no internal words
 
 

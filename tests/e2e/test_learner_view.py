@@ -368,7 +368,9 @@ def test_the_flowchart_reads_from_a_projector_and_a_phone(
         detail.wait_for(state="visible")
         page.wait_for_timeout(1_200)  # the smooth scroll
         top = detail.bounding_box()
-        assert top is not None and 40 <= top["y"] < size[1] * 0.5, f"detail panel not brought into view: {top}"
+        assert top is not None and 40 <= top["y"] < size[1] * 0.5, (
+            f"detail panel not brought into view: {top}"
+        )
         heading = detail.get_by_role("heading", name=step.title).bounding_box()
         assert heading is not None and heading["y"] >= 40, "the step's title is under the header bar"
         assert step.summary in detail.inner_text()

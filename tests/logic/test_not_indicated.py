@@ -12,16 +12,9 @@ from typing import Any
 from logic import Patient, recommend
 from logic.recommend import DEFAULT_RULE
 from tests.context import CONTEXT, KB
+from tests.logic.conftest import ADULT_NEW_DM
 
-NEW_DM: dict[str, Any] = {
-    "age": 54,
-    "sex": "female",
-    "weight_kg": 70,
-    "height_cm": 165,
-    "diagnosis": "dermatomyositis",
-    "manifestations": ["skin", "muscle"],
-    "severity": "moderate",
-}
+NEW_DM: dict[str, Any] = ADULT_NEW_DM  # tests/logic/conftest.py: a new adult DM, no treatment yet
 AFTER_FAILED_MTX: dict[str, Any] = {
     **NEW_DM,
     "current": [{"agent": "prednisone", "months": 5}],
