@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+PROCESSES ?= 2
+PROXY_PORT ?= 8080
 
-.PHONY: run test lint typecheck bench validate clean
+.PHONY: run serve test lint typecheck bench bench-load validate clean
 
 # What running the app needs: the package and its runtime dependencies only.
 $(RUN_STAMP): pyproject.toml
@@ -23,6 +25,10 @@ $(STAMP): $(RUN_STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+
+# A room on one machine: PROCESSES app processes behind nginx on PROXY_PORT (deploy/README.md).
+serve: $(STAMP)
+	$(BIN)/python deploy/serve.py --processes $(PROCESSES) --port $(PROXY_PORT) --first-port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m logic validate cases
@@ -45,6 +51,8 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_analytics.py
+	$(BIN)/python bench/bench_author.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -81,8 +81,11 @@ def random_patient(rng: random.Random) -> dict[str, Any]:
     juvenile = rng.random() < 0.3
     diagnosis = "juvenile_dermatomyositis" if juvenile else rng.choice(ADULT_DIAGNOSES)
     age = rng.randint(3, 17) if juvenile else rng.randint(18, 84)
-    weight = round(rng.uniform(14, 70), 1) if juvenile else round(rng.uniform(42, 125), 1)
-    height = round(rng.uniform(95, 175), 0) if juvenile else round(rng.uniform(148, 195), 0)
+    if juvenile:  # around a typical child of that age (weight ~ 2 x age + 8 kg, height ~ 6 x age + 77 cm)
+        weight = round((2 * age + 8) * rng.uniform(0.8, 1.4), 1)
+        height = round((6 * age + 77) * rng.uniform(0.92, 1.08), 0)
+    else:
+        weight, height = round(rng.uniform(42, 125), 1), round(rng.uniform(148, 195), 0)
     manifestations = ["muscle"] if rng.random() < 0.85 else []
     if diagnosis in ("dermatomyositis", "juvenile_dermatomyositis") or rng.random() < 0.2:
         manifestations.append("skin")

@@ -35,6 +35,16 @@ PAGES = {
     "cohorts": st.Page(
         "views/cohorts.py", title="Cohorts", icon=icons.COHORTS, url_path="cohorts", visibility=faculty_only
     ),
+    "analytics": st.Page(
+        "views/analytics.py",
+        title="Analytics",
+        icon=icons.ANALYTICS,
+        url_path="analytics",
+        visibility=faculty_only,
+    ),
+    "author": st.Page(
+        "views/author.py", title="Author", icon=icons.AUTHOR, url_path="author", visibility=faculty_only
+    ),
 }
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dashboard.wording import count
 from logic import Case, CaseError, LoadedCase, Patient
+from logic.markdown import safe_markdown
+from logic.questions.base import SLUG
 from logic.vocabulary import DIFFICULTIES, DIFFICULTY_LABELS, POPULATION_LABELS, SEX_LABELS
 
 DIFFICULTY_ORDER = DIFFICULTIES
@@ -30,7 +32,7 @@ def case_line(case: Case) -> str:
     """Population · difficulty · stages · patient · author, under the case title."""
     return (
         f"{POPULATION_LABELS[case.population]} · {DIFFICULTY_LABELS[case.difficulty]} · "
-        f"{count(len(case.stages), 'stage')} · patient: {patient_line(case.patient)} · by {case.author}"
+        f"{count(len(case.stages), 'stage')} · patient: {patient_line(case.patient)} · by {safe_markdown(case.author)}"
     )
 
 
@@ -129,16 +131,27 @@ def build_index(cases: Mapping[str, LoadedCase]) -> CatalogueIndex:
     return CatalogueIndex(entries, tuple(all_tags(cases)))
 
 
-def error_text(error: CaseError, root: Path | None = None) -> str:
-    """``file:line:col: message``, the file relative to root (e.g. the repository) when it is inside it."""
-    text = str(error)
-    if root is not None:
-        try:
-            rel = Path(error.path).resolve().relative_to(root.resolve())
-        except ValueError:
-            return text
-        return text.replace(str(error.path), str(rel), 1)
-    return text
+def error_text(error: CaseError, folder: Path) -> str:
+    """``file:line:col: message`` with the file relative to the cases folder, or its bare name when it is
+    elsewhere: never an absolute path of the server."""
+    try:
+        shown = Path(error.path).absolute().relative_to(folder.absolute())
+    except ValueError:
+        shown = Path(Path(error.path).name)
+    return str(error).replace(str(error.path), str(shown), 1)
+
+
+def error_lines(errors: Iterable[CaseError], folder: Path) -> list[str]:
+    """The faculty error list: one ``file:line:col: message`` a line, files relative to the cases folder."""
+    return [error_text(e, folder) for e in errors]
+
+
+def unknown_case_text(requested: str) -> str:
+    """What to say about a ``?case=`` link to no case. The link's text is shown only when it is a plain
+    case id (letters, digits, "-", "_"), and then as code (literal text): a URL is anyone's to write."""
+    if len(requested) <= 80 and SLUG.match(requested):
+        return f"There is no case `{requested}` in the library."
+    return "The link names no case in the library."
 
 
 def question_count(case: Case) -> int:

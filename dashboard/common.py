@@ -3,16 +3,24 @@ progress store, and making typed text safe for Markdown."""
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from dashboard import icons
 from dashboard.context import REPO, cases_dir, get_kb, get_library
 from dashboard.store import Store, database_url
 from logic import DISCLAIMER
+from logic.markdown import plain_text
 
-__all__ = ["REPO", "cases_dir", "footer", "get_kb", "get_library", "get_store", "plain"]
+__all__ = [
+    "REPO",
+    "cases_dir",
+    "footer",
+    "get_kb",
+    "get_library",
+    "get_store",
+    "may_see_case_errors",
+    "plain",
+]
 
 
 def footer() -> None:
@@ -37,9 +45,14 @@ def get_store() -> Store | None:
 
 def plain(text: object) -> str:
     """Text typed by someone (a learner's name, a cohort's name, an e-mail from a provider) made safe to
-    put in Markdown: every character Markdown or Streamlit would act on is escaped, so it shows as typed
-    (no links, images, emphasis, icons or LaTeX)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    put in Markdown: shown exactly as typed (no links, images, emphasis, icons or LaTeX), and no address
+    in it becomes a link. The one implementation is logic.markdown.plain_text."""
+    return plain_text(str(text))
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&@])")
+def may_see_case_errors() -> bool:
+    """Whether this viewer is shown the case files that failed to load (paths, lines, messages): faculty
+    only. The library page calls it once per run; nothing else shows load errors."""
+    from dashboard import auth  # auth imports this module
+
+    return auth.page_user().is_faculty

@@ -5,12 +5,13 @@ Pure: no Streamlit. Both exports hold the same blocks: the teaching-only disclai
 learner's name when signed in, the date and the case version: the case file's sha256), and per stage its
 narrative, data, numbered questions, the learner's answers and the feedback, then the score. The
 notebook adds the charts after the blocks they belong to (a stage's trends; the score and the learner's
-path at the end). Text from the case and the learner is written with raw HTML neutralised ("<" before a
-letter as "\\<"), so "< 200" reads as typed.
+path at the end). Text from the case and the learner goes through the app's one Markdown sanitiser
+(logic.markdown), as the app renders it; a "<" that opens no tag ("< 200") reads as typed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -58,7 +59,8 @@ class Block:
 
 
 def _cell(text: str) -> str:
-    return _safe(text).replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell: sanitised, on one line, its "|" escaped."""
+    return re.sub(r"(?<!\\)\|", r"\\|", _safe(text)).replace("\n", " ")
 
 
 def _header(

@@ -1,6 +1,7 @@
 """Plotly figure builders for the dashboard. Pure functions: no streamlit here, so they are unit-testable.
 
-- pathway_figure: an escalation pathway (a DAG of steps) drawn as a layered, top-to-bottom flowchart.
+- pathway_figure: an escalation pathway (a DAG of steps) drawn as a layered, top-to-bottom flowchart,
+  optionally with a heat overlay of how many people chose each step (StepCounts).
 - trend_figure: a case's trends (CK, CDASI...) over months.
 - score_breakdown_figure: a case score by stage and by kind of question.
 """
@@ -95,6 +96,37 @@ class StaticFigure(go.Figure):  # type: ignore[misc]  # (plotly ships no type hi
 def static(figure: go.Figure) -> StaticFigure:
     """The figure as a StaticFigure (for a memo of figures the pages draw on every rerun)."""
     return StaticFigure(figure)
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """How many people chose each step of a pathway, drawn over the flowchart as a heat overlay: one
+    stage of a cohort's attempts at a case, or the room's answers to one question in a live session.
+    Plain numbers: counts maps step ids to people (steps not listed: nobody); of is how many answered
+    (the denominator of each step's share); label names them in the key and the hover text; elsewhere
+    is how many chose something on no step (shown as a note in the chart's corner when not 0)."""
+
+    counts: Mapping[str, int]
+    of: int
+    label: str = "learners"
+    elsewhere: int = 0  # chose an option that no step of the pathway teaches (noted beside the chart)
+
+    def share(self, step_id: str) -> float:
+        return self.counts.get(step_id, 0) / self.of if self.of > 0 else 0.0
+
+
+# Heat overlay: a step's fill goes from HEAT_LOW (nobody) to HEAT_HIGH (everyone who answered); its
+# title turns white where the fill gets dark. Blue, so that it is not read as a grade colour.
+HEAT_LOW = (246, 248, 250)
+HEAT_HIGH = (23, 80, 160)
+HEAT_DARK_FROM = 0.55
+
+
+def heat_colour(share: float) -> str:
+    """The overlay fill for a share of 0..1 (clamped), as #rrggbb."""
+    t = min(1.0, max(0.0, share))
+    r, g, b = (round(lo + (hi - lo) * t) for lo, hi in zip(HEAT_LOW, HEAT_HIGH, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 @dataclass(frozen=True)
@@ -236,6 +268,7 @@ def pathway_figure(
     recommended_steps: Sequence[str] = (),
     selected_step: str | None = None,
     path: Sequence[PathPoint] = (),
+    overlay: StepCounts | None = None,
 ) -> go.Figure:
     """The pathway as a layered flowchart, readable from a projector and on a 390 px phone.
 
@@ -248,8 +281,11 @@ def pathway_figure(
     selected_step a dashed blue halo (shape "halo:<id>"); learner_steps and recommended_steps get corner
     badges (traces "Your choice" and the recommended grade's label). ``path``: the learner's choices in
     question order, each at the step where the patient then was (trace "Your path", numbered), beside
-    the recommended ones (trace "Recommended path"); where they coincide one marker says so. The chart
-    has no plotly legend (its small print does not survive a phone): ``pathway_key`` says it in words.
+    the recommended ones (trace "Recommended path"); where they coincide one marker says so. overlay
+    (StepCounts) fills each box by its share of the people counted (heat_colour) and labels the steps
+    chosen, and the recommended ones, with "count · share" (annotations named "count:<id>"); the hover
+    text of every step starts with its count. The chart has no plotly legend (its small print does not
+    survive a phone): ``pathway_key`` says it in words.
     """
     lay = layout_pathway(pathway)
     steps = pathway.steps
@@ -269,7 +305,9 @@ def pathway_figure(
                 x1=x + BOX_W / 2,
                 y0=y - BOX_H / 2,
                 y1=y + BOX_H / 2,
-                fillcolor=KIND_COLOURS[step.kind],
+                fillcolor=(
+                    heat_colour(overlay.share(step.id)) if overlay is not None else KIND_COLOURS[step.kind]
+                ),
                 line=dict(
                     color=CURRENT_OUTLINE if current else KIND_BORDERS[step.kind],
                     width=CURRENT_WIDTH if current else 1.5,
@@ -344,9 +382,15 @@ def pathway_figure(
             name="steps",
             text=[_wrap(s.title, TITLE_WRAP) for s in steps],
             textposition="middle center",
-            textfont=dict(size=TEXT_PX, color="#1f2328"),
+            textfont=dict(
+                size=TEXT_PX,
+                color=[
+                    "#ffffff" if overlay is not None and overlay.share(s) >= HEAT_DARK_FROM else "#1f2328"
+                    for s in ids
+                ],
+            ),
             customdata=ids,
-            hovertext=[hover[s] for s in ids],
+            hovertext=[_overlay_hover(overlay, s) + hover[s] for s in ids],
             hoverinfo="text",
             marker=dict(
                 symbol="square",
@@ -400,6 +444,21 @@ def pathway_figure(
                 hoverinfo="skip",
             )
         )
+    if overlay is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"Share of {overlay.label} (darker: more)",
+                marker=dict(
+                    symbol="square", size=16, color=heat_colour(0.6), line=dict(color="#57606a", width=1)
+                ),
+                legendgroup="highlights",
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
     for kind in dict.fromkeys(s.kind for s in steps):
         fig.add_trace(
             go.Scatter(
@@ -408,9 +467,9 @@ def pathway_figure(
                 mode="markers",
                 name=STEP_KIND_LABELS[kind],
                 marker=dict(
-                    symbol="square",
+                    symbol="square" if overlay is None else "square-open",  # the overlay owns the fills
                     size=16,
-                    color=KIND_COLOURS[kind],
+                    color=KIND_COLOURS[kind] if overlay is None else KIND_BORDERS[kind],
                     line=dict(color=KIND_BORDERS[kind], width=1.5),
                 ),
                 legendgroup="kinds",
@@ -460,6 +519,51 @@ def pathway_figure(
             )
         )
 
+    if overlay is not None:
+        for step_id in ids:
+            count = overlay.counts.get(step_id, 0)
+            if not count and step_id not in set(recommended_steps):
+                continue
+            x, y = lay.positions[step_id]
+            annotations.append(
+                dict(
+                    name=f"count:{step_id}",
+                    x=x - BOX_W / 2 + 0.02,
+                    y=y - BOX_H / 2,
+                    xref="x",
+                    yref="y",
+                    xanchor="left",
+                    yanchor="middle",
+                    text=f"<b>{count}</b> · {overlay.share(step_id):.0%}",
+                    showarrow=False,
+                    font=dict(size=12, color="#1f2328"),
+                    bgcolor="#ffffff",
+                    bordercolor=RECOMMENDED_COLOUR if step_id in set(recommended_steps) else "#57606a",
+                    borderwidth=1.5,
+                    borderpad=2,
+                )
+            )
+    if overlay is not None and overlay.elsewhere:
+        share = overlay.elsewhere / overlay.of if overlay.of > 0 else 0.0
+        annotations.append(
+            dict(
+                name="count:elsewhere",
+                x=1,
+                y=1,
+                xref="paper",
+                yref="paper",
+                xanchor="right",
+                yanchor="top",
+                text=f"<b>{overlay.elsewhere}</b> · {share:.0%} chose an option<br>on no step of this pathway",
+                showarrow=False,
+                align="right",
+                font=dict(size=12, color="#1f2328"),
+                bgcolor="#fff8c5",
+                bordercolor="#9a6700",
+                borderwidth=1.5,
+                borderpad=4,
+            )
+        )
     all_x = [lay.positions[s][0] for s in ids] + [p[0] for r in lay.routes for p in r]
     depth = max(lay.layers.values(), default=0)
     fig.update_layout(
@@ -563,7 +667,7 @@ def transition_key(pathway: Pathway) -> list[str]:
     ]
 
 
-Highlight = Literal["current", "selected", "learner", "recommended", "path"]
+Highlight = Literal["current", "selected", "learner", "recommended", "path", "overlay"]
 
 
 def pathway_key(pathway: Pathway, highlights: Collection[Highlight] = ()) -> str:
@@ -582,6 +686,8 @@ def pathway_key(pathway: Pathway, highlights: Collection[Highlight] = ()) -> str
         parts.append(swatch.format(LEARNER_COLOUR) + " ● your choices")
     if "recommended" in highlights:
         parts.append(swatch.format(RECOMMENDED_COLOUR) + f" ★ {GRADE_LABELS['recommended'].lower()}")
+    if "overlay" in highlights:
+        parts.append(swatch.format(heat_colour(0.6)) + " darker fill: more of the group chose that step")
     if "path" in highlights:
         parts.append(
             swatch.format(LEARNER_COLOUR)
@@ -590,6 +696,19 @@ def pathway_key(pathway: Pathway, highlights: Collection[Highlight] = ()) -> str
             + " numbered: the recommended one (one marker where they agree)"
         )
     return " · ".join(parts)
+
+
+def figure_text(text: str) -> str:
+    """Case text for a plotly label: plotly reads "<a href>", "<b>", "<br>" in labels as markup, so a case's
+    "<" and "&" are written as entities (shown as the characters, never as a link or an image)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _overlay_hover(overlay: StepCounts | None, step_id: str) -> str:
+    if overlay is None:
+        return ""
+    count = overlay.counts.get(step_id, 0)
+    return f"<b>{count} of {overlay.of} {overlay.label} ({overlay.share(step_id):.0%})</b><br>"
 
 
 def trend_figure(series: Sequence[Series]) -> go.Figure:
@@ -606,23 +725,24 @@ def trend_figure(series: Sequence[Series]) -> go.Figure:
     right_unit = units[1] if len(units) > 1 else None
     for s in series:
         on_right = right_unit is not None and (s.unit or "") == right_unit
+        name, unit, x_label = figure_text(s.name), figure_text(s.unit or ""), figure_text(s.x_label)
         fig.add_trace(
             go.Scatter(
                 x=[p[0] for p in s.points],
                 y=[p[1] for p in s.points],
                 mode="lines+markers",
-                name=f"{s.name} ({s.unit})" if s.unit else s.name,
+                name=f"{name} ({unit})" if unit else name,
                 yaxis="y2" if on_right else "y",
-                hovertemplate=f"{s.name}: %{{y:g}} {s.unit or ''}<br>{s.x_label} %{{x:g}}<extra></extra>",
+                hovertemplate=f"{name}: %{{y:g}} {unit}<br>{x_label} %{{x:g}}<extra></extra>",
             )
         )
 
     def axis_title(unit: str) -> str:
-        names = ", ".join(names_by_unit[unit])
-        return f"{names} ({unit})" if unit else names
+        names = figure_text(", ".join(names_by_unit[unit]))
+        return f"{names} ({figure_text(unit)})" if unit else names
 
     layout: dict[str, object] = dict(
-        xaxis=dict(title=dict(text=series[0].x_label.capitalize()), zeroline=False),
+        xaxis=dict(title=dict(text=figure_text(series[0].x_label.capitalize())), zeroline=False),
         yaxis=dict(title=dict(text=axis_title(units[0])), rangemode="tozero"),
         height=340,
         margin=dict(l=10, r=10, t=30, b=10),
@@ -657,7 +777,7 @@ def score_breakdown_figure(
 ) -> go.Figure:
     """Two bar charts (0-100): score by stage (None = nothing scored there) and by kind of question."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("By stage", "By kind"), horizontal_spacing=0.12)
-    stage_names = [name for name, _ in stage_scores]
+    stage_names = [figure_text(name) for name, _ in stage_scores]
     stage_values = [value for _, value in stage_scores]
     fig.add_trace(
         go.Bar(

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from dashboard import catalogue, icons
-from dashboard.context import REPO
+from dashboard.common import may_see_case_errors
+from dashboard.drafts import DRAFT_BADGE, is_draft
 from dashboard.player.memo import Memo
 from dashboard.wording import count
 from logic import Library, LoadedCase
+from logic.markdown import safe_markdown
 from logic.vocabulary import DIFFICULTY_LABELS, POPULATION_LABELS
 
 K = TypeVar("K", bound=str)
@@ -40,15 +43,17 @@ def follow_deep_link(library: Library, pages: Mapping[str, Any]) -> str | None:
 
 
 PAGE_SIZE = 12  # cards a page
-_INDEXES = Memo(4)  # id(library) -> (library, its CatalogueIndex): built once per library version
+_INDEXES = Memo(8)  # the library's cases (by identity) -> (those cases, their CatalogueIndex)
 
 
 def index_of(library: Library) -> catalogue.CatalogueIndex:
-    """The library's prepared search index, built the first time this library version is shown."""
-    held, index = _INDEXES.get(id(library), lambda: (library, catalogue.build_index(library.cases)))
-    if held is not library:  # an id reused by a newer library: build its own
-        _INDEXES.clear()
-        held, index = _INDEXES.get(id(library), lambda: (library, catalogue.build_index(library.cases)))
+    """The library's prepared search index, built the first time this library version is shown. Keyed on
+    the identity of its loaded cases (a faculty's library with drafts is a new Library on every run, made
+    of the same case objects); the memo holds the cases, so an identity is never reused while keyed."""
+    key = tuple((case_id, id(loaded)) for case_id, loaded in library.cases.items())
+    _, index = _INDEXES.get(
+        key, lambda: (tuple(library.cases.values()), catalogue.build_index(library.cases))
+    )
     return index
 
 
@@ -90,28 +95,31 @@ def page_of(found: list[str], chosen: Filters) -> list[str]:
 def case_card(loaded: LoadedCase, pages: Mapping[str, Any]) -> None:
     """One case: title, summary, badges, tags, objectives, and the button that opens it in the player."""
     case = loaded.case
-    st.subheader(case.title, anchor=False)
-    st.markdown(case.summary)
+    st.subheader(safe_markdown(case.title), anchor=False)
+    st.markdown(safe_markdown(case.summary))
     badges = [
         f":blue-badge[{POPULATION_LABELS[case.population]}]",
         f":violet-badge[{DIFFICULTY_LABELS[case.difficulty]}]",
         f":gray-badge[{count(len(case.stages), 'stage')}]",
         f":gray-badge[{count(catalogue.question_count(case), 'question')}]",
     ]
+    if is_draft(loaded):
+        badges.insert(0, DRAFT_BADGE)
     st.markdown(" ".join(badges))
     if case.tags:
-        st.caption("Tags: " + ", ".join(case.tags))
+        st.caption("Tags: " + ", ".join(safe_markdown(t) for t in case.tags))
     if case.objectives:
         with st.expander("Learning objectives"):
-            st.markdown("\n".join(f"- {o}" for o in case.objectives))
+            st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
     if st.button("Open in the player", key=f"lib_open:{case.id}", type="primary", icon=icons.OPEN):
         st.switch_page(pages["player"], query_params={"case": case.id})
-    st.caption(f"By {case.author}")
+    st.caption(f"Link: `?case={case.id}` · by {safe_markdown(case.author)}")
 
 
-def load_errors(library: Library) -> None:
-    """The files that could not be loaded, each error at its file:line:column (for faculty)."""
-    if not library.errors:
+def load_errors(library: Library, folder: Path) -> None:
+    """The files that could not be loaded, each error at its file:line:column, files named relative to
+    the cases folder (never the server's absolute paths); for faculty only."""
+    if not library.errors or not may_see_case_errors():
         return
     st.divider()
     files = {str(e.path) for e in library.errors}
@@ -122,6 +130,4 @@ def load_errors(library: Library) -> None:
             "These files are skipped; every other case still works. Fix each error at its file:line:column, "
             "or run `python -m logic validate` to check the cases folder."
         )
-        st.code(
-            "\n".join(catalogue.error_text(e, REPO) for e in library.errors), language=None, wrap_lines=True
-        )
+        st.code("\n".join(catalogue.error_lines(library.errors, folder)), language=None, wrap_lines=True)

@@ -31,6 +31,7 @@ T = TypeVar("T")
 DB_ATTEMPT = "db_attempt"  # progress key: the store's attempt id
 DB_LEARNER = "db_learner"  # progress key: the learner the progress was loaded for
 DB_COHORT = "db_cohort"  # progress key: the cohort the attempt belongs to (None: none)
+DB_HASH = "db_case_hash"  # progress key: the case version (sha256) the stored attempt was opened on
 SHOWN = "shown_at"  # progress key: stage index -> wall-clock time it was first shown
 SECONDS = "stage_seconds"  # progress key: stage index -> seconds from shown to submitted
 NOT_SAVED = (
@@ -101,6 +102,7 @@ def resume(
     progress[DB_ATTEMPT] = attempt.id
     progress[DB_LEARNER] = learner_id
     progress[DB_COHORT] = cohort_id
+    progress[DB_HASH] = attempt.case_hash
     return None
 
 
@@ -183,6 +185,7 @@ def record_restart(
         progress[DB_ATTEMPT] = attempt.id
         progress[DB_LEARNER] = learner_id
         progress[DB_COHORT] = cohort_id
+        progress[DB_HASH] = attempt.case_hash
     return error
 
 

@@ -24,6 +24,7 @@ from dashboard.player.memo import Memo
 from dashboard.style import GRADE_BADGES
 from dashboard.wording import and_list, count
 from logic import KnowledgeBase, Library, Patient, Recommendation, recommend, validation_context
+from logic.markdown import safe_markdown
 from logic.vocabulary import (
     DIAGNOSES,
     DIAGNOSIS_LABELS,
@@ -108,7 +109,7 @@ def _load_case(library: Library, kb: KnowledgeBase) -> None:
     patients = loaded.case.patients(kb)
     stage = int(st.session_state.get("sb_stage") or 0)
     put_patient(patients[min(stage, len(patients) - 1)])
-    st.session_state["sb_loaded"] = f"{loaded.case.title}, stage {stage + 1}"
+    st.session_state["sb_loaded"] = f"{safe_markdown(loaded.case.title)}, stage {stage + 1}"
 
 
 def start_from_case(library: Library, kb: KnowledgeBase) -> None:

@@ -6,7 +6,8 @@ default, an embedded file) and PostgreSQL (set $MYOTUTOR_DATABASE_URL, e.g.
 postgresql+psycopg://user@host/db). The schema is made and upgraded by Alembic migrations
 (dashboard/migrations, applied by dashboard.migrate when the Store opens); the tables as the ORM
 sees them are in dashboard/schema.py. Failure handling (timeouts, back-off) is in store_base.py,
-identity in store_identity.py, cohorts in store_cohorts.py.
+identity in store_identity.py, cohorts in store_cohorts.py, the faculty's analytics and exports in
+store_analytics.py.
 
 An attempt is unfinished while completed_at is NULL. It ends either completed (total set) or
 abandoned by restart() (completed_at set, total NULL): abandoned attempts are kept as history,
@@ -30,9 +31,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dashboard.schema import MAX_NAME, AnswerRecord, AttemptRow, Base, Learner, now
+from dashboard.store_analytics import AnalyticsStore
 from dashboard.store_base import REPO, StoreUnavailable, database_url
 from dashboard.store_cohorts import CohortInfo, CohortStore, MemberInfo
 from dashboard.store_identity import IdentityStore, LearnerInfo, NameTaken, RateLimited, SessionInfo
+from dashboard.store_versions import VersionStore
 
 __all__ = [
     "MAX_NAME",
@@ -185,7 +188,7 @@ def _record_values(record: AnswerInput, row: AttemptRow) -> dict[str, Any]:
     }
 
 
-class Store(IdentityStore, CohortStore):
+class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore):
     """Store(url) connects and migrates at once (raises if it cannot); Store(url, connect=False) opens
     on first use and retries after failures (see StoreBase.available)."""
 

@@ -93,11 +93,10 @@ class IdentityStore(StoreBase):
         if self._name_in_use(key):
             raise NameTaken(f"the name {name!r} is taken")
         code = sh.new_code()
+        code_hash = sh.hash_secret(code)  # slow on purpose: before taking the write lock, not under it
         try:
             with self._transaction(write=True) as s:
-                learner = Learner(
-                    name=name, kind="named", name_key=key, resume_code_hash=sh.hash_secret(code)
-                )
+                learner = Learner(name=name, kind="named", name_key=key, resume_code_hash=code_hash)
                 s.add(learner)
                 s.flush()
                 return learner.id, code
@@ -122,6 +121,7 @@ class IdentityStore(StoreBase):
         becomes a named learner). The old code stops working. NameTaken if a legacy learner's name is
         now used by another learner."""
         code = sh.new_code()
+        code_hash = sh.hash_secret(code)  # slow on purpose: before taking the write lock, not under it
         try:
             with self._transaction(write=True) as s:
                 row = s.get(Learner, learner_id, with_for_update=True)
@@ -131,7 +131,7 @@ class IdentityStore(StoreBase):
                     raise ValueError("this learner signs in through the department's provider")
                 if row.kind == "legacy":
                     row.kind, row.name_key = "named", name_key(row.name)
-                row.resume_code_hash = sh.hash_secret(code)
+                row.resume_code_hash = code_hash
         except IntegrityError:
             raise NameTaken("another learner now plays under this name") from None
         return code

@@ -12,14 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
 from .ids import AgentId, SourceId, validation_context
 from .knowledge import KnowledgeBase
 from .patient import CurrentAgent, Labs, Patient
+from .plausibility import Number
 from .questions import Question, QuestionBase
 from .questions.base import SLUG, CaseModel
 from .vocabulary import Difficulty, IgaResult, Manifestation, Population, ScreenResult, Severity
+
+
+class DuplicateQuestionId(ValueError):
+    """Two questions share an id (loading a file reports both lines instead, see logic/library.py)."""
 
 
 class LabRow(CaseModel):
@@ -53,7 +58,7 @@ class LabChange(CaseModel):
 class PatientChange(CaseModel):
     """What happens to the patient before this stage's questions (the story moves on)."""
 
-    months_pass: float = Field(default=0, ge=0, le=120)
+    months_pass: Number = Field(default=0, ge=0, le=120)
     fail: tuple[AgentId, ...] = ()  # stop and record as failed (inadequate response or intolerance)
     stop: tuple[AgentId, ...] = ()  # stop without counting as a failure
     start: tuple[CurrentAgent, ...] = ()
@@ -61,11 +66,11 @@ class PatientChange(CaseModel):
     remove_manifestations: tuple[Manifestation, ...] = ()
     severity: Severity | None = None
     labs: LabChange | None = None
-    infections: bool | None = None
-    cytopenias: bool | None = None
-    weight_kg: float | None = Field(default=None, gt=0, le=400)
-    height_cm: float | None = Field(default=None, gt=30, le=250)
-    age: float | None = Field(default=None, ge=0, le=120)
+    infections: StrictBool | None = None
+    cytopenias: StrictBool | None = None
+    weight_kg: Number | None = Field(default=None, gt=0)  # plausibility for the age: checked on the patient
+    height_cm: Number | None = Field(default=None, gt=0)
+    age: Number | None = Field(default=None, ge=0, le=120)
 
     def apply(self, patient: Patient, kb: KnowledgeBase) -> Patient:
         months = self.months_pass
@@ -138,7 +143,7 @@ class Case(CaseModel):
         for stage in self.stages:
             for question in stage.questions:
                 if question.id in seen:
-                    raise ValueError(f"question id {question.id!r} is used twice")
+                    raise DuplicateQuestionId(f"question id {question.id!r} is used twice")
                 seen.add(question.id)
         return self
 

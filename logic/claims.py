@@ -373,3 +373,13 @@ STRENGTH_LABELS: dict[str, str] = {
     "not_established": "not established",
     "silent": "sources silent",
 }
+
+
+def cited_claims(kb: KnowledgeBase, claim_ids: Iterable[str]) -> list[tuple[str, str, str]]:
+    """Claims a case cites, as shown with the feedback: (claim, source label, strength label)."""
+    by_id = {c.id: c for c in kb.claims}
+    return [
+        (by_id[c].claim, kb.sources[by_id[c].source].label, STRENGTH_LABELS[by_id[c].strength])
+        for c in claim_ids
+        if c in by_id
+    ]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .authoring import check_text, copy_case, new_case_path, scaffold
+from .casefiles import atomic_write
 from .cases import Case
 from .claims import register_rows, run_register
 from .ids import validation_context
@@ -20,8 +22,9 @@ from .lint import lint_library
 from .patient import Patient
 from .questions import kinds_table
 from .recommend import recommend
+from .schema import SCHEMA_FILE, schema_text
 from .scoring import score_case
-from .vocabulary import CALIBRATION_LABELS, CONFIDENT_UNSAFE_WARNING, STEP_KIND_LABELS
+from .vocabulary import CALIBRATION_LABELS, CONFIDENT_UNSAFE_WARNING, POPULATIONS, STEP_KIND_LABELS
 from .yamlsource import YamlSourceError, read_yaml
 
 DEFAULT_CASES = Path("cases")
@@ -69,8 +72,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--failed", action="store_true", help="list only the claims whose checks fail")
 
-    sub.add_parser(
-        "schema", help="print the JSON Schema of a case file", description="Print the case JSON Schema."
+    p = sub.add_parser(
+        "schema",
+        help="write the JSON Schema of a case file (cases/case.schema.json)",
+        description="Write the case JSON Schema, documented, with the knowledge base's ids as enums.",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_CASES / SCHEMA_FILE,
+        help="where to write it (default: %(default)s)",
+    )
+    p.add_argument("--stdout", action="store_true", help="print it instead of writing it")
+
+    p = sub.add_parser(
+        "new-case",
+        help="write a commented scaffold (or a copy of a case) under a new id",
+        description="Write cases/<ID>.yaml: a commented two-stage scaffold that validates, or a copy of a case.",
+    )
+    p.add_argument("id", help="the new case's id: lower-case letters, digits, '-' or '_'")
+    p.add_argument("--population", choices=POPULATIONS, default="adult", help="adult or juvenile")
+    p.add_argument("--from", dest="source", type=Path, help="copy this case file instead")
+    p.add_argument(
+        "--folder", type=Path, default=DEFAULT_CASES, help="the cases folder (default: %(default)s)"
     )
     sub.add_parser(
         "kinds",
@@ -88,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "score": _score,
         "claims": _claims,
         "schema": _schema,
+        "new-case": _new_case,
         "kinds": _kinds,
     }[args.command]
     kb = load_knowledge_base()  # the CLI's one composition point: every command is given this
@@ -273,17 +298,40 @@ def _claims(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
 
 def _schema(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    print(json.dumps(case_schema(), indent=2, ensure_ascii=False))
+    text = schema_text(kb)
+    if args.stdout:
+        print(text, end="")
+        return 0
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _new_case(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    try:
+        path = new_case_path(args.folder, args.id)
+        if args.source is None:
+            text = scaffold(args.id, args.population)
+        else:
+            loaded, errors = load_case(args.source, kb)
+            if loaded is None:
+                for error in errors:
+                    print(error, file=sys.stderr)
+                return 1
+            text = copy_case(loaded.source.text, args.id)
+    except (ValueError, OSError) as exc:
+        print(f"new-case: {exc}", file=sys.stderr)
+        return 1
+    checked = check_text(text, path, kb)
+    if not checked.ok:  # a scaffold or copy that does not load is a bug here, never the author's
+        for error in checked.problems:
+            print(error, file=sys.stderr)
+        return 1
+    atomic_write(path, text)
+    print(f"wrote {path}: edit it, then run python -m logic validate {path}")
     return 0
 
 
 def _kinds(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     print(kinds_table())
     return 0
-
-
-def case_schema() -> dict[str, object]:
-    schema = Case.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "myotutor case file"
-    return schema

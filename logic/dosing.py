@@ -186,6 +186,8 @@ def compute_dose(regimen: Regimen, weight_kg: float, height_cm: float | None, se
     if ceiling is not None and capped:
         dose_high = ceiling.amount
         dose_low = min(dose_low, ceiling.amount)
+    if round(dose_high, 1) <= 0:
+        raise DoseUnavailable(f"the computed dose rounds to 0 {unit}: check the patient's weight and height")
     amount = _fmt(low) if low == high else f"{_fmt(low)}–{_fmt(high)}"
     result = _range(dose_low, dose_high)
     if regimen.basis == "fixed":

@@ -11,7 +11,9 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, GetJsonSchemaHandler, ValidationInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .knowledge import KnowledgeBase
 
@@ -63,6 +65,7 @@ known_agent = _known("agent", lambda kb: kb.agents)
 known_action = _known("action", lambda kb: kb.actions)
 known_monitoring = _known("monitoring item", lambda kb: kb.monitoring)
 known_source = _known("source", lambda kb: kb.sources)
+known_claim = _known("claim", lambda kb: {c.id: c for c in kb.claims})
 
 
 def known_option(value: str, info: ValidationInfo) -> str:
@@ -75,8 +78,24 @@ def known_option(value: str, info: ValidationInfo) -> str:
     raise ValueError(f"unknown {what} {value!r}{hint}")
 
 
-AgentId = Annotated[str, AfterValidator(known_agent)]
-ActionId = Annotated[str, AfterValidator(known_action)]
-OptionId = Annotated[str, AfterValidator(known_option)]
-MonitoringId = Annotated[str, AfterValidator(known_monitoring)]
-SourceId = Annotated[str, AfterValidator(known_source)]
+class KbIds:
+    """Marks an id type in the JSON schema (``"x-kb-ids": "agents"``): logic/schema.py replaces the mark
+    with the ids of a knowledge base, so an editor can complete and check them."""
+
+    def __init__(self, *tables: str) -> None:
+        self.tables = tables
+
+    def __get_pydantic_json_schema__(
+        self, core: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core)
+        schema["x-kb-ids"] = list(self.tables)
+        return schema
+
+
+AgentId = Annotated[str, AfterValidator(known_agent), KbIds("agents")]
+ActionId = Annotated[str, AfterValidator(known_action), KbIds("actions")]
+OptionId = Annotated[str, AfterValidator(known_option), KbIds("agents", "actions")]
+MonitoringId = Annotated[str, AfterValidator(known_monitoring), KbIds("monitoring")]
+SourceId = Annotated[str, AfterValidator(known_source), KbIds("sources")]
+ClaimId = Annotated[str, AfterValidator(known_claim), KbIds("claims")]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .ids import AgentId, did_you_mean, known_agent
 from .knowledge import ORGAN_THREATENING
+from .plausibility import Number, juvenile_diagnosis_problem, load_growth_limits
 from .vocabulary import Diagnosis, IgaResult, Manifestation, Population, ScreenResult, Severity, Sex
 
 __all__ = ["CurrentAgent", "Diagnosis", "Labs", "Patient", "did_you_mean", "known_agent"]
@@ -17,7 +26,7 @@ class PatientModel(BaseModel):
 
 class CurrentAgent(PatientModel):
     agent: AgentId
-    months: float = Field(default=0, ge=0, le=600)
+    months: Number = Field(default=0, ge=0, le=600)
 
 
 class Labs(PatientModel):
@@ -27,18 +36,49 @@ class Labs(PatientModel):
 
 
 class Patient(PatientModel):
-    age: float = Field(ge=0, le=120, description="Years; under 18 with DM means JDM.")
+    age: Number = Field(ge=0, le=120, description="Years; under 18 with DM means JDM.")
     sex: Sex | None = None
-    weight_kg: float = Field(gt=0, le=400)
-    height_cm: float | None = Field(default=None, gt=30, le=250, description="Needed for mg/m² doses.")
+    weight_kg: Number = Field(gt=0, description="Plausible for the age (see logic/data/growth_limits.yaml).")
+    height_cm: Number | None = Field(default=None, gt=0, description="Needed for mg/m² doses.")
     diagnosis: Diagnosis
     manifestations: tuple[Manifestation, ...] = ()
     severity: Severity = "moderate"
     current: tuple[CurrentAgent, ...] = ()
     failed: tuple[AgentId, ...] = ()
     labs: Labs = Labs()
-    infections: bool = False
-    cytopenias: bool = False
+    infections: StrictBool = False
+    cytopenias: StrictBool = False
+
+    @field_validator("weight_kg")
+    @classmethod
+    def _plausible_weight(cls, value: float, info: ValidationInfo) -> float:
+        age = info.data.get("age")
+        problem = None if age is None else load_growth_limits().weight_problem(age, value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("height_cm")
+    @classmethod
+    def _plausible_height(cls, value: float | None, info: ValidationInfo) -> float | None:
+        age = info.data.get("age")
+        problem = None if age is None or value is None else load_growth_limits().height_problem(age, value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("diagnosis")
+    @classmethod
+    def _juvenile_only_under_18(cls, value: str, info: ValidationInfo) -> str:
+        age = info.data.get("age")
+        problem = (
+            juvenile_diagnosis_problem(age)
+            if value == "juvenile_dermatomyositis" and age is not None
+            else None
+        )
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("manifestations", "failed")
     @classmethod

@@ -75,6 +75,7 @@ class QuestionResult:
     discussion: str | None = None
     certainty: int | None = None  # 1-4, when the question asked how sure the learner was
     outcome: Outcome = "wrong"  # unsafe; right (full credit, or what the kind counts as right); wrong
+    claims: tuple[str, ...] = ()  # claim register ids the author cites on the question
 
     @property
     def scored(self) -> bool:
@@ -163,6 +164,7 @@ def score_question(
         discussion=marking.discussion,
         certainty=answer_certainty(answer) if question.asks_certainty else None,
         outcome="unsafe" if marking.unsafe else "right" if credit >= question.right_from else "wrong",
+        claims=question.claims,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,15 +43,6 @@ class Memo:
 PLANS = Memo(64)  # (case id, file fingerprint, kb) -> stage_plans(case, kb)
 FIGURES = Memo(256)  # figures the player shows, keyed by what they are drawn from
 RESULTS = Memo(4096)  # (case version, question id, answer) -> its QuestionResult: scored once, reused
-
-
-def file_fingerprint(path: Path) -> tuple[str, int, int]:
-    """A case file's identity for caching: path, modification time, size."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return (str(path), 0, 0)
-    return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def frozen(value: object) -> Hashable:

@@ -30,11 +30,11 @@ from dashboard.figures import (
     trend_figure,
 )
 from dashboard.persistence import case_hash
+from dashboard.player import answer_drafts
 from dashboard.player import answers as pa_answers
-from dashboard.player import drafts
 from dashboard.player import progress as pp
 from dashboard.player import results as pr
-from dashboard.player.memo import FIGURES, PLANS, file_fingerprint, frozen
+from dashboard.player.memo import FIGURES, PLANS, frozen
 from dashboard.questions import ViewContext, view_of
 from dashboard.questions.render import (
     certainty_widget,
@@ -45,6 +45,7 @@ from dashboard.questions.render import (
 )
 from dashboard.wording import and_list, number, points
 from logic import Case, CaseScore, KnowledgeBase, Library, LoadedCase, StagePlan, stage_plans
+from logic.markdown import safe_markdown
 from logic.questions import QuestionBase, answer_certainty, answer_value
 from logic.vocabulary import CATEGORY_LABELS, CONFIDENT_UNSAFE_WARNING, Category, Population
 
@@ -111,7 +112,7 @@ def choose_case(library: Library, pages: Mapping[str, Any]) -> LoadedCase | None
         last = st.session_state.get("player_last_case")
         st.session_state["player_case"] = last if last in library.cases else case_ids[0]
     if linked and linked not in library.cases:
-        st.warning("That link names no case in the library; showing another one.")
+        st.warning(f"{catalogue.unknown_case_text(linked)} Showing another one.")
     case_id: str = st.selectbox(
         "Case",
         case_ids,
@@ -128,7 +129,7 @@ def choose_case(library: Library, pages: Mapping[str, Any]) -> LoadedCase | None
 def open_case(loaded: LoadedCase, kb: KnowledgeBase) -> PlayerSession:
     """The learner's progress on this case (resumed from the store when they are signed in) and its score."""
     case = loaded.case
-    version = file_fingerprint(loaded.path)
+    version = (str(loaded.path), *loaded.source.version)  # the text as read (size, hash): no stat per rerun
     # The patient and recommend() at every stage: once per case file version, not per rerun.
     plans = PLANS.get((case.id, version, id(kb)), lambda: stage_plans(case, kb))
     progress = pp.progress_for(_sessions(), case.id)
@@ -145,7 +146,7 @@ def open_case(loaded: LoadedCase, kb: KnowledgeBase) -> PlayerSession:
 
 def _restart(case_id: str, path: Path, stages: int) -> None:
     progress = pp.progress_for(_sessions(), case_id)
-    drafts.forget_case(case_id, progress["attempt"], stages)
+    answer_drafts.forget_case(case_id, progress["attempt"], stages)
     pp.restart(progress)
     st.session_state.pop(MISSING, None)
     st.session_state.pop(CONFIRM_RESTART, None)
@@ -188,14 +189,14 @@ def confirm_restart(session: PlayerSession) -> None:
 def header(session: PlayerSession) -> None:
     """The case, its objectives, and progress: stage k of n, the running score, restart (confirmed)."""
     case, n = session.case, len(session.case.stages)
-    st.header(case.title, anchor=False)
-    st.markdown(case.summary)
+    st.header(safe_markdown(case.title), anchor=False)
+    st.markdown(safe_markdown(case.summary))
     st.caption(catalogue.case_line(case))
     if session.not_saved:
         st.warning(session.not_saved, icon=icons.NOT_SAVED)
     if case.objectives:
         with st.expander("Learning objectives"):
-            st.markdown("\n".join(f"- {o}" for o in case.objectives))
+            st.markdown("\n".join(f"- {safe_markdown(o)}" for o in case.objectives))
     bar_col, score_col, restart_col = st.columns([4, 1.3, 1.3], vertical_alignment="center")
     current = session.current
     stage_text = f"Stage {current + 1} of {n}" if current is not None else f"Complete: all {n} stages"
@@ -254,29 +255,32 @@ def stages(session: PlayerSession) -> None:
 
 
 def _stage_title(case: Case, i: int) -> str:
-    return f"Stage {i + 1} of {len(case.stages)}: {case.stages[i].title}"
+    return f"Stage {i + 1} of {len(case.stages)}: {safe_markdown(case.stages[i].title)}"
 
 
-def stage_cells(session: PlayerSession, i: int) -> None:
-    """A stage's narrative and data."""
+def stage_cells(session: PlayerSession, i: int, trend: go.Figure | None) -> None:
+    """A stage's narrative and data (its trend chart, when it has one)."""
     stage = session.case.stages[i]
-    st.markdown(stage.narrative)
+    st.markdown(safe_markdown(stage.narrative))
     if stage.data is not None and (stage.data.labs or stage.data.series):
         with st.container(border=True):
             st.caption(f"{icons.DATA} Data")
             if stage.data.labs:
                 st.table(_labs(session, i), hide_index=True)
-            if stage.data.series:
-                st.plotly_chart(
-                    _trends(session)[i], key=f"trend:{session.case.id}:{i}", config={"displayModeBar": False}
-                )
+            if stage.data.series and trend is not None:
+                st.plotly_chart(trend, key=f"trend:{session.case.id}:{i}", config={"displayModeBar": False})
+
+
+def stage_story(session: PlayerSession, i: int, trend: go.Figure | None) -> None:
+    """A stage's heading, narrative and data cells (the stage being played, and the Author page's preview)."""
+    st.subheader(_stage_title(session.case, i), anchor=False)
+    stage_cells(session, i, trend)
 
 
 def current_stage(session: PlayerSession, i: int) -> None:
     """The stage being played: its cells and its form."""
     st.divider()
-    st.subheader(_stage_title(session.case, i), anchor=False)
-    stage_cells(session, i)
+    stage_story(session, i, _trends(session).get(i))
     stage_form(session, i)
 
 
@@ -293,7 +297,7 @@ def submitted_stage(session: PlayerSession, i: int, *, open_: bool) -> None:
         icon=icons.DONE,
         key=f"stage:{case.id}:{attempt}:{i}:{'open' if open_ else 'folded'}",
     ):
-        stage_cells(session, i)
+        stage_cells(session, i, _trends(session).get(i))
         submitted_cells(session, i)
 
 
@@ -314,7 +318,7 @@ def _submit(case: Case, stage_index: int, kb: KnowledgeBase, version: tuple[str,
         return
     st.session_state.pop(MISSING, None)
     if pp.submit_stage(progress, len(case.stages), stage_index, answers):
-        drafts.forget(case.id, progress["attempt"], stage_index)
+        answer_drafts.forget(case.id, progress["attempt"], stage_index)
         # Scored here once and memoised: the rerun that follows shows these same results, and the
         # store saves them.
         plans = PLANS.get((case.id, version, id(kb)), lambda: stage_plans(case, kb))
@@ -354,10 +358,10 @@ def stage_form(session: PlayerSession, stage_index: int) -> None:
     key = pa_answers.keys_for(case.id, attempt)
     saving.stage_shown(session.progress, stage_index)  # its time taken starts now (if not already)
     form_key = f"stage:{case.id}:{attempt}:{stage_index}"
-    drafts.restore(case, attempt, stage_index, key, session.ctx)
+    answer_drafts.restore(case, attempt, stage_index, key, session.ctx)
     with st.form(form_key, border=True):
         for q in stage.questions:
-            st.markdown(_question_heading(session, q) + "\n\n" + q.prompt)
+            st.markdown(_question_heading(session, q) + "\n\n" + safe_markdown(q.prompt))
             view_of(q).widget(q, key, session.ctx)
             if q.asks_certainty:
                 certainty_widget(q, key)
@@ -386,7 +390,7 @@ def submitted_cells(session: PlayerSession, stage_index: int) -> None:
         result = session.score.result(q.id)
         view = view_of(q)
         if view.rows_show_answer and result.scored:
-            question = _question_heading(session, q) + "\n\n" + q.prompt
+            question = _question_heading(session, q) + "\n\n" + safe_markdown(q.prompt)
         else:
             question = (
                 _question_heading(session, q)
@@ -499,7 +503,7 @@ def end_of_case(session: PlayerSession) -> None:
     if certainty.rated:
         st.caption(certainty.sentence)
     exports(session)
-    drafts.flush()
+    answer_drafts.flush()
 
 
 def _path_words(point: PathPoint) -> str:

@@ -15,6 +15,7 @@ from dashboard.player.progress import submitted_stages
 from dashboard.questions import ViewContext, view_of
 from dashboard.wording import count
 from logic import Case, CaseScore, KnowledgeBase, QuestionResult, StagePlan
+from logic.markdown import safe_markdown
 from logic.questions import Answer, QuestionBase, as_list
 from logic.scoring import score_question, summarise
 from logic.vocabulary import CALIBRATION_LABELS, CERTAINTY_LABELS, CONFIDENT_UNSAFE_WARNING
@@ -100,7 +101,14 @@ def answer_table(case: Case, score: CaseScore, ctx: ViewContext) -> list[dict[st
             answer += (
                 f" (how sure: {CERTAINTY_LABELS[r.certainty]}; {CALIBRATION_LABELS[r.calibration].lower()})"
             )
-        rows.append({"Question": numbers[r.question_id], "Your answer": answer, "Best answer": r.best_text})
+        # st.table renders its cells as Markdown: the text goes through the sanitiser
+        rows.append(
+            {
+                "Question": numbers[r.question_id],
+                "Your answer": safe_markdown(answer),
+                "Best answer": safe_markdown(r.best_text),
+            }
+        )
     return rows
 
 

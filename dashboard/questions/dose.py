@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
 from logic import KnowledgeBase, QuestionResult
+from logic.markdown import safe_markdown
 from logic.questions import Answer, DoseQuestion
 from logic.questions.dose import dose_value
 from logic.vocabulary import Grade, Population, as_grade
@@ -47,7 +48,7 @@ class DoseView(KindView[DoseQuestion]):
     def widget(self, question: DoseQuestion, key: WidgetKey, ctx: ViewContext) -> None:
         unit = dose_unit(question, ctx.population, ctx.kb)
         st.number_input(
-            f"Dose of {ctx.kb.name(question.agent)}" + (f" ({unit})" if unit else ""),
+            f"Dose of {ctx.kb.name(question.agent)}" + (f" ({safe_markdown(unit)})" if unit else ""),
             min_value=0.0,
             value=None,
             step=0.5,
@@ -75,7 +76,8 @@ class DoseView(KindView[DoseQuestion]):
         return f"{value:g} {dose_unit(question, ctx.population, ctx.kb)}".strip()
 
     def submitted_lines(self, question: DoseQuestion, answer: Answer, ctx: ViewContext) -> list[str]:
-        return [f"Your dose of {ctx.kb.name(question.agent)}: **{self.answer_text(question, answer, ctx)}**"]
+        answer_text = safe_markdown(self.answer_text(question, answer, ctx))  # the unit is the author's
+        return [f"Your dose of {ctx.kb.name(question.agent)}: **{answer_text}**"]
 
     def feedback_rows(self, question: DoseQuestion, result: QuestionResult) -> list[FeedbackRow]:
         return [

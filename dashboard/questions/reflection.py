@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
 from logic import QuestionResult
+from logic.markdown import safe_markdown
 from logic.questions import Answer, ReflectionQuestion, answer_value
 
 
@@ -32,7 +33,7 @@ class ReflectionView(KindView[ReflectionQuestion]):
         text = _text(answer).strip()
         if not text:
             return ["Your reflection: *(left blank)*"]
-        return ["Your reflection: ", "", *(f"> {line}  " for line in text.splitlines())]
+        return ["Your reflection: ", "", *(f"> {safe_markdown(line)}  " for line in text.splitlines())]
 
     def feedback_rows(self, question: ReflectionQuestion, result: QuestionResult) -> list[FeedbackRow]:
         return []  # not scored: the feedback is the discussion

@@ -6,6 +6,7 @@ coloured (page) or the text is escaped (exports).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from dashboard.questions.base import DraftField, KindView, ViewContext, WidgetKe
 from dashboard.style import GRADE_COLOURS, NEUTRAL_COLOUR
 from dashboard.wording import number, points
 from logic import KnowledgeBase, QuestionResult
+from logic.claims import cited_claims
+from logic.markdown import safe_markdown
 from logic.questions import (
     CERTAINTY_LEVELS,
     Answer,
@@ -27,7 +30,7 @@ from logic.questions import (
 )
 from logic.vocabulary import CALIBRATION_LABELS, CERTAINTY_LABELS, CONFIDENT_UNSAFE_WARNING, Grade
 
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_LESS_THAN = re.compile(r"\\<(?=[\s\d=])")  # an escaped "<" before a space, digit or "=": no tag
 CERTAINTY = "~certainty"  # the certainty widget's "option" in a widget key (ids never start with "~")
 CERTAINTY_PROMPT = "How sure are you?"
 UNSAFE_FLAG = "Unsafe: this answer would put the patient at risk"
@@ -41,6 +44,8 @@ class Style:
     text: Callable[[str], str]  # clinical and learner text, escaped where the output needs it
     links: Callable[[Sequence[str]], str]  # source ids -> Markdown citations
     flag_unsafe: bool  # write the unsafe flag into the feedback's first line
+    # claim ids the author cites -> (claim, source label, strength label)
+    claims: Callable[[Sequence[str]], list[tuple[str, str, str]]] = lambda _ids: []
 
 
 def grade_span(grade: Grade, label: str, colours: Mapping[Grade, str] = GRADE_COLOURS) -> str:
@@ -49,17 +54,30 @@ def grade_span(grade: Grade, label: str, colours: Mapping[Grade, str] = GRADE_CO
 
 
 def escape(text: str) -> str:
-    """Markdown with raw HTML neutralised, as the app renders it: a "<" that could open a tag ("<b",
-    "</", "<!") is backslash-escaped; any other ("< 200") stays as typed."""
-    return _TAG_START.sub(r"\\<", str(text))
+    """Case, learner or clinical text as Markdown with every active element made text (no images, only
+    https and relative links, no raw HTML): the app's one sanitiser, logic.markdown.safe_markdown. A "<"
+    that cannot open a tag or an autolink ("< 200", "<= 5") is left as typed, not backslash-escaped."""
+    return _LESS_THAN.sub("<", safe_markdown(str(text)))
 
 
 def page_style(kb: KnowledgeBase) -> Style:
-    return Style(grade=grade_span, text=str, links=kb.citations, flag_unsafe=True)
+    return Style(
+        grade=grade_span,
+        text=escape,
+        links=kb.citations,
+        flag_unsafe=True,
+        claims=functools.partial(cited_claims, kb),
+    )
 
 
 def export_style(kb: KnowledgeBase) -> Style:
-    return Style(grade=lambda _grade, label: f"*{label}*", text=escape, links=kb.citations, flag_unsafe=True)
+    return Style(
+        grade=lambda _grade, label: f"*{label}*",
+        text=escape,
+        links=kb.citations,
+        flag_unsafe=True,
+        claims=functools.partial(cited_claims, kb),
+    )
 
 
 def points_text(result: QuestionResult) -> str:
@@ -101,6 +119,10 @@ def feedback_markdown(
     sources = style.links(result.sources)
     if sources:
         lines += ["", f"*Sources: {sources}*"]
+    claims = style.claims(result.claims)
+    if claims:
+        lines += ["", "**Claims this question teaches**", ""]
+        lines += [f"- {style.text(claim)} — *{source}* ({strength})" for claim, source, strength in claims]
     notes = [note for note in result.faculty_notes if note.text not in skip_notes]
     for note in notes:
         note_links = style.links(note.sources)
@@ -137,7 +159,7 @@ def certainty_lines(result: QuestionResult) -> list[str]:
 
 def submitted_markdown(view: KindView[Any], question: QuestionBase, answer: Answer, ctx: ViewContext) -> str:
     """A submitted question, read-only: its prompt, the answer as the form showed it, and the certainty."""
-    lines = [question.prompt, "", *view.submitted_lines(question, answer_value(answer), ctx)]
+    lines = [escape(question.prompt), "", *view.submitted_lines(question, answer_value(answer), ctx)]
     certainty = answer_certainty(answer)
     if question.asks_certainty:
         shown = CERTAINTY_LABELS[certainty] if certainty is not None else "not given"

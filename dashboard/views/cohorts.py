@@ -1,20 +1,23 @@
-"""Cohorts (faculty): create a cohort and hand out its join code or link; see who joined; archive a
-cohort (kept, hidden) or delete it and everything recorded in it (after an explicit confirmation).
+"""Cohorts (faculty): create a cohort and hand out its join code or link; see who joined; export its
+results (CSV, xAPI) or open its analytics; archive a cohort (kept, hidden) or delete it and everything
+recorded in it (after an explicit confirmation).
 Learners: give a learner a new resume code, or delete everything kept about them.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlsplit
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import auth
-from dashboard.common import get_store, plain
+from dashboard import auth, icons
+from dashboard.common import get_kb, get_library, get_store, plain
+from dashboard.export_buttons import export_buttons
+from dashboard.links import app_url
 from dashboard.secrets_hash import format_code
 from dashboard.store import CohortInfo, LearnerInfo, Store
+from dashboard.store_analytics import Scope
 from dashboard.wording import count
 
 CREATED = "cohorts_created"  # the cohort just created, to show its code and link
@@ -22,19 +25,8 @@ ISSUED = "cohorts_issued"  # (learner name, resume code) just issued, shown once
 CONFIRMING = "cohorts_confirming"  # ("cohort" | "learner", id): the delete dialog open, until dismissed
 
 
-def app_url() -> str:
-    """The app's base URL as the browser sees it (for join links)."""
-    url = st.context.url or ""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    page = st.session_state["_pages"]["cohorts"].url_path
-    if path.endswith("/" + page):
-        path = path[: -len(page) - 1]
-    return f"{parts.scheme}://{parts.netloc}{path}" if parts.netloc else ""
-
-
 def join_link(cohort: CohortInfo) -> str:
-    return f"{app_url()}/account?join={cohort.join_code}"
+    return f"{app_url('cohorts')}/account?join={cohort.join_code}"
 
 
 def _dates(cohort: CohortInfo) -> str:
@@ -142,7 +134,22 @@ def cohort_panel(store: Store, cohort: CohortInfo) -> None:
             )
         else:
             st.caption("Nobody has joined yet.")
-        # Cohort exports (CSV of answers and attempt summaries, xAPI) belong here, with the analytics.
+        st.markdown("**Results**")
+        export_buttons(
+            store,
+            Scope(cohort.id),
+            cohort.name,
+            get_library().cases,
+            get_kb(),
+            app_url("cohorts"),
+            str(cohort.id),
+        )
+        st.page_link(
+            st.session_state["_pages"]["analytics"],
+            label="Analytics: where this cohort goes wrong",
+            icon=icons.ANALYTICS,
+            query_params={"cohort": str(cohort.id)},
+        )
         archive, delete = st.columns(2)
         archive.button(
             "Bring back" if cohort.archived_at else "Archive (keep, hide)",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import auth, catalogue, drafts
 from dashboard import library as sections
-from dashboard.context import get_library
+from dashboard.context import cases_dir
 from dashboard.wording import count
 
 pages = st.session_state["_pages"]  # app.py's st.Page objects
-library = get_library()
+faculty = auth.page_user().is_faculty
+library = drafts.library_for(faculty)  # faculty also see drafts, marked
 wanted = sections.follow_deep_link(library, pages)
 
 st.title("Case library")
@@ -22,7 +24,7 @@ st.caption(
     "stage by stage in the case player."
 )
 if wanted and wanted not in library.cases:
-    st.warning("That link names no case in the library; choose one below.")
+    st.warning(f"{catalogue.unknown_case_text(wanted)} Choose one below.")
 
 index = sections.index_of(library)
 chosen = sections.filters(index)
@@ -40,4 +42,6 @@ for n, case_id in enumerate(shown):
     with columns[n % 2].container(border=True):
         sections.case_card(library.cases[case_id], pages)
 
-sections.load_errors(library)
+if faculty:
+    drafts.revisions_section(pages)
+sections.load_errors(library, cases_dir())

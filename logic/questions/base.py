@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..dosing import Dose
+from ..ids import ClaimId
 from ..patient import Patient
 from ..recommend import Recommendation
 from ..vocabulary import Category
@@ -164,6 +165,11 @@ class QuestionBase(CaseModel):
     kind: str
     prompt: str = Field(description="Markdown; rendered without raw HTML.")
     points: float = Field(default=1, gt=0, le=10)
+    claims: tuple[ClaimId, ...] = Field(
+        default=(),
+        description="Ids of claims in the claim register that this question teaches; the feedback shows "
+        "each claim with its source and strength.",
+    )
 
     # What the kind tests (the score breakdown's category) and how it reads; set by every kind.
     category: ClassVar[Category]

@@ -9,10 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import auth
-from dashboard.common import get_store
+from dashboard.common import get_store, plain
 from dashboard.store import Store
 from logic import best_answers, load_library
 from tests.context import KB
+from tests.logic.test_markdown import active_content, gfm_autolinks, rendered
 
 from .conftest import S2, S2_FILE, sign_in_faculty, sign_up
 from .drive import with_certainties
@@ -169,4 +170,13 @@ def test_names_typed_by_people_show_as_typed_never_as_markdown(
     faculty.text_input(key="learner_search").set_value("evil").run()
     shown = [m.value for m in faculty.markdown] + [e.label for e in faculty.expander]
     assert not any("](https://evil" in text for text in shown), shown
-    assert any("\\!\\[x\\]\\(https\\://evil" in text for text in shown)
+    assert any(plain(hostile) in text for text in shown)
+    # no link, image or autolinked address in any of it once rendered (escapes do not stop GitHub's
+    # autolinking of "https://...": the text must not hold one after escapes are resolved either)
+    assert [a for text in shown for a in active_content(text) if "evil" in a] == []
+    assert not [u for text in shown for u in gfm_autolinks(_rendered_text(text)) if "evil" in u]
+
+
+def _rendered_text(markdown: str) -> str:
+    """The text a Markdown string shows, escapes resolved (what GitHub's autolinking looks at)."""
+    return " ".join(t.content for t in rendered(markdown) if t.type == "text")

@@ -13,7 +13,8 @@ from dashboard import catalogue
 from logic import load_library
 from tests.context import KB
 
-from .conftest import REPO, S2, S2_FILE, app_text
+from .conftest import REPO, S2, S2_FILE, app_text, sign_in_faculty
+from .test_auth_pages import PASSCODE
 
 BROKEN = """\
 id: broken-case
@@ -65,17 +66,26 @@ def tmp_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def faculty_library(app: Callable[[], AppTest], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The library page as faculty see it (signed in with the passcode): with the load errors."""
+    monkeypatch.setenv("MYOTUTOR_FACULTY_PASSCODE", PASSCODE)
+    at = app()
+    at.run()
+    sign_in_faculty(at, PASSCODE)
+    at.switch_page("views/library.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_bad_case_file_is_listed_and_the_good_one_still_opens(
-    app: Callable[[], AppTest], tmp_cases: Path
+    app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     library = load_library([tmp_cases], KB)
     assert list(library.cases) == [S2]
     (error,) = [e for e in library.errors if e.path.name == "broken.yaml"]
     assert error.line == 5  # difficulty: impossible
 
-    at = app()
-    at.run()
-    assert not at.exception, at.exception
+    at = faculty_library(app, monkeypatch)
     text = app_text(at)
     assert f"broken.yaml:{error.line}:{error.column}:" in text
     assert error.message in text
@@ -108,7 +118,43 @@ def test_unknown_deep_link_stays_on_the_library(app: Callable[[], AppTest]) -> N
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Case library"
-    assert at.warning[0].value == "That link names no case in the library; choose one below."
+    assert "no-such-case" in at.warning[0].value
+
+
+def test_load_errors_name_files_relative_to_the_cases_folder(
+    app: Callable[[], AppTest], tmp_cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faculty see where to fix a file, never the server's absolute paths."""
+    shutil.copy(S2_FILE, tmp_cases / "copy.yaml")  # the same case id twice: both files named
+    id_line = next(i for i, x in enumerate(S2_FILE.read_text().splitlines(), 1) if x.startswith("id: "))
+    at = faculty_library(app, monkeypatch)
+    [code] = [c.value for c in at.code if "broken.yaml" in c.value]
+    assert str(tmp_cases) not in app_text(at)
+    lines = code.splitlines()
+    assert any(line.startswith("broken.yaml:5:") for line in lines), lines
+    assert any(
+        line.startswith(f"copy.yaml:{id_line}:5: id: case id '{S2}' is also used by {S2_FILE.name}:{id_line}")
+        for line in lines
+    )
+    assert catalogue.error_lines(load_library([tmp_cases], KB).errors, tmp_cases) == lines
+
+
+def test_load_errors_outside_the_cases_folder_show_the_file_name_only(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.yaml").write_text("id: [unclosed\n")
+    errors = load_library([tmp_path / "elsewhere.yaml"], KB).errors
+    assert catalogue.error_lines(errors, tmp_path / "cases") == [
+        f"elsewhere.yaml:{errors[0].line}:{errors[0].column}: {errors[0].message}"
+    ]
+
+
+def test_load_errors_are_shown_only_to_faculty(app: Callable[[], AppTest], tmp_cases: Path) -> None:
+    """A learner or a guest sees the cases that load and nothing of the files that did not."""
+    at = app()
+    at.run()
+    assert not at.exception, at.exception
+    assert "broken.yaml" not in app_text(at)
+    assert not [e for e in at.expander if "could not be loaded" in e.label]
+    assert [s.value for s in at.subheader] == [load_library([tmp_cases], KB).cases[S2].case.title]
 
 
 @pytest.fixture

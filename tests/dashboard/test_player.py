@@ -216,11 +216,11 @@ def test_library_filters() -> None:
     assert not [t for t in catalogue.all_tags(cases) if "seed" in t.lower()]  # no internal words
 
 
-def test_error_text_relative_to_the_repository(tmp_path: Path) -> None:
-    error = CaseError(REPO / "cases" / "x.yaml", 3, 5, "bad", "stages[0]")
-    assert catalogue.error_text(error, REPO) == "cases/x.yaml:3:5: stages[0]: bad"
+def test_error_text_relative_to_the_cases_folder(tmp_path: Path) -> None:
+    error = CaseError(REPO / "cases" / "sub" / "x.yaml", 3, 5, "bad", "stages[0]")
+    assert catalogue.error_text(error, REPO / "cases") == "sub/x.yaml:3:5: stages[0]: bad"
     outside = CaseError(tmp_path / "y.yaml", 1, 1, "bad")
-    assert catalogue.error_text(outside, REPO) == f"{tmp_path / 'y.yaml'}:1:1: bad"
+    assert catalogue.error_text(outside, REPO / "cases") == "y.yaml:1:1: bad"  # never an absolute path
 
 
 def test_the_patient_line_shows_only_what_the_case_gives(s2) -> None:  # type: ignore[no-untyped-def]

@@ -133,3 +133,23 @@ def test_unknown_height_gives_a_dose_note_not_a_dose():
     assert not at.exception and not at.error and not at.warning
     _, card = _card(at, "Methotrexate")
     assert "Dose:" in card and "height" in card
+
+
+def test_an_impossible_patient_is_refused_saying_which_field_and_why():
+    at = _page()
+    at.number_input(key="sb_age").set_value(2.0).run()  # the default patient weighs 70 kg
+    assert not at.exception
+    [error] = at.error
+    assert "**Weight**: 70 kg is not a plausible weight at 2 years (plausible: 4.4-35 kg" in error.value
+    assert not [s for s in at.subheader if s.value == "Graded options"], "no grades for an impossible patient"
+    at.number_input(key="sb_weight").set_value(12.0).run()
+    [error] = at.error  # and the default 168 cm
+    assert "**Height**: 168 cm is not a plausible height at 2 years" in error.value
+    at.number_input(key="sb_height").set_value(85.0).run()
+    assert not at.error
+    assert [s for s in at.subheader if s.value == "Graded options"]
+    at.number_input(key="sb_age").set_value(30.0).run()
+    at.number_input(key="sb_weight").set_value(60.0).run()
+    at.selectbox(key="sb_diagnosis").set_value("juvenile_dermatomyositis").run()
+    [error] = at.error
+    assert "**Diagnosis**: juvenile dermatomyositis is diagnosed before 18" in error.value

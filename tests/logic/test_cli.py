@@ -117,7 +117,7 @@ def test_score_rejects_unknown_question_ids(tmp_path: Path) -> None:
 
 
 def test_schema_is_json_schema_of_a_case() -> None:
-    result = run("schema")
+    result = run("schema", "--stdout")
     schema = json.loads(result.stdout)
     assert schema["title"] == "myotutor case file"
     assert set(schema["required"]) >= {"id", "title", "patient", "stages"}

@@ -29,7 +29,11 @@ from tests.context import CONTEXT, KB
 REPO = Path(__file__).resolve().parents[2]
 S2 = REPO / "cases" / "myositis-after-failed-immunosuppression.yaml"
 # The one composition point per entry that may load the packaged knowledge base.
-COMPOSITION_POINTS = {"logic/cli.py": "main", "dashboard/context.py": "get_kb"}
+COMPOSITION_POINTS = {
+    "logic/cli.py": "main",
+    "dashboard/context.py": "get_kb",
+    "dashboard/demo_cohort.py": "main",  # python -m dashboard.demo_cohort
+}
 
 
 def _calls(path: Path, name: str) -> list[str]:

@@ -335,7 +335,10 @@ def test_under_18_without_dm_gets_no_jdm_rules_and_no_adult_doses(diagnosis: str
 def test_under_18_with_dm_is_jdm() -> None:
     assert patient(age=17.9).population == "juvenile"
     assert patient(age=18).population == "adult"
-    assert patient(age=30, diagnosis="juvenile_dermatomyositis").population == "juvenile"
+    assert patient(age=17.9, diagnosis="juvenile_dermatomyositis").population == "juvenile"
+    # A JDM diagnosis at 18 or over is refused as impossible (issue 7, tests/logic/test_plausibility.py).
+    with pytest.raises(ValueError, match="diagnosed before 18"):
+        patient(age=30, diagnosis="juvenile_dermatomyositis")
 
 
 # ---- 8. Monitoring: class facts hold for every agent of the class. --------------------------------------

@@ -87,10 +87,17 @@ def test_story_that_breaks_the_patient_is_located(folder: Path) -> None:
     assert "stages[2].changes: the patient becomes invalid" in error
 
 
-def test_duplicate_question_ids(folder: Path) -> None:
+def test_duplicate_question_ids_point_at_both_lines(folder: Path) -> None:
     path = mutate(folder, "id: before-ivig", "id: next-agent")
     [error] = errors_for(path)
-    assert "question id 'next-agent' is used twice" in error
+    first = line_of(path, "id: next-agent")
+    second = next(
+        i for i, line in enumerate(path.read_text().splitlines(), 1) if "id: next-agent" in line and i > first
+    )
+    assert error == (
+        f"{path}:{second}:13: stages[0].questions[1].id: question id 'next-agent' is used twice "
+        f"(first at line {first}, stages[0].questions[0].id)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,13 +142,32 @@ def test_huge_file_is_refused_without_parsing(folder: Path) -> None:
     assert "at most 256 KiB" in str(error)
 
 
-def test_duplicate_case_id_keeps_the_first_and_reports_the_second(folder: Path) -> None:
+def test_duplicate_case_id_names_both_files_and_serves_neither(folder: Path) -> None:
+    """File-name order must not decide which of two files is the real case."""
     shutil.copy(GOOD, folder / "zz-copy.yaml")
-    library = load_library([folder], KB)
-    assert len(library.cases) == 1
-    [error] = library.errors
-    assert error.path.name == "zz-copy.yaml"
-    assert "already used by" in error.message
+    (folder / "sub").mkdir()
+    shutil.copy(GOOD, folder / "sub" / "third.yaml")
+    library = load_library([folder, folder / "sub"], KB)
+    assert "myositis-after-failed-immunosuppression" not in library.cases
+    assert len(library.cases) == 0
+    by_file = {e.path.name: e for e in library.errors}
+    assert set(by_file) == {"good.yaml", "zz-copy.yaml", "third.yaml"}
+    id_line = next(i for i, x in enumerate(GOOD.read_text().splitlines(), 1) if x.startswith("id: "))
+    for error in library.errors:
+        assert (error.line, error.column, error.where) == (id_line, 5, "id")
+        assert "case id 'myositis-after-failed-immunosuppression' is also used by" in error.message
+        assert "none of these files is served until each has its own id" in error.message
+    assert (
+        f"zz-copy.yaml:{id_line}" in by_file["good.yaml"].message
+        and f"sub/third.yaml:{id_line}" in by_file["good.yaml"].message
+    )
+    assert f"good.yaml:{id_line}" in by_file["zz-copy.yaml"].message
+    assert f"../good.yaml:{id_line}" in by_file["third.yaml"].message
+    assert str(folder) not in by_file["good.yaml"].message, "other files are named relative to this one"
+    # renaming one resolves it
+    (folder / "zz-copy.yaml").unlink()
+    (folder / "sub" / "third.yaml").unlink()
+    assert "myositis-after-failed-immunosuppression" in load_library([folder], KB).cases
 
 
 def test_markdown_asterisks_and_ampersands_are_not_mistaken_for_aliases(folder: Path) -> None:

@@ -11,7 +11,6 @@ import pytest
 
 from logic import library
 from logic.cases import Stage
-from logic.cli import case_schema
 from logic.questions import (
     CATEGORY,
     KIND_LABELS,
@@ -22,7 +21,8 @@ from logic.questions import (
     QuestionBase,
     kinds_table,
 )
-from tests.context import CONTEXT
+from logic.schema import case_schema
+from tests.context import CONTEXT, KB
 
 REPO = Path(__file__).resolve().parents[2]
 KIND_CLASS = re.compile(
@@ -51,7 +51,7 @@ def test_the_case_union_is_the_registry() -> None:
 
 
 def test_the_json_schema_lists_the_registry_kinds() -> None:
-    schema = case_schema()
+    schema = case_schema(KB)
     mapping = schema["$defs"]["Stage"]["properties"]["questions"]["items"]["discriminator"]["mapping"]  # type: ignore[index]
     assert set(mapping) == set(KIND_NAMES)
 
