@@ -1,5 +1,6 @@
 """myotutor: the Streamlit app. `streamlit run dashboard/app.py` (or `make run`)."""
 
+from pathlib import Path
 from typing import Literal
 
 import streamlit as st
@@ -8,7 +9,9 @@ from dashboard import auth, icons
 from dashboard.common import footer
 from logic import DISCLAIMER
 
-st.set_page_config(page_title="myotutor", page_icon=":material/stethoscope:", layout="wide")
+# The tab's icon ships with the app: a Material icon would be fetched from Google's font servers.
+FAVICON = str(Path(__file__).parent / "static" / "favicon.svg")
+st.set_page_config(page_title="myotutor", page_icon=FAVICON, layout="wide")
 
 user = auth.resolve_for_run()  # checked with the store once per run; pages read auth.page_user()
 faculty_only: Literal["visible", "hidden"] = (

@@ -38,6 +38,7 @@ from dashboard.player.memo import FIGURES, PLANS, frozen
 from dashboard.questions import ViewContext, view_of
 from dashboard.questions.render import (
     certainty_widget,
+    escape,
     feedback_markdown,
     notes_shown_before,
     page_style,
@@ -235,10 +236,13 @@ def _trends(session: PlayerSession) -> dict[int, go.Figure]:
 
 
 def _labs(session: PlayerSession, stage: int) -> pa.Table:
-    """A stage's labs as an Arrow table (cheaper to send on every rerun than a pandas frame)."""
+    """A stage's labs as an Arrow table (cheaper to send on every rerun than a pandas frame). st.table
+    renders its cells as Markdown (and wraps them, so the table fits a phone): case text is sanitised."""
     return FIGURES.get(
         ("labs", session.case.id, session.version, stage),
-        lambda: pa.Table.from_pylist(pr.lab_rows(session.case, stage)),
+        lambda: pa.Table.from_pylist(
+            [{k: escape(v) for k, v in row.items()} for row in pr.lab_rows(session.case, stage)]
+        ),
     )
 
 
