@@ -110,6 +110,48 @@ def time_search(browser: Any, url: str, word: str) -> float:
         context.close()
 
 
+FLOOR_APP = """
+import streamlit as st
+
+st.set_page_config(layout="wide")
+st.title("Case library")
+query = st.text_input("Search")
+cards = [f"Case {i}" for i in range(12) if query.lower() in f"case {i}"]
+st.caption(f"{len(cards)} of 12 cases")
+columns = st.columns(2)
+for n, title in enumerate(cards):
+    with columns[n % 2].container(border=True):
+        st.subheader(title, anchor=False)
+        st.markdown("A summary of the case, two sentences long. " * 2)
+        st.button("Open in the player", key=f"open{n}")
+"""
+
+
+def measure_floor(runs: int, browser_type: Any) -> dict[str, Any]:
+    """The floor page, timed like the library."""
+    with tempfile.TemporaryDirectory(prefix="myotutor-bench-floor-") as tmp:
+        app = Path(tmp) / "dashboard"
+        app.mkdir()
+        (app / "app.py").write_text(FLOOR_APP)
+        with streamlit_server_at(Path(tmp)) as url:
+            browser = browser_type.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                cold = time_render(browser, url)
+                renders = [time_render(browser, url) for _ in range(runs)]
+                searches = [time_search(browser, url, "case 1") for _ in range(runs)]
+            finally:
+                browser.close()
+    return {
+        "label": "floor (a minimal page)",
+        "cases": 12,
+        "cold": cold,
+        "render": statistics.median(renders),
+        "search": statistics.median(searches),
+        "renders": renders,
+        "searches": searches,
+    }
+
+
 def measure(
     label: str, folder: Path, runs: int, word: str, app_dir: Path, browser_type: Any
 ) -> dict[str, Any]:
@@ -152,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir()
         bench_core.generate(folder, args.cases)
         # "case 1" matches the ids and titles of about a tenth of the generated cases.
+        results.append(measure_floor(args.runs, p.chromium))
         results.append(
             measure("repository cases/", REPO / "cases", args.runs, "ivig", args.app_dir, p.chromium)
         )

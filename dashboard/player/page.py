@@ -191,8 +191,8 @@ def header(session: PlayerSession) -> None:
     """The case, its objectives, and progress: stage k of n, the running score, restart (confirmed)."""
     case, n = session.case, len(session.case.stages)
     st.header(safe_markdown(case.title), anchor=False)
-    st.markdown(safe_markdown(case.summary))
-    st.caption(catalogue.case_line(case))
+    # The summary and the case's line in one element (a submit rerun sends each element again).
+    st.markdown(f"{safe_markdown(case.summary)}\n\n:gray[:small[{catalogue.case_line(case)}]]")
     if session.not_saved:
         st.warning(session.not_saved, icon=icons.NOT_SAVED)
     if case.objectives:
@@ -267,8 +267,7 @@ def stage_cells(session: PlayerSession, i: int, trend: go.Figure | None) -> None
     stage = session.case.stages[i]
     st.markdown(safe_markdown(stage.narrative))
     if stage.data is not None and (stage.data.labs or stage.data.series):
-        with st.container(border=True):
-            st.caption(f"{icons.DATA} Data")
+        with st.container(border=True):  # the data cell (its table and chart say what they hold)
             if stage.data.labs:
                 st.table(_labs(session, i), hide_index=True)
             if stage.data.series and trend is not None:
