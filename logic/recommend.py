@@ -8,7 +8,7 @@ per-option lists of predicates, so grading a patient is a few dictionary look-up
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .dosing import Dose
 from .knowledge import Condition, KnowledgeBase, Pathway, Rule
@@ -300,51 +300,73 @@ def recommend(patient: Patient, kb: KnowledgeBase) -> Recommendation:
                 return c.rule
         return None
 
-    options: list[GradedOption] = []
+    options: list[GradedOption | None] = []
+    # An option no rule grades is "not indicated": its reason ends with what is recommended for this
+    # patient, known only once every option is graded, so it is built after the others.
+    pending: list[tuple[int, str, OptionKind, str, tuple[str, ...], Dose | None, str | None]] = []
+    recommended: list[str] = []
     for agent_id, rules in engine.agent_rules.items():
         agent = kb.agents[agent_id]
         rule = first_match(agent_id, rules)
         dose, dose_note = doses.dose(agent_id, patient)
         prerequisites = _missing_prerequisites(agent.prerequisites, patient, kb)
-        graded = _graded(agent_id, "agent", agent.name, rule, engine, facts, prerequisites, dose, dose_note)
-        facts.grades[agent_id] = graded.grade
-        options.append(graded)
+        if rule is None:
+            facts.grades[agent_id] = "not_recommended"
+            pending.append((len(options), agent_id, "agent", agent.name, prerequisites, dose, dose_note))
+            options.append(None)
+            continue
+        facts.grades[agent_id] = rule.grade
+        if rule.grade == "recommended":
+            recommended.append(agent.name)
+        options.append(
+            GradedOption(
+                agent_id,
+                "agent",
+                agent.name,
+                rule.grade,
+                rule.id,
+                rule.why,
+                rule.sources,
+                prerequisites,
+                dose,
+                dose_note,
+            )
+        )
     for action_id, rules in engine.action_rules.items():
         action = kb.actions[action_id]
         rule = first_match(action_id, rules)
-        graded = _graded(action_id, "action", action.name, rule, engine, facts)
-        facts.grades[action_id] = graded.grade
-        options.append(graded)
-    recommended = [o.name for o in options if o.grade == "recommended"]
-    if recommended:
-        now = f" Recommended for this patient now: {', '.join(recommended)}."
-        options = [replace(o, why=o.why + now) if o.rule == DEFAULT_RULE else o for o in options]
+        if rule is None:
+            facts.grades[action_id] = "not_recommended"
+            pending.append((len(options), action_id, "action", action.name, (), None, None))
+            options.append(None)
+            continue
+        facts.grades[action_id] = rule.grade
+        if rule.grade == "recommended":
+            recommended.append(action.name)
+        options.append(
+            GradedOption(action_id, "action", action.name, rule.grade, rule.id, rule.why, rule.sources)
+        )
+    now = f" Recommended for this patient now: {', '.join(recommended)}." if recommended else ""
+    for index, option_id, kind, name, prerequisites, dose, dose_note in pending:
+        why, sources = engine.not_indicated(option_id, facts.population, facts.position)
+        options[index] = GradedOption(
+            option_id,
+            kind,
+            name,
+            "not_recommended",
+            DEFAULT_RULE,
+            why + now,
+            sources,
+            prerequisites,
+            dose,
+            dose_note,
+        )
     return Recommendation(
         population=patient.population,
         position=position,
-        options=tuple(options),
+        options=tuple(o for o in options if o is not None),
         monitoring=engine.monitoring(frozenset(patient.current_ids)),
     )
-
-
-def _graded(
-    option_id: str,
-    kind: OptionKind,
-    name: str,
-    rule: Rule | None,
-    engine: Engine,
-    facts: _Facts,
-    prerequisites: tuple[str, ...] = (),
-    dose: Dose | None = None,
-    dose_note: str | None = None,
-) -> GradedOption:
-    if rule is None:
-        grade: Grade = "not_recommended"
-        rule_id = DEFAULT_RULE
-        why, sources = engine.not_indicated(option_id, facts.population, facts.position)
-    else:
-        grade, rule_id, why, sources = rule.grade, rule.id, rule.why, rule.sources
-    return GradedOption(option_id, kind, name, grade, rule_id, why, sources, prerequisites, dose, dose_note)
 
 
 def not_indicated_reason(option_id: str, pathway: Pathway, position: Position) -> tuple[str, tuple[str, ...]]:
