@@ -109,4 +109,6 @@ def objective_findings(
 
 
 def _mentions(text: str, name: str) -> bool:
+    if name.lower() not in text.lower():  # the cheap test first: most objectives name nothing
+        return False
     return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE) is not None
