@@ -51,6 +51,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_library.py
 	$(BIN)/python bench/bench_analytics.py
 	$(BIN)/python bench/bench_author.py
 
