@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_library.py
 	$(BIN)/python bench/bench_analytics.py
 	$(BIN)/python bench/bench_author.py
+	$(BIN)/python bench/bench_live.py --idle 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

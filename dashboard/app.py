@@ -34,6 +34,7 @@ PAGES = {
         icon=icons.ACCOUNT,
         url_path="account",
     ),
+    "live": st.Page("views/live.py", title="Join a live session", icon=icons.LIVE_JOIN, url_path="live"),
     # Faculty pages: each calls auth.require_faculty() first.
     "cohorts": st.Page(
         "views/cohorts.py", title="Cohorts", icon=icons.COHORTS, url_path="cohorts", visibility=faculty_only
@@ -48,14 +49,26 @@ PAGES = {
     "author": st.Page(
         "views/author.py", title="Author", icon=icons.AUTHOR, url_path="author", visibility=faculty_only
     ),
+    "present": st.Page(
+        "views/present.py",
+        title="Present a live session",
+        icon=icons.LIVE,
+        url_path="present",
+        visibility=faculty_only,
+    ),
 }
+# Pages for a projector or a phone: no sidebar (their own style sheets hide it), nothing in it drawn.
+BARE = {"live", "present"}
 st.session_state["_pages"] = PAGES  # pages link to each other through this (st.switch_page / st.page_link)
 
 page = st.navigation(list(PAGES.values()))
 st.set_page_config(page_title=f"{page.title} · myotutor")  # the browser tab names the page
-auth.sidebar(user)
-# The disclaimer is drawn before the page runs too, so a page that calls st.stop() still shows it.
-st.sidebar.caption(f"{icons.WARNING} {DISCLAIMER}")
+if page.url_path in {PAGES[name].url_path for name in BARE}:
+    st.set_page_config(initial_sidebar_state="collapsed")
+else:
+    auth.sidebar(user)
+    # The disclaimer is drawn before the page runs too, so a page that calls st.stop() still shows it.
+    st.sidebar.caption(f"{icons.WARNING} {DISCLAIMER}")
 try:
     page.run()
 finally:

@@ -65,8 +65,9 @@ class Base(DeclarativeBase):
 
 class Learner(Base):
     """Someone whose attempts are kept. kind: 'named' (display name + resume code, the embedded
-    default), 'oidc' (signed in through the department's provider; email set) or 'legacy' (made by
-    the schema before sign-in existed: kept, but no longer opened by name alone)."""
+    default), 'oidc' (signed in through the department's provider; email set), 'legacy' (made by
+    the schema before sign-in existed: kept, but no longer opened by name alone) or 'seat' (a seat in a
+    live session taken without signing in: a display name or none, no code; nobody signs in as it)."""
 
     __tablename__ = "learners"
 
@@ -117,6 +118,8 @@ class AttemptRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"), index=True)
     case_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the case file's bytes
+    # A seat's attempt in a live session (None: played in the player). The player never resumes one.
+    live_session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"), index=True)
 
 
 class AnswerRecord(Base):
@@ -150,6 +153,7 @@ class AnswerRecord(Base):
     certainty: Mapped[int | None] = mapped_column(Integer)
     seconds: Mapped[float | None] = mapped_column(Float)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    live_session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"), index=True)
 
 
 class SignInSession(Base):
@@ -174,3 +178,81 @@ class AuthFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class LiveSession(Base):
+    """A live teaching session: a presenter plays one case with a room. Everything the room sees is
+    here (stage, the projected question, switches), so any server process can serve any participant.
+
+    version goes up on every change (a seat joining, an answer, a presenter action): the presenter's
+    refresh reads it. state_version goes up only on the presenter's changes (what the phones show):
+    the phones' refresh reads that, so an answer given in the room does not redraw every phone."""
+
+    __tablename__ = "live_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    case_id: Mapped[str] = mapped_column(String(MAX_CASE_ID))
+    case_hash: Mapped[str | None] = mapped_column(String(64))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(MAX_EMAIL))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_index: Mapped[int] = mapped_column(Integer, default=0)
+    question_id: Mapped[str | None] = mapped_column(String(MAX_CASE_ID))  # the projected question
+    show_names: Mapped[bool] = mapped_column(Boolean, default=False)
+    live_histogram: Mapped[bool] = mapped_column(Boolean, default=False)
+    leaderboard: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class LiveQuestion(Base):
+    """A question of a live session once the presenter opened it: its phase (open, locked, revealed)
+    and its vote round (1, then 2... after each re-vote). A question with no row is not opened yet."""
+
+    __tablename__ = "live_questions"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(MAX_CASE_ID), primary_key=True)
+    stage_index: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(16))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class LiveSeat(Base):
+    """A participant's seat: their phone keeps the seat's token (only its hash is kept here), so a
+    reload or a dropped connection finds the same seat. Each seat has an attempt, where its answers
+    land as answer records like any attempt's."""
+
+    __tablename__ = "live_seats"
+    __table_args__ = (UniqueConstraint("session_id", "learner_id"), UniqueConstraint("session_id", "number"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"))
+    number: Mapped[int] = mapped_column(Integer)  # "seat 7": what the phone shows and a leaderboard uses
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(MAX_NAME))  # None: anonymous
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class LiveVote(Base):
+    """A seat's answer to a question in one vote round, saved when given and changed until locked."""
+
+    __tablename__ = "live_votes"
+    __table_args__ = (
+        UniqueConstraint("seat_id", "question_id", "round"),
+        Index(None, "session_id", "question_id", "round"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("live_sessions.id"))
+    seat_id: Mapped[int] = mapped_column(ForeignKey("live_seats.id"))
+    question_id: Mapped[str] = mapped_column(String(MAX_CASE_ID))
+    round: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[Any] = mapped_column(JSON, nullable=True)
+    changes: Mapped[int] = mapped_column(Integer, default=0)  # how often the seat changed it this round
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -18,10 +18,9 @@ case file it was played on (case_hash), so later edits of the case never change 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +34,8 @@ from dashboard.store_analytics import AnalyticsStore
 from dashboard.store_base import REPO, StoreUnavailable, database_url
 from dashboard.store_cohorts import CohortInfo, CohortStore, MemberInfo
 from dashboard.store_identity import IdentityStore, LearnerInfo, NameTaken, RateLimited, SessionInfo
+from dashboard.store_live import LiveStore
+from dashboard.store_records import AnswerInput, _json, _record_values
 from dashboard.store_versions import VersionStore
 
 __all__ = [
@@ -83,24 +84,6 @@ class ProgressRow:
 
 
 @dataclass(frozen=True)
-class AnswerInput:
-    """What the player knows of one submitted answer (the rest comes from the attempt)."""
-
-    question_id: str
-    stage_index: int
-    kind: str  # the question's kind (next_step, prerequisites, monitoring, dose, reflection, ...)
-    answer: Any  # JSON: a choice id, a list of ids, a number, text, or None
-    grade: str | None  # the verdict: the chosen option's grade (single choice, dose), or the answer's
-    verdicts: list[dict[str, str]] = field(default_factory=list)  # per chosen/expected item: {id, grade}
-    credit: float = 0.0  # -1..1
-    points: float = 0.0
-    max_points: float = 0.0
-    unsafe: bool = False
-    certainty: int | None = None  # 1-4 where the question asked for it
-    seconds: float | None = None  # from the stage being shown to its submit
-
-
-@dataclass(frozen=True)
 class AnswerRow:
     """A stored answer record, detached."""
 
@@ -123,6 +106,7 @@ class AnswerRow:
     certainty: int | None
     seconds: float | None
     submitted_at: datetime
+    live_session_id: int | None = None  # written from a live session's votes
 
 
 def _detach(row: AttemptRow) -> Attempt:
@@ -143,52 +127,11 @@ def _answer_row(r: AnswerRecord) -> AnswerRow:
     return AnswerRow(
         r.id, r.attempt_id, r.learner_id, r.cohort_id, r.case_id, r.case_hash, r.stage_index,
         r.question_id, r.kind, r.answer, r.grade, list(r.verdicts), r.credit, r.points, r.max_points,
-        r.unsafe, r.certainty, r.seconds, r.submitted_at,
+        r.unsafe, r.certainty, r.seconds, r.submitted_at, r.live_session_id,
     )  # fmt: skip
 
 
-def _json(value: Any, what: str) -> None:
-    """ValueError unless value is a dict with str keys that serialises as strict JSON."""
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ValueError(f"{what} must be a dict with str keys, got {value!r}")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{what} is not JSON-serialisable: {e}") from None
-
-
-def _record_values(record: AnswerInput, row: AttemptRow) -> dict[str, Any]:
-    if not isinstance(record, AnswerInput):
-        raise ValueError(f"records must be AnswerInput, got {record!r}")
-    _json({"answer": record.answer, "verdicts": record.verdicts}, "answer record")
-    numbers = (record.credit, record.points, record.max_points, record.seconds or 0.0)
-    if not all(isinstance(x, int | float) and math.isfinite(x) for x in numbers):
-        raise ValueError(f"answer record {record.question_id!r} has a non-finite number")
-    if record.certainty is not None and record.certainty not in (1, 2, 3, 4):
-        raise ValueError(f"certainty must be 1-4 or None, got {record.certainty!r}")
-    return {
-        "attempt_id": row.id,
-        "learner_id": row.learner_id,
-        "cohort_id": row.cohort_id,
-        "case_id": row.case_id,
-        "case_hash": row.case_hash,
-        "stage_index": record.stage_index,
-        "question_id": record.question_id,
-        "kind": record.kind,
-        "answer": record.answer,
-        "grade": record.grade,
-        "verdicts": record.verdicts,
-        "credit": float(record.credit),
-        "points": float(record.points),
-        "max_points": float(record.max_points),
-        "unsafe": bool(record.unsafe),
-        "certainty": record.certainty,
-        "seconds": None if record.seconds is None else max(0.0, float(record.seconds)),
-        "submitted_at": now(),
-    }
-
-
-class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore):
+class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore, LiveStore):
     """Store(url) connects and migrates at once (raises if it cannot); Store(url, connect=False) opens
     on first use and retries after failures (see StoreBase.available)."""
 
@@ -216,6 +159,7 @@ class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore):
                 AttemptRow.case_id == case_id,
                 cohort,
                 AttemptRow.completed_at.is_(None),
+                AttemptRow.live_session_id.is_(None),  # a live session's seat is not the player's
             )
             .order_by(AttemptRow.id.desc())
             .limit(1)
@@ -259,6 +203,7 @@ class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore):
                     AttemptRow.case_id == case_id,
                     cohort,
                     AttemptRow.completed_at.is_(None),
+                    AttemptRow.live_session_id.is_(None),
                 )
             ):
                 row.completed_at = row.updated_at = stamp

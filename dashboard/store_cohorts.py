@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from dashboard import secrets_hash as sh
 from dashboard.schema import AnswerRecord, AttemptRow, Cohort, CohortMember, Learner, now
 from dashboard.store_base import StoreBase
+from dashboard.store_live import forget_live
 
 MAX_COHORT_NAME = 120
 
@@ -183,6 +184,7 @@ class CohortStore(StoreBase):
         with self._transaction(write=True) as s:
             if s.get(Cohort, cohort_id, with_for_update=True) is None:
                 raise KeyError(f"no cohort {cohort_id}")
+            forget_live(s, cohort_id=cohort_id)
             attempts = select(AttemptRow.id).where(AttemptRow.cohort_id == cohort_id)
             s.execute(
                 delete(AnswerRecord).where(

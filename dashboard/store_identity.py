@@ -23,6 +23,7 @@ from dashboard.schema import (
     now,
 )
 from dashboard.store_base import StoreBase
+from dashboard.store_live import forget_live
 
 SESSION_DAYS = 30
 ROLES = ("learner", "faculty")
@@ -184,6 +185,7 @@ class IdentityStore(StoreBase):
     def delete_learner(self, learner_id: int) -> None:
         """Remove everything kept about a learner: answers, attempts, memberships, sign-ins, the learner."""
         with self._transaction(write=True) as s:
+            forget_live(s, learner_id=learner_id)
             for model in (AnswerRecord, AttemptRow, CohortMember, SignInSession):
                 s.execute(delete(model).where(model.learner_id == learner_id))
             s.execute(delete(Learner).where(Learner.id == learner_id))

@@ -133,6 +133,27 @@ def feedback_markdown(
     return "\n".join(lines)
 
 
+def explanation_lines(result: QuestionResult, style: Style) -> list[str]:
+    """The explanation of a question on its own, without the option lines (a projector revealing the
+    answer, a learner who gave none): best answer, why, sources, claims taught, faculty notes."""
+    lines = ["", f"**Best answer:** {style.text(result.best_text)}"]
+    if result.why and result.why != result.best_text:
+        lines += ["", f"**Why:** {style.text(result.why)}"]
+    sources = style.links(result.sources)
+    if sources:
+        lines += ["", f"**Sources:** {sources}"]
+    claims = style.claims(result.claims)
+    if claims:
+        lines += ["", "**Claims this question teaches**", ""]
+        lines += [f"- {style.text(claim)} — *{source}* ({strength})" for claim, source, strength in claims]
+    if result.faculty_notes:
+        lines += ["", "**Faculty notes**", ""]
+        for note in result.faculty_notes:
+            note_links = style.links(note.sources)
+            lines.append(f"- {style.text(note.text)}" + (f" — *{note_links}*" if note_links else ""))
+    return lines
+
+
 def notes_shown_before(results: Iterable[QuestionResult]) -> dict[str, frozenset[str]]:
     """Per question (in case order), the faculty notes already shown with an earlier question: a note is
     shown once per case, with the first question it concerns."""

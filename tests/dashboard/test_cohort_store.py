@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from dashboard.store import AnswerInput, Store
+from dashboard.store_live import Actor
 
 from .conftest import learner
 
@@ -95,6 +96,9 @@ def test_deleting_a_cohort_leaves_nothing_of_it_in_any_table(store: Store) -> No
                 a.id, {"q1": "x"}, 1, [AnswerInput("q1", 0, "next_step", "x", "unsafe", unsafe=True)]
             )
             store.complete(a.id, 10.0, {})
+    for cohort in (doomed, kept):  # a live session recorded in each cohort, with a seat
+        session = store.start_live(Actor("faculty"), CASE, cohort_id=cohort.id)
+        store.join_live(session.id, None, "Seat")
     store.delete_cohort(doomed.id)
     with pytest.raises(KeyError):
         store.cohort(doomed.id)
@@ -105,10 +109,12 @@ def test_deleting_a_cohort_leaves_nothing_of_it_in_any_table(store: Store) -> No
             t: {c["name"] for c in inspect(conn).get_columns(t)} for t in inspect(conn).get_table_names()
         }
     with_cohort = sorted(t for t, cols in tables.items() if "cohort_id" in cols)
-    assert with_cohort == ["answer_records", "attempts", "cohort_members"]
+    assert with_cohort == ["answer_records", "attempts", "cohort_members", "live_sessions"]
+    kept_rows = {"answer_records": 2, "attempts": 3, "cohort_members": 2, "live_sessions": 1}  # + the seat's
     for table in with_cohort:
         assert _count(store, table, f"cohort_id = {doomed.id}") == 0, table
-        assert _count(store, table, f"cohort_id = {kept.id}") == 2, table
+        assert _count(store, table, f"cohort_id = {kept.id}") == kept_rows[table], table
+    assert _count(store, "live_seats", "1 = 1") == 1
     assert _count(store, "cohorts", f"id = {doomed.id}") == 0
     assert _count(store, "attempts", "cohort_id IS NULL") == 2
     assert _count(store, "answer_records", "cohort_id IS NULL") == 2

@@ -1,0 +1,88 @@
+"""The room's answers as the projector shows them (pure): a bar per option for choice questions, per
+distinct answer for a dose or an order, each graded by the logic; the histogram's colours only at the
+reveal; a join link and its QR code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dashboard.live.figures import OPEN_COLOUR, room_histogram
+from dashboard.live.room import CaseGrader, join_url, qr_svg, room_bars
+from dashboard.store_live import Vote
+from dashboard.style import GRADE_COLOURS
+from logic import load_library, stage_plans
+from tests.context import KB
+
+LIBRARY = load_library([Path(__file__).parents[2] / "cases"], KB)
+
+
+def grader_of(case_id: str) -> CaseGrader:
+    case = LIBRARY.cases[case_id].case
+    return CaseGrader(case, KB, stage_plans(case, KB))
+
+
+def votes(question_id: str, *rounds: list[Any]) -> list[Vote]:
+    return [
+        Vote(seat, seat, None, question_id, r, answer, 0)
+        for r, answers in enumerate(rounds, start=1)
+        for seat, answer in enumerate(answers)
+    ]
+
+
+def question_of(grader: CaseGrader, kind: str) -> Any:
+    return next(q for _, q in grader.case.questions() if q.kind == kind)
+
+
+def test_a_dose_question_gets_a_bar_per_dose_graded_by_scoring_it() -> None:
+    grader = next(
+        g for g in map(grader_of, LIBRARY.cases) if any(q.kind == "dose" for _, q in g.case.questions())
+    )
+    question = question_of(grader, "dose")
+    stage = grader.stage_of(question.id)
+    assert stage is not None
+    dose = question.answer_key(grader.plans[stage], KB).dose
+    right, far = (dose.low + dose.high) / 2, dose.high * 3
+    bars = room_bars(question, votes(question.id, [right, right, far]), grader)
+    assert [b.counts for b in bars] == [(2,), (1,)]
+    assert bars[0].grade == "recommended" and bars[1].grade == "unsafe"
+    assert grader.problem(question.id, right) is None and grader.problem(question.id, "a lot") is not None
+
+
+def test_an_ordering_question_gets_a_bar_per_order() -> None:
+    grader = grader_of("myositis-after-failed-immunosuppression")
+    question = question_of(grader, "ordering")
+    best = list(
+        question.best_answer(question.answer_key(grader.plans[grader.stage_of(question.id) or 0], KB))
+    )
+    worst = best[::-1]
+    bars = room_bars(question, votes(question.id, [best, worst, worst], [best, best, worst]), grader)
+    by_key = {b.key: b for b in bars}
+    assert by_key[" > ".join(best)].counts == (1, 2) and by_key[" > ".join(best)].grade == "recommended"
+    assert by_key[" > ".join(worst)].counts == (2, 1) and by_key[" > ".join(worst)].grade != "recommended"
+    assert " → " in by_key[" > ".join(best)].label
+
+
+def test_the_histogram_shows_grades_only_at_the_reveal() -> None:
+    grader = grader_of("myositis-after-failed-immunosuppression")
+    question = grader.case.stages[0].questions[0]
+    bars = room_bars(question, votes(question.id, ["ivig", "rituximab"]), grader)
+    closed = json.loads(room_histogram(bars, graded=False).to_json())
+    assert set(closed["data"][0]["marker"]["color"]) == {OPEN_COLOUR}
+    shown = json.loads(room_histogram(bars, graded=True).to_json())
+    assert GRADE_COLOURS["recommended"] in shown["data"][0]["marker"]["color"]
+    revote = json.loads(
+        room_histogram(
+            room_bars(question, votes(question.id, ["ivig", "rituximab"], ["ivig", "ivig"]), grader),
+            graded=True,
+        ).to_json()
+    )
+    assert "1 → 2" in revote["data"][1]["text"]
+
+
+def test_the_join_link_and_its_qr_code() -> None:
+    url = join_url("https://teach.example.org/myotutor/", "K7M2QD")
+    assert url == "https://teach.example.org/myotutor/live?code=K7M2QD"
+    svg = qr_svg(url)
+    assert svg.startswith("<svg") and "K7M2QD" not in svg  # the data is in the modules, not as text
