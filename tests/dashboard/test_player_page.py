@@ -331,8 +331,8 @@ def test_a_case_without_a_height_plays_and_exports(
     monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
     at = open_player(app, NO_HEIGHT)
     assert not at.exception, at.exception
-    caption = next(c.value for c in at.caption if "patient:" in c.value)
-    assert "patient: 39 years, female, 64 kg · by" in caption and "None" not in caption
+    line = next(m.value for m in at.markdown if "patient:" in m.value)  # the case's line, under its summary
+    assert "patient: 39 years, female, 64 kg · by" in line and "None" not in line
     answers = best_answers(case, KB)
     answers = {
         q.id: ("No height needed." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()
@@ -365,7 +365,7 @@ def test_a_page_section_runs_alone(tmp_path: Path) -> None:
     at = AppTest.from_function(header_alone, args=(str(tmp_path),), default_timeout=30).run()
     assert not at.exception, at.exception
     assert at.header[0].value == "IgA deficiency before IVIG"
-    assert any("39 years, female, 64 kg" in c.value for c in at.caption)
+    assert any("39 years, female, 64 kg" in m.value for m in at.markdown)
     assert at.metric[0].value == "—"
 
 
