@@ -156,7 +156,7 @@ def test_ordering_and_certainty_are_exported_through_the_feedback_the_page_uses(
     answers = {
         **answers,
         "after-ivig": with_certainty("ivig", 4),
-        "pathway-order": with_certainty(["methylprednisolone", "prednisone", "methotrexate", "abatacept"], 3),
+        "pathway-order": with_certainty(["abatacept", "prednisone", "methotrexate", "ivig"], 3),
     }
     score = score_case(case, answers, KB)
     md = export.to_markdown(case, answers, score, KB)
@@ -164,8 +164,8 @@ def test_ordering_and_certainty_are_exported_through_the_feedback_the_page_uses(
     result = score.result("pathway-order")
     assert feedback_markdown(view_of(order), order, result, export_style(KB)) in md  # the same function
     assert "(Put in order, 1 point)" in md
-    assert "**Your answer:** Methylprednisolone (IV) → Prednisone → Methotrexate → Abatacept" in md
-    assert "*Out of order* · **Methylprednisolone (IV)**" in md and "Your position 1" in md
+    assert "**Your answer:** Abatacept → Prednisone → Methotrexate → Intravenous immunoglobulin (IVIG)" in md
+    assert "*Out of order* · **Abatacept**" in md and "Your position 1" in md
     assert "**Your certainty:** 3 · fairly sure — confident and wrong" in md
     assert "**Your certainty:** 4 · certain — confident and unsafe" not in md  # IVIG failed: not unsafe here
     assert "Select all that apply, 1 point)" in md  # a select-all question says so

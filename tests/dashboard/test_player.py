@@ -70,13 +70,14 @@ def test_collect_answers_reports_missing_choices_and_doses(s2) -> None:  # type:
 
 
 def test_collect_answers_needs_the_order_and_the_certainty_where_asked(s2) -> None:  # type: ignore[no-untyped-def]
-    questions = s2.stages[2].questions  # after-ivig (certainty), pathway-order (ordering, certainty), reflect
+    # after-ivig (next step, with certainty) and pathway-order (ordering, with certainty), from two stages
+    questions = [s2.question("after-ivig")[1], s2.question("pathway-order")[1]]
     key = pa.keys_for(S2, 0)
     state: dict[str, Any] = {key("after-ivig"): "rituximab"}
     answers, missing = pa.collect_answers(questions, state, key)
     assert missing == ["after-ivig", "pathway-order"]
     assert answers["after-ivig"] == {"answer": "rituximab", "certainty": None}
-    order = ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
+    order = ["prednisone", "methotrexate", "ivig", "abatacept"]
     state.update({key("pathway-order", o): n for n, o in enumerate(order, start=1)})
     state.update({key("after-ivig", "~certainty"): 4, key("pathway-order", "~certainty"): 2})
     answers, missing = pa.collect_answers(questions, state, key)
@@ -172,7 +173,7 @@ def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type
     answers = {
         **best_answers(s2, KB),
         "after-ivig": with_certainty("upadacitinib", 4),
-        "pathway-order": with_certainty(["prednisone", "methotrexate", "abatacept", "methylprednisolone"], 1),
+        "pathway-order": with_certainty(["prednisone", "methotrexate", "ivig", "abatacept"], 1),
     }
     score = score_case(s2, answers, KB)
     rows = pr.answer_table(s2, score, ViewContext(KB, "adult"))
@@ -184,7 +185,7 @@ def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type
     assert after["Best answer"] == "Rituximab"
     order = by_question[numbers["pathway-order"]]
     assert str(order["Your answer"]).startswith(
-        "Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)"
+        "Prednisone → Methotrexate → Intravenous immunoglobulin (IVIG) → Abatacept"
     )
     assert str(order["Your answer"]).endswith("unsure and right)")
     assert (

@@ -32,7 +32,7 @@ MIXED: dict[str, Answer] = {
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": {"answer": "upadacitinib", "certainty": 4},
     "pathway-order": {
-        "answer": ["methotrexate", "prednisone", "methylprednisolone", "abatacept"],
+        "answer": ["methotrexate", "prednisone", "abatacept", "ivig"],
         "certainty": 2,
     },
     "reflect": "Thrombosis matters.",
@@ -371,8 +371,7 @@ def test_a_page_section_runs_alone(tmp_path: Path) -> None:
 
 def test_an_ordering_question_is_a_position_per_option(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
     at = open_player(app)
-    for i in range(2):
-        answer_stage(at, s2, i, MIXED)
+    answer_stage(at, s2, 0, MIXED)
     _, q = s2.question("pathway-order")
     boxes = [at.selectbox(key=pa.widget_key(S2, 0, q.id, o)) for o in q.options]
     assert [b.label for b in boxes] == [KB.name(o) for o in q.options], (
@@ -382,13 +381,13 @@ def test_an_ordering_question_is_a_position_per_option(app: Callable[[], AppTest
     certainty = at.radio(key=pa.widget_key(S2, 0, q.id, "~certainty"))
     assert certainty.label == "How sure are you?" and certainty.value is None
     # Two options in one place: the stage cannot be submitted, and the page says what is missing.
-    fill_stage(at, s2, 2, MIXED)
+    fill_stage(at, s2, 1, MIXED)
     boxes[0].set_value(1)
     boxes[1].set_value(1)
-    next(b for b in at.button if b.label == "Submit stage 3").click().run()
-    assert at.session_state[pp.STORE][S2]["submitted"] == [0, 1]
-    assert at.warning and "question 3.2 (put in order)" in at.warning[0].value
-    answer_stage(at, s2, 2, MIXED)
+    next(b for b in at.button if b.label == "Submit stage 2").click().run()
+    assert at.session_state[pp.STORE][S2]["submitted"] == [0]
+    assert at.warning and "question 2.3 (put in order)" in at.warning[0].value
+    answer_stage(at, s2, 1, MIXED)
     text = app_text(at)
     assert "**Methotrexate** — Your position 1." in text and "Out of order" in text
     assert "**Your certainty:** 2 · unsure" in text
@@ -454,7 +453,7 @@ def test_a_finished_case_folds_its_stages_and_shows_each_faculty_note_once(
     for note in notes:
         assert markdown.count(f"**Faculty note:** {note}") == 1, note
     # Questions are numbered; nothing says "(s)" or shows a raw id.
-    for number in ("Question 1.1", "Question 2.2", "Question 3.3"):
+    for number in ("Question 1.1", "Question 2.3", "Question 3.2"):
         assert number in text
     assert "(s)" not in text
     for _, q in s2.questions():

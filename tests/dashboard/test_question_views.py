@@ -45,7 +45,7 @@ ANSWERS = {
     "ivig-monitoring": ["headache", "thrombosis"],
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": with_certainty("rituximab", 3),
-    "pathway-order": with_certainty(["methotrexate", "prednisone", "methylprednisolone", "abatacept"], 4),
+    "pathway-order": with_certainty(["methotrexate", "prednisone", "abatacept", "ivig"], 4),
     "reflect": "Thrombosis matters.",
 }
 
@@ -192,6 +192,6 @@ def test_ordering_feedback_explains_each_option_and_the_certainty(s2) -> None:  
     assert md.count("Your position") == len(q.options)
     assert "**Your certainty:** 4 · certain — confident and wrong" in md  # 4 of 5 pairs: not all right
     assert (
-        "**Best answer:** The pathway's order: Prednisone / Methotrexate → Abatacept → Methylprednisolone (IV)"
+        "**Best answer:** The pathway's order: Prednisone / Methotrexate → Intravenous immunoglobulin (IVIG) → Abatacept"
         in md
     )
