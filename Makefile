@@ -1,7 +1,9 @@
-# make run: set up .venv and start the app.  make test: set up .venv and run the whole suite.
+# make run: set up .venv with what running needs and start the app (PORT=8502 make run for another port).
+# make test: also install the test tools, and run the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 PROCESSES ?= 2
@@ -9,13 +11,19 @@ PROXY_PORT ?= 8080
 
 .PHONY: run serve test lint typecheck bench bench-load validate clean
 
-$(STAMP): pyproject.toml
+# What running the app needs: the package and its runtime dependencies only.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# Everything else (tests, lint, type checks, benches): the runtime plus the test extra.
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 # A room on one machine: PROCESSES app processes behind nginx on PROXY_PORT (deploy/README.md).
@@ -43,6 +51,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_library.py
 	$(BIN)/python bench/bench_analytics.py
 	$(BIN)/python bench/bench_author.py
 	$(BIN)/python bench/bench_live.py --idle 100

@@ -44,6 +44,7 @@ from logic import (
 )
 from logic.cases import Case
 from logic.knowledge import MANIFESTATIONS as KNOWN_MANIFESTATIONS
+from logic.questions.ordering import UNSEQUENCED_STEPS
 
 try:
     from logic import lint_library
@@ -204,7 +205,7 @@ def random_question(rng: random.Random, qid: str, kind: str, patient: Patient) -
         layers = pathway.layers()
         earliest: dict[str, int] = {}
         for step in pathway.steps:
-            if step.kind != "supportive":
+            if step.kind not in UNSEQUENCED_STEPS:
                 for option in (*step.agents, *step.actions):
                     earliest[option] = min(earliest.get(option, 99), layers[step.id])
         by_layer: dict[int, list[str]] = {}

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import icons
 from dashboard import secrets_hash as sh
 from dashboard.common import get_store, plain
 from dashboard.store import CohortInfo, NameTaken, RateLimited, Store
@@ -218,11 +219,11 @@ def require_faculty() -> User | None:
     user = current_user()  # checked afresh: a faculty page never relies on anything cached
     if user.is_faculty:
         return user
-    st.error("This page is for faculty.", icon="🔒")
+    st.error("This page is for faculty.", icon=icons.LOCKED)
     if not oidc_configured() and passcode_hash() is None:
         st.info(HOW_TO_SET_PASSCODE)
     elif not user.signed_in or user.via != "oidc":
-        st.page_link(st.session_state["_pages"]["account"], label="Sign in as faculty", icon="🔑")
+        st.page_link(st.session_state["_pages"]["account"], label="Sign in as faculty", icon=icons.SIGN_IN)
     return None
 
 
@@ -374,7 +375,7 @@ def sidebar(user: User) -> None:
     """Who is signed in, the cohort their attempts go to, and the way to the account page."""
     account = st.session_state["_pages"]["account"]
     if not user.signed_in:
-        st.sidebar.page_link(account, label="Sign in to save your progress", icon="🔑")
+        st.sidebar.page_link(account, label="Sign in to save your progress", icon=icons.SIGN_IN)
         return
     if user.via == "passcode":
         st.sidebar.markdown("Signed in as **faculty**")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import icons
 from dashboard.common import plain
 from dashboard.context import cases_dir, get_library, invalidate_library
 from dashboard.drafts import get_drafts
@@ -119,7 +120,7 @@ def start_panel() -> None:
             label_visibility="collapsed",
             help="Needed for a scaffold; for a case, a new id makes a copy and an empty one edits the case itself.",
         )
-        st.button("Open in the editor", key="author_open", on_click=_start, icon="✍️")
+        st.button("Open in the editor", key="author_open", on_click=_start, icon=icons.AUTHOR)
 
 
 def upload_panel(kb: KnowledgeBase) -> None:
@@ -139,7 +140,7 @@ def show_upload(name: str, raw: bytes, kb: KnowledgeBase) -> Checked:
     """An uploaded file's check: its problems, or a button that opens it in the editor."""
     checked = check_upload(raw, name, kb)
     if checked.ok:
-        st.success(f"{plain(name)} is a valid case.", icon="✅")
+        st.success(f"{plain(name)} is a valid case.", icon=icons.DONE)
     problems_panel(checked)
     if checked.text and not _unreadable(checked):
         st.button(
@@ -189,7 +190,7 @@ EDITOR_STYLE = (
 def editor() -> str:
     """The YAML text area, and a highlighted copy with line numbers."""
     st.html(EDITOR_STYLE)
-    edit_tab, read_tab = st.tabs(["✏️ Edit", "🔢 Highlighted, with line numbers"])
+    edit_tab, read_tab = st.tabs([f"{icons.AUTHOR} Edit", f"{icons.NUMBERED} Highlighted, with line numbers"])
     with edit_tab:
         text: str = st.text_area(
             "Case YAML",
@@ -209,12 +210,12 @@ def problems_panel(checked: Checked) -> None:
     errors, lint = checked.errors, checked.lint
     if not errors and not lint:
         if checked.ok:
-            st.success("The case loads and lint finds nothing.", icon="✅")
+            st.success("The case loads and lint finds nothing.", icon=icons.DONE)
         return
     if errors:
-        st.error(_problem_lines(errors, "error"), icon="❌")
+        st.error(_problem_lines(errors, "error"), icon=icons.UNSAFE)
     if lint:
-        st.warning(_problem_lines(lint, "lint"), icon="🔎")
+        st.warning(_problem_lines(lint, "lint"), icon=icons.LINT)
 
 
 def _problem_lines(problems: list[CaseError], what: str) -> str:
@@ -263,7 +264,7 @@ def preview(checked: Checked, kb: KnowledgeBase) -> None:
     """The case as the learner sees it, one stage at a time, with the logic's answer key for each
     question and the patient's position on the pathway at that stage."""
     if checked.loaded is None:
-        st.info("The preview appears once the case loads: fix the errors first.", icon="👁️")
+        st.info("The preview appears once the case loads: fix the errors first.", icon=icons.PREVIEW)
         return
     loaded: LoadedCase = checked.loaded
     case = loaded.case
@@ -309,7 +310,11 @@ def _questions(session: PlayerSession, stage_index: int) -> None:
     """The stage's questions as the learner's form shows them (the preview form submits nothing)."""
     questions = session.case.stages[stage_index].questions
     with st.form(f"author_preview_form:{stage_index}", border=True):
-        st.caption("❓ Questions, as the learner sees them" if questions else "▶️ Continue")
+        st.caption(
+            f"{icons.QUESTIONS} Questions, as the learner sees them"
+            if questions
+            else f"{icons.CONTINUE} Continue"
+        )
         for q in questions:
             st.markdown(safe_markdown(q.prompt))
             view_of(q).widget(q, _widget_key, session.ctx)
@@ -325,8 +330,12 @@ def _answer_keys(session: PlayerSession, stage_index: int) -> None:
     for q in session.case.stages[stage_index].questions:
         result = score_question(q, stage_index, plan, q.best_answer(q.answer_key(plan, kb)), kb)
         with st.container(border=True):
+            best = f"**Best answer:** {style.text(result.best_text)}\n\n" if result.best_text else ""
             st.markdown(
-                pr.cell_label(f"🔑 Answer key of {q.id!r} (faculty only; the feedback for the best answer)")
+                pr.cell_label(
+                    f"{icons.KEY} Answer key of {q.id!r} (faculty only; the feedback for the best answer)"
+                )
+                + best
                 + feedback_markdown(view_of(q), q, result, style)
             )
 
@@ -416,7 +425,7 @@ def save_panel(checked: Checked, kb: KnowledgeBase) -> None:
     draft_target, published_target = _target(checked, True), _target(checked, False)
     warning = same_id_warning(checked)
     if warning:
-        st.warning(plain(warning), icon="⚠️")
+        st.warning(plain(warning), icon=icons.WARNING)
     if needs_confirm(checked, draft_target) or needs_confirm(checked, published_target):
         st.checkbox("Replace the existing file (its previous version is kept as a backup)", key=CONFIRM)
     draft_col, publish_col, download_col = st.columns(3)
@@ -425,7 +434,7 @@ def save_panel(checked: Checked, kb: KnowledgeBase) -> None:
         key="author_save_draft",
         on_click=_save,
         args=(True, kb),
-        icon="📝",
+        icon=icons.SAVE,
         help=f"drafts/{draft_target.name}: faculty only",
         use_container_width=True,
     )
@@ -435,7 +444,7 @@ def save_panel(checked: Checked, kb: KnowledgeBase) -> None:
         on_click=_save,
         args=(False, kb),
         type="primary",
-        icon="🚀",
+        icon=icons.PUBLISH,
         help=f"{published_target.name}: learners see it",
         use_container_width=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import icons
 from dashboard.context import REPO, cases_dir, get_kb, get_library
 from dashboard.store import Store, database_url
 from logic import DISCLAIMER
@@ -24,7 +25,9 @@ __all__ = [
 
 def footer() -> None:
     st.divider()
-    st.caption(f"⚠️ **myotutor** — {DISCLAIMER} Clinical content is traced to its sources on every screen.")
+    st.caption(
+        f"{icons.WARNING} **myotutor** — {DISCLAIMER} Clinical content is traced to its sources on every screen."
+    )
 
 
 @st.cache_resource(show_spinner=False)

@@ -14,7 +14,9 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import icons
 from dashboard.context import cases_dir, get_library
+from dashboard.wording import count
 from logic import Library, LoadedCase
 from logic.casefiles import DRAFTS
 
@@ -54,7 +56,9 @@ def revisions_section(pages: Mapping[str, Any]) -> None:
     revising = sorted(c for c in drafts.cases if c in published.cases)
     if not revising:
         return
-    with st.expander(f"📝 {len(revising)} draft revision(s) of published cases (faculty only)"):
+    with st.expander(
+        f"{icons.DRAFT} {count(len(revising), 'draft revision')} of published cases (faculty only)"
+    ):
         for case_id in revising:
             st.markdown(f"{DRAFT_BADGE} **{drafts.cases[case_id].case.title}** (`{case_id}`)")
-        st.page_link(pages["author"], label="Open them on the Author page", icon="✍️")
+        st.page_link(pages["author"], label="Open them on the Author page", icon=icons.AUTHOR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from dashboard.wording import count
 from logic.claims import STRENGTH_LABELS, register_rows, run_register
 from logic.knowledge import KnowledgeBase
 
@@ -38,7 +39,7 @@ def summary(rows: Sequence[dict[str, str]]) -> str:
     failing = sum(1 for r in rows if r["Check"].startswith("FAIL"))
     checks = sum(int(r["Check"].split("(")[1].rstrip(")")) for r in rows if r["Check"].startswith("pass"))
     if failing:
-        return f"{failing} claim(s) with a failing check"
+        return f"{count(failing, 'claim')} with a failing check"
     return f"{checks} checks, every one passes"
 
 

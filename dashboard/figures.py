@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.wording import count
 from logic.cases import Series
 from logic.knowledge import KnowledgeBase, Pathway
 from logic.vocabulary import (
@@ -51,12 +53,49 @@ SELECTED_COLOUR = "#0969da"
 LEARNER_COLOUR = "#8250df"
 RECOMMENDED_COLOUR = "#1a7f37"
 
-# Geometry, in data units.
-X_GAP = 1.5  # between neighbouring nodes of a layer
-DUMMY_GAP = 0.9  # between a node and a long edge passing through its layer
-BOX_W = 1.05
-BOX_H = 0.42
+EDGE_COLOUR = "#57606a"
+
+# Geometry, in data units. Boxes are wide against the gaps so that a 16 px title fits a box on a 390 px
+# phone (the widest layer holds two boxes and a lane), and the same chart reads from a projector.
+X_GAP = 1.6  # between neighbouring nodes of a layer
+DUMMY_GAP = 0.95  # between a node and a long edge passing through its layer
+BOX_W = 1.4
+BOX_H = 0.46
 Y_GAP = 1.0
+X_PAD = 0.08  # beyond the outermost boxes
+LAYER_PX = 150  # figure height per layer
+TEXT_PX = 16  # every text on the chart: titles, letters, path numbers, hover
+TITLE_WRAP = 15  # characters per line of a step title
+# Click targets: a grid over each box, in fractions of the box (points of AREA_MARKER_PX, plus plotly's
+# 20 px pick distance, leave no gap at projector widths).
+AREA_COLUMNS = (-0.42, -0.28, -0.14, 0.0, 0.14, 0.28, 0.42)
+AREA_ROWS = (-0.3, 0.0, 0.3)
+AREA_MARKER_PX = 30
+# The learner's path: a numbered column per question at a step, the learner's choice on the box's top
+# edge, the recommended one on its bottom edge (four columns fit a box on a 390 px phone).
+PATH_MARKER_PX = 34
+PATH_SLOT = 0.35
+PATH_PER_ROW = 4
+PATH_ROW_STEP = 0.3
+
+
+class StaticFigure(go.Figure):  # type: ignore[misc]  # (plotly ships no type hints)
+    """A figure built once and drawn on many reruns: ``to_dict`` (which st.plotly_chart calls on every
+    run, deep-copying the whole figure) is computed once and shared. Build it completely, then treat it
+    as read-only: later changes to it are not seen by ``to_dict``."""
+
+    _frozen: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self._frozen is None:
+            object.__setattr__(self, "_frozen", super().to_dict())
+        assert self._frozen is not None
+        return self._frozen
+
+
+def static(figure: go.Figure) -> StaticFigure:
+    """The figure as a StaticFigure (for a memo of figures the pages draw on every rerun)."""
+    return StaticFigure(figure)
 
 
 @dataclass(frozen=True)
@@ -184,11 +223,40 @@ def step_hover(pathway: Pathway, step_id: str, kb: KnowledgeBase) -> str:
         if not regimens:
             lines.append(f"• {agent.name}: <i>{NO_DOSE}</i>")
         for r in regimens:
-            lines.append(f"• {agent.name}: " + _wrap(r.label, 70).replace("<br>", "<br>   "))
+            lines.append(f"• {agent.name}: " + _wrap(r.label, 60).replace("<br>", "<br>   "))
     if step.actions:
-        lines.append("Actions: " + _wrap(", ".join(kb.name(a) for a in step.actions), 70))
+        lines.append("Actions: " + _wrap(", ".join(kb.name(a) for a in step.actions), 60))
     lines.append("<i>Click for details</i>")
     return "<br>".join(lines)
+
+
+def transition_letter(index: int) -> str:
+    """The letter that marks the index-th transition on the flowchart (A, B, ... Z, AA...)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class PathPoint:
+    """One next-step question of a case on the flowchart: at the step where the patient then was, the
+    learner's choice beside the recommended one (``number`` is the question's number, e.g. "2.1")."""
+
+    number: str
+    step: str  # the patient's position when the question was asked
+    chosen: str  # the learner's choice(s), as names ("" for no answer)
+    best: str  # the recommended choice(s), as names
+    same: bool  # the learner chose the recommended answer
+
+    @property
+    def text(self) -> str:
+        """The point in words (the key under the chart says the same)."""
+        if self.same:
+            return f"{self.number}: you chose {self.chosen}, the recommended choice"
+        return f"{self.number}: you chose {self.chosen or 'nothing'}; recommended: {self.best}"
 
 
 def pathway_figure(
@@ -199,24 +267,32 @@ def pathway_figure(
     learner_steps: Sequence[str] = (),
     recommended_steps: Sequence[str] = (),
     selected_step: str | None = None,
+    path: Sequence[PathPoint] = (),
     overlay: StepCounts | None = None,
 ) -> go.Figure:
-    """The pathway as a layered flowchart.
+    """The pathway as a layered flowchart, readable from a projector and on a 390 px phone.
 
-    Nodes: one Scatter trace (name "steps", customdata = step ids, marker colour = KIND_COLOURS[kind])
-    over coloured boxes (layout shapes named "box:<id>"). Transitions: one arrow annotation each
-    (name "arrow:<from>-><to>"), and one label annotation each (name "label:<from>-><to>", hovertext =
-    the condition). Highlights: current_step gets a thick dark box outline; selected_step a dashed blue
-    halo (shape "halo:<id>"); learner_steps and recommended_steps get badge traces (named "Your choice" and
-    the recommended grade's label). overlay (StepCounts) fills each box by its share of the people counted
-    (heat_colour) and labels the steps chosen, and the recommended ones, with "count · share" (annotations
-    named "count:<id>"); the hover text of every step starts with its count.
+    Nodes: one Scatter trace (name "steps", customdata = step ids, text = titles at 16 px) over coloured
+    boxes (layout shapes named "box:<id>"), and a grid of invisible points covering each box (trace
+    "step areas", customdata = step ids), so that a click anywhere on a box chooses its step.
+    Transitions: one arrow annotation each (name "arrow:<from>-><to>") and one letter each (name
+    "label:<from>-><to>", hovertext = the condition); ``transition_key`` lists the letters with their
+    conditions, in words, for beside the chart. Highlights: current_step gets a thick dark box outline;
+    selected_step a dashed blue halo (shape "halo:<id>"); learner_steps and recommended_steps get corner
+    badges (traces "Your choice" and the recommended grade's label). ``path``: the learner's choices in
+    question order, each at the step where the patient then was (trace "Your path", numbered), beside
+    the recommended ones (trace "Recommended path"); where they coincide one marker says so. overlay
+    (StepCounts) fills each box by its share of the people counted (heat_colour) and labels the steps
+    chosen, and the recommended ones, with "count · share" (annotations named "count:<id>"); the hover
+    text of every step starts with its count. The chart has no plotly legend (its small print does not
+    survive a phone): ``pathway_key`` says it in words.
     """
     lay = layout_pathway(pathway)
     steps = pathway.steps
     ids = [s.id for s in steps]
     xs = [lay.positions[s][0] for s in ids]
     ys = [lay.positions[s][1] for s in ids]
+    hover = {s: step_hover(pathway, s, kb) for s in ids}
 
     shapes: list[dict[str, object]] = []
     for step, x, y in zip(steps, xs, ys, strict=True):
@@ -241,7 +317,7 @@ def pathway_figure(
         )
     if selected_step in ids:
         x, y = lay.positions[selected_step]
-        pad = 0.07
+        pad = 0.06
         shapes.append(
             dict(
                 type="rect",
@@ -272,10 +348,30 @@ def pathway_figure(
             x=seg_x,
             y=seg_y,
             mode="lines",
-            line=dict(color="#57606a", width=1.5),
+            line=dict(color=EDGE_COLOUR, width=1.5),
             hoverinfo="skip",
             showlegend=False,
             name="edges",
+        )
+    )
+    # The click targets: a grid of invisible points over each box (a plotly click selects points only).
+    area_x, area_y, area_ids = [], [], []
+    for step_id, x, y in zip(ids, xs, ys, strict=True):
+        for fx in AREA_COLUMNS:
+            for fy in AREA_ROWS:
+                area_x.append(x + fx * BOX_W)
+                area_y.append(y + fy * BOX_H)
+                area_ids.append(step_id)
+    fig.add_trace(
+        go.Scatter(
+            x=area_x,
+            y=area_y,
+            mode="markers",
+            name="step areas",
+            customdata=area_ids,
+            hoverinfo="none",  # clickable, no label of its own (the step's centre point has the hover)
+            marker=dict(symbol="square", size=AREA_MARKER_PX, color="#ffffff", opacity=0.01),
+            showlegend=False,
         )
     )
     fig.add_trace(
@@ -284,23 +380,23 @@ def pathway_figure(
             y=ys,
             mode="markers+text",
             name="steps",
-            text=[_wrap(s.title, 20) for s in steps],
+            text=[_wrap(s.title, TITLE_WRAP) for s in steps],
             textposition="middle center",
             textfont=dict(
-                size=13,
+                size=TEXT_PX,
                 color=[
                     "#ffffff" if overlay is not None and overlay.share(s) >= HEAT_DARK_FROM else "#1f2328"
                     for s in ids
                 ],
             ),
             customdata=ids,
-            hovertext=[_overlay_hover(overlay, s) + step_hover(pathway, s, kb) for s in ids],
+            hovertext=[_overlay_hover(overlay, s) + hover[s] for s in ids],
             hoverinfo="text",
             marker=dict(
                 symbol="square",
-                size=46,
+                size=AREA_MARKER_PX,
                 color=[KIND_COLOURS[s.kind] for s in steps],
-                opacity=0.01,  # the box shape is the visible node; the marker is the click target
+                opacity=0.01,  # the box shape is the visible node; the markers are click targets
             ),
             showlegend=False,
         )
@@ -311,7 +407,7 @@ def pathway_figure(
         (GRADE_LABELS["recommended"], recommended_steps, "star", RECOMMENDED_COLOUR, 1),
     ):
         chosen = [s for s in ids if s in set(wanted)]
-        # An unused highlight keeps one empty point (None), so that its trace (and legend slot) exists.
+        # An unused highlight keeps one empty point (None), so that its trace exists.
         badge_x: list[float | None] = [lay.positions[s][0] + dx * (BOX_W / 2 - 0.06) for s in chosen]
         badge_y: list[float | None] = [lay.positions[s][1] + BOX_H / 2 for s in chosen]
         badge_ids: list[str | None] = list(chosen)
@@ -323,15 +419,15 @@ def pathway_figure(
                 mode="markers",
                 name=name,
                 customdata=badge_ids or [None],
-                marker=dict(symbol=symbol, size=18, color=colour, line=dict(color="white", width=1.5)),
+                marker=dict(symbol=symbol, size=20, color=colour, line=dict(color="white", width=1.5)),
                 hovertext=badge_text or [None],
                 hoverinfo="text",
-                showlegend=bool(chosen),  # the key lists only the highlights in use
+                showlegend=bool(chosen),
                 legendgroup="highlights",
-                legendgrouptitle_text="Highlights",
             )
         )
-    # Legend-only entries: current position and selected step, then the step kinds.
+    _add_path(fig, pathway, lay, [p for p in path if p.step in ids])
+    # Legend-only entries (kept for callers that read the key from the traces; the chart shows no legend).
     for name, line, used in (
         ("Current position (thick outline)", dict(color=CURRENT_OUTLINE, width=4), current_step in ids),
         ("Selected step (dashed halo)", dict(color=SELECTED_COLOUR, width=3), selected_step in ids),
@@ -344,7 +440,6 @@ def pathway_figure(
                 name=name,
                 marker=dict(symbol="square-open", size=16, line=line, color=line["color"]),
                 legendgroup="highlights",
-                legendgrouptitle_text="Highlights",
                 showlegend=used,
                 hoverinfo="skip",
             )
@@ -360,13 +455,11 @@ def pathway_figure(
                     symbol="square", size=16, color=heat_colour(0.6), line=dict(color="#57606a", width=1)
                 ),
                 legendgroup="highlights",
-                legendgrouptitle_text="Highlights",
                 showlegend=True,
                 hoverinfo="skip",
             )
         )
-    kinds = list(dict.fromkeys(s.kind for s in steps))
-    for i, kind in enumerate(kinds):
+    for kind in dict.fromkeys(s.kind for s in steps):
         fig.add_trace(
             go.Scatter(
                 x=[None],
@@ -380,7 +473,6 @@ def pathway_figure(
                     line=dict(color=KIND_BORDERS[kind], width=1.5),
                 ),
                 legendgroup="kinds",
-                legendgrouptitle_text="Step kinds" if i == 0 else None,
                 showlegend=True,
                 hoverinfo="skip",
             )
@@ -405,10 +497,10 @@ def pathway_figure(
                 arrowhead=2,
                 arrowsize=1.3,
                 arrowwidth=1.5,
-                arrowcolor="#57606a",
+                arrowcolor=EDGE_COLOUR,
             )
         )
-    for t, (lx, ly) in zip(pathway.transitions, lay.label_points, strict=True):
+    for index, (t, (lx, ly)) in enumerate(zip(pathway.transitions, lay.label_points, strict=True)):
         annotations.append(
             dict(
                 name=f"label:{t.from_}->{t.to}",
@@ -416,12 +508,14 @@ def pathway_figure(
                 y=ly,
                 xref="x",
                 yref="y",
-                text=_wrap(t.condition, 24),
+                text=f"<b>{transition_letter(index)}</b>",
                 hovertext=t.condition,
                 showarrow=False,
-                font=dict(size=11, color="#424a53"),
-                bgcolor="rgba(255,255,255,0.92)",
-                borderpad=2,
+                font=dict(size=TEXT_PX, color="#1f2328"),
+                bgcolor="#ffffff",
+                bordercolor=EDGE_COLOUR,
+                borderwidth=1.5,
+                borderpad=3,
             )
         )
 
@@ -477,22 +571,131 @@ def pathway_figure(
         annotations=annotations,
         xaxis=dict(
             visible=False,
-            range=[min(all_x) - BOX_W / 2 - 0.25, max(all_x) + BOX_W / 2 + 0.25],
+            range=[min(all_x) - BOX_W / 2 - X_PAD, max(all_x) + BOX_W / 2 + X_PAD],
             fixedrange=True,
         ),
-        yaxis=dict(visible=False, range=[-depth * Y_GAP - 0.45, 0.45], fixedrange=True),
-        height=170 * (depth + 1) + 120,
-        margin=dict(l=10, r=10, t=40, b=10),
+        yaxis=dict(visible=False, range=[-depth * Y_GAP - 0.4, 0.45], fixedrange=True),
+        height=LAYER_PX * (depth + 1) + 70,
+        margin=dict(l=4, r=4, t=44, b=6),
         plot_bgcolor="white",
         paper_bgcolor="white",
-        title=dict(text=pathway.title, x=0.01, font=dict(size=16)),
-        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=12)),
+        title=dict(text=pathway.title, x=0.01, font=dict(size=18)),
+        showlegend=False,
         hovermode="closest",
         clickmode="event+select",
         dragmode=False,
-        hoverlabel=dict(align="left", bgcolor="white", font=dict(size=12)),
+        hoverlabel=dict(align="left", bgcolor="white", font=dict(size=TEXT_PX)),
     )
     return fig
+
+
+def _add_path(fig: go.Figure, pathway: Pathway, lay: PathwayLayout, path: Sequence[PathPoint]) -> None:
+    """The learner's choices ("Your path") beside the recommended ones ("Recommended path"), each at the
+    step where the patient then was, numbered and joined in question order.
+
+    At a step, the questions asked there take columns in order: the learner's choice on the box's top
+    edge, the recommended one below it on the bottom edge. Where they coincide, the top marker says so
+    (green, ringed in the learner's purple: "Your path = recommended") and the bottom one is left out."""
+    if not path:
+        return
+    columns: dict[str, list[str]] = {}  # step -> question numbers, in order
+    for point in path:
+        columns.setdefault(point.step, []).append(point.number)
+    where: dict[tuple[str, str], tuple[float, float]] = {}  # ("top" | "bottom", number) -> marker position
+    for step_id, numbers in columns.items():
+        x, y = lay.positions[step_id]
+        for j, number in enumerate(numbers):
+            row, column = divmod(j, PATH_PER_ROW)
+            in_row = min(PATH_PER_ROW, len(numbers) - row * PATH_PER_ROW)
+            px = x + (column - (in_row - 1) / 2) * PATH_SLOT
+            where[("top", number)] = (px, y + BOX_H / 2 + row * PATH_ROW_STEP)
+            where[("bottom", number)] = (px, y - BOX_H / 2 - row * PATH_ROW_STEP)
+    mine = [where[("top", p.number)] for p in path]
+    best = [where[("top" if p.same else "bottom", p.number)] for p in path]
+    for name, line, colour, dash in (
+        ("Recommended path line", best, RECOMMENDED_COLOUR, "dot"),
+        ("Your path line", mine, LEARNER_COLOUR, "dash"),
+    ):
+        if len(line) > 1:
+            fig.add_trace(
+                go.Scatter(
+                    x=[p[0] for p in line],
+                    y=[p[1] for p in line],
+                    mode="lines",
+                    name=name,
+                    line=dict(color=colour, width=3, dash=dash),
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+    for name, edge, points, fill, ring in (
+        (
+            "Recommended path",
+            "bottom",
+            [p for p in path if not p.same],
+            RECOMMENDED_COLOUR,
+            RECOMMENDED_COLOUR,
+        ),
+        ("Your path", "top", [p for p in path if not p.same], LEARNER_COLOUR, LEARNER_COLOUR),
+        ("Your path = recommended", "top", [p for p in path if p.same], RECOMMENDED_COLOUR, LEARNER_COLOUR),
+    ):
+        if not points:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[where[(edge, p.number)][0] for p in points],
+                y=[where[(edge, p.number)][1] for p in points],
+                mode="markers+text",
+                name=name,
+                text=[p.number for p in points],
+                textposition="middle center",
+                textfont=dict(size=TEXT_PX, color="#ffffff"),
+                customdata=[p.step for p in points],
+                hovertext=[p.text for p in points],
+                hoverinfo="text",
+                marker=dict(symbol="circle", size=PATH_MARKER_PX, color=fill, line=dict(color=ring, width=4)),
+                showlegend=False,
+            )
+        )
+
+
+def transition_key(pathway: Pathway) -> list[str]:
+    """The flowchart's letters in words, one Markdown line each: "**A** First line → Steroid-sparing: ..."."""
+    return [
+        f"**{transition_letter(i)}** {pathway.step(t.from_).title} → {pathway.step(t.to).title}: {t.condition}"
+        for i, t in enumerate(pathway.transitions)
+    ]
+
+
+Highlight = Literal["current", "selected", "learner", "recommended", "path", "overlay"]
+
+
+def pathway_key(pathway: Pathway, highlights: Collection[Highlight] = ()) -> str:
+    """The chart's key as Markdown (for under the chart): the step kinds' colours, then the highlights the
+    chart uses (those named in ``highlights``)."""
+    swatch = ':color[■]{{foreground="{}"}}'
+    parts = [
+        swatch.format(KIND_BORDERS[kind]) + f" {STEP_KIND_LABELS[kind]}"
+        for kind in dict.fromkeys(s.kind for s in pathway.steps)
+    ]
+    if "current" in highlights:
+        parts.append("thick outline: where the patient is")
+    if "selected" in highlights:
+        parts.append(swatch.format(SELECTED_COLOUR) + " dashed: the step chosen")
+    if "learner" in highlights:
+        parts.append(swatch.format(LEARNER_COLOUR) + " ● your choices")
+    if "recommended" in highlights:
+        parts.append(swatch.format(RECOMMENDED_COLOUR) + f" ★ {GRADE_LABELS['recommended'].lower()}")
+    if "overlay" in highlights:
+        parts.append(swatch.format(heat_colour(0.6)) + " darker fill: more of the group chose that step")
+    if "path" in highlights:
+        parts.append(
+            swatch.format(LEARNER_COLOUR)
+            + " numbered: your choice at each question · "
+            + swatch.format(RECOMMENDED_COLOUR)
+            + " numbered: the recommended one (one marker where they agree)"
+        )
+    return " · ".join(parts)
 
 
 def figure_text(text: str) -> str:
@@ -629,7 +832,8 @@ def score_histogram_figure(totals: Sequence[float], *, highlight: float | None =
             marker_color=colours,
             text=[str(c) if c else "" for c in counts],
             textposition="outside",
-            hovertemplate="%{x}: %{y} learner(s)<extra></extra>",
+            customdata=[count(c, "learner") for c in counts],
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
         )
     )
     fig.update_layout(

@@ -17,6 +17,7 @@ from dashboard.evidence_table import (
     summary,
 )
 from dashboard.formulary_table import COLUMNS, filter_rows, formulary_rows
+from dashboard.wording import count
 from logic import KnowledgeBase
 from logic.knowledge import SourcedText
 from logic.vocabulary import (
@@ -47,24 +48,30 @@ def _sourced(items: Sequence[SourcedText], label: str, kb: KnowledgeBase) -> Non
         st.markdown(f"- {item.text}" + (f" — *{links}*" if links else ""))
 
 
+def agent_card(row: dict[str, str]) -> str:
+    """One agent of the formulary as a card (Markdown): it wraps on any screen, where a wide table would
+    make a phone scroll sideways."""
+    lines = [f"**{row['Agent']}** · {row['Class']}"]
+    for column in COLUMNS[2:-1]:
+        if row[column]:
+            lines.append(f"- {column}: {row[column]}")
+    if row["Sources"]:
+        lines.append(f"\n*{row['Sources']}*")
+    return "\n".join(lines)
+
+
 def formulary(kb: KnowledgeBase) -> None:
-    """Every agent as a row, filtered by the search words."""
+    """Every agent as a card, filtered by the search words."""
     rows = _rows(kb)
     query = st.text_input(
         "Search", key="ref_search", placeholder="e.g. TNF, IgA, lipids, JDM…", help="Every word must match."
     )
     shown = filter_rows(rows, query)
-    st.caption(f"{len(shown)} of {len(rows)} agents")
-    st.dataframe(
-        pd.DataFrame(shown, columns=list(COLUMNS)),
-        hide_index=True,
-        key="ref_table",
-        height=36 * (len(shown) + 1) + 3,
-        column_config={
-            "Adult regimen": st.column_config.TextColumn(width="large"),
-            "JDM regimen": st.column_config.TextColumn(width="large"),
-        },
-    )
+    st.caption(f"{len(shown)} of {count(len(rows), 'agent')}")
+    columns = st.columns(2)  # two cards a row on a screen, one on a phone
+    for n, row in enumerate(shown):
+        with columns[n % 2].container(border=True):
+            st.markdown(agent_card(row))
 
 
 def agent_detail(kb: KnowledgeBase) -> None:
@@ -135,17 +142,17 @@ def evidence(kb: KnowledgeBase) -> None:
     with right:
         strengths = st.multiselect("Strength", STRENGTHS, key="evidence_strength", placeholder="any strength")
     shown = filter_evidence(rows, query, strengths)
-    st.caption(f"Showing {len(shown)} of {len(rows)} claims · {summary(rows)}")
+    st.caption(f"Showing {len(shown)} of {count(len(rows), 'claim')} · {summary(rows)}")
     st.dataframe(
         pd.DataFrame(shown, columns=list(EVIDENCE_COLUMNS)),
         hide_index=True,
         key="evidence_table",
+        # Three columns fit a phone; the source, where and what implements a claim are read in full below.
+        column_order=("Check", "Strength", "Claim"),
         column_config={
             "Check": st.column_config.TextColumn(width="small"),
-            "Strength": st.column_config.TextColumn(width=115),
+            "Strength": st.column_config.TextColumn(width="small"),
             "Claim": st.column_config.TextColumn(width="large"),
-            "Source": st.column_config.TextColumn(width="medium"),
-            "Implemented by": st.column_config.TextColumn(width="large"),
         },
     )
     if shown:

@@ -10,14 +10,14 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import auth, persistence
+from dashboard import auth, icons, persistence
 from dashboard.common import get_store
 from logic import Case, CaseScore
 
 
 def _report(problem: str | None) -> None:
     if problem:
-        st.toast(problem, icon="⚠️")
+        st.toast(problem, icon=icons.WARNING)
 
 
 def open_case(progress: dict[str, Any], case_id: str, path: Path) -> str | None:

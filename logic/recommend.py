@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .dosing import Dose
-from .knowledge import Condition, KnowledgeBase, Rule
+from .knowledge import Condition, KnowledgeBase, Pathway, Rule
 from .patient import Patient
 from .position import pathway_position
-from .vocabulary import STEP_KIND_LABELS, Grade, OptionKind, Population, Position
+from .vocabulary import PATHWAY_LABELS, Grade, OptionKind, Population, Position
 
 DEFAULT_RULE = "not_indicated"
 
@@ -220,6 +220,19 @@ class Engine:
         self.rule_count = len(compiled)
         self.preferred_for = {a.id: frozenset(a.preferred_for) for a in kb.agents.values()}
         self._monitoring: dict[frozenset[str], tuple[MonitoringAdvice, ...]] = {}
+        self._not_indicated: dict[tuple[Population, Position, str], tuple[str, tuple[str, ...]]] = {}
+
+    def not_indicated(
+        self, option_id: str, population: Population, position: Position
+    ) -> tuple[str, tuple[str, ...]]:
+        """Why an option no rule grades is not indicated, and the sources of that reason (memoised)."""
+        key = (population, position, option_id)
+        found = self._not_indicated.get(key)
+        if found is None:
+            found = self._not_indicated[key] = not_indicated_reason(
+                option_id, self.kb.pathways[population], position
+            )
+        return found
 
     def monitoring(self, agent_ids: frozenset[str]) -> tuple[MonitoringAdvice, ...]:
         """monitoring_for() these agents, memoised (the agents' order does not matter)."""
@@ -287,46 +300,121 @@ def recommend(patient: Patient, kb: KnowledgeBase) -> Recommendation:
                 return c.rule
         return None
 
-    options: list[GradedOption] = []
+    options: list[GradedOption | None] = []
+    # An option no rule grades is "not indicated": its reason ends with what is recommended for this
+    # patient, known only once every option is graded, so it is built after the others.
+    pending: list[tuple[int, str, OptionKind, str, tuple[str, ...], Dose | None, str | None]] = []
+    recommended: list[str] = []
     for agent_id, rules in engine.agent_rules.items():
         agent = kb.agents[agent_id]
         rule = first_match(agent_id, rules)
         dose, dose_note = doses.dose(agent_id, patient)
         prerequisites = _missing_prerequisites(agent.prerequisites, patient, kb)
-        graded = _graded(agent_id, "agent", agent.name, rule, position, prerequisites, dose, dose_note)
-        facts.grades[agent_id] = graded.grade
-        options.append(graded)
+        if rule is None:
+            facts.grades[agent_id] = "not_recommended"
+            pending.append((len(options), agent_id, "agent", agent.name, prerequisites, dose, dose_note))
+            options.append(None)
+            continue
+        facts.grades[agent_id] = rule.grade
+        if rule.grade == "recommended":
+            recommended.append(agent.name)
+        options.append(
+            GradedOption(
+                agent_id,
+                "agent",
+                agent.name,
+                rule.grade,
+                rule.id,
+                rule.why,
+                rule.sources,
+                prerequisites,
+                dose,
+                dose_note,
+            )
+        )
     for action_id, rules in engine.action_rules.items():
         action = kb.actions[action_id]
         rule = first_match(action_id, rules)
-        graded = _graded(action_id, "action", action.name, rule, position)
-        facts.grades[action_id] = graded.grade
-        options.append(graded)
+        if rule is None:
+            facts.grades[action_id] = "not_recommended"
+            pending.append((len(options), action_id, "action", action.name, (), None, None))
+            options.append(None)
+            continue
+        facts.grades[action_id] = rule.grade
+        if rule.grade == "recommended":
+            recommended.append(action.name)
+        options.append(
+            GradedOption(action_id, "action", action.name, rule.grade, rule.id, rule.why, rule.sources)
+        )
+    now = f" Recommended for this patient now: {', '.join(recommended)}." if recommended else ""
+    for index, option_id, kind, name, prerequisites, dose, dose_note in pending:
+        why, sources = engine.not_indicated(option_id, facts.population, facts.position)
+        options[index] = GradedOption(
+            option_id,
+            kind,
+            name,
+            "not_recommended",
+            DEFAULT_RULE,
+            why + now,
+            sources,
+            prerequisites,
+            dose,
+            dose_note,
+        )
     return Recommendation(
         population=patient.population,
         position=position,
-        options=tuple(options),
+        options=tuple(o for o in options if o is not None),
         monitoring=engine.monitoring(frozenset(patient.current_ids)),
     )
 
 
-def _graded(
-    option_id: str,
-    kind: OptionKind,
-    name: str,
-    rule: Rule | None,
-    position: Position,
-    prerequisites: tuple[str, ...] = (),
-    dose: Dose | None = None,
-    dose_note: str | None = None,
-) -> GradedOption:
-    if rule is None:
-        grade: Grade = "not_recommended"
-        rule_id, sources = DEFAULT_RULE, tuple[str, ...]()
-        why = f"Not indicated at this step ({STEP_KIND_LABELS[position]}) of the pathway for this patient."
-    else:
-        grade, rule_id, why, sources = rule.grade, rule.id, rule.why, rule.sources
-    return GradedOption(option_id, kind, name, grade, rule_id, why, sources, prerequisites, dose, dose_note)
+def not_indicated_reason(option_id: str, pathway: Pathway, position: Position) -> tuple[str, tuple[str, ...]]:
+    """Why no rule indicates an option for a patient at ``position``, from the pathway alone: where the
+    pathway teaches the option against where the patient is (and what takes a patient there), with the
+    sources of the steps and transitions it quotes. Nothing here is a clinical claim of its own; the
+    option's name leads the line the learner reads, so the reason says "it"."""
+    layers = pathway.layers()
+    here = pathway.step(position)
+    taught = [
+        s
+        for s in pathway.steps
+        if s.kind != "supportive" and (option_id in s.agents or option_id in s.actions)
+    ]
+    prefix = "Not indicated for this patient now"
+    if any(s.id == here.id for s in taught):
+        text = f"{prefix}: the pathway lists it at the {here.title} step, where this patient is, but not for their situation."
+        return text, here.sources
+    later = sorted((s for s in taught if layers[s.id] > layers[here.id]), key=lambda s: layers[s.id])
+    if later:
+        parts, sources = [], list[str]()
+        for step in later:
+            into = [t for t in pathway.transitions if t.to == step.id]
+            direct = [t for t in into if t.from_ == here.id]
+            shown = direct or into
+            parts.append(
+                step.title + (f" (reached when: {'; or '.join(t.condition for t in shown)})" if shown else "")
+            )
+            sources += [*step.sources, *(src for t in shown for src in t.sources)]
+        where = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        steps = "a later step" if len(parts) == 1 else "later steps"
+        text = (
+            f"{prefix}: the pathway keeps it for {steps}, {where}; this patient is at the {here.title} step."
+        )
+        return text, _unique(sources)
+    if taught:
+        step = max(taught, key=lambda s: layers[s.id])
+        text = f"{prefix}: the pathway uses it at an earlier step, {step.title}; this patient is past it, at the {here.title} step."
+        return text, step.sources
+    text = (
+        f"{prefix}: the {PATHWAY_LABELS[pathway.population]} pathway does not include it at any step; "
+        f"this patient is at the {here.title} step."
+    )
+    return text, here.sources
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def _missing_prerequisites(

@@ -5,15 +5,16 @@ the same ``QuestionResult``)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dashboard.figures import PathPoint
 from dashboard.player.memo import RESULTS, frozen
 from dashboard.player.progress import submitted_stages
 from dashboard.questions import ViewContext, view_of
+from dashboard.wording import count
 from logic import Case, CaseScore, KnowledgeBase, QuestionResult, StagePlan
-from logic.knowledge import Pathway
 from logic.markdown import safe_markdown
 from logic.questions import Answer, QuestionBase, as_list
 from logic.scoring import score_question, summarise
@@ -76,26 +77,38 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+def question_numbers(case: Case) -> dict[str, str]:
+    """Each question's number as the learner reads it: "stage.question", e.g. "2.1"."""
+    return {
+        q.id: f"{i + 1}.{n}"
+        for i, stage in enumerate(case.stages)
+        for n, q in enumerate(stage.questions, start=1)
+    }
+
+
 def answer_table(case: Case, score: CaseScore, ctx: ViewContext) -> list[dict[str, object]]:
-    """The end-of-case table: every choice question (next step, ordering) with the learner's answer and
-    the best one, and the learner's certainty where the question asked for it."""
-    with_certainty = any(r.certainty is not None for r in score.results)
+    """The end-of-case table: every choice question (next step, ordering) by its number, the learner's
+    answer (with their certainty where the question asked for it) and the best one. Three columns, so that
+    the best answer reads in full on a phone."""
+    numbers = question_numbers(case)
     rows: list[dict[str, object]] = []
     for r in score.results:
-        stage, question = case.question(r.question_id)
+        _, question = case.question(r.question_id)
         if r.category != "escalation":
             continue
-        row: dict[str, object] = {
-            "Stage": stage + 1,
-            # st.table renders its cells as Markdown: case text goes through the sanitiser
-            "Question": safe_markdown(question.prompt),
-            "Your choice": safe_markdown(view_of(question).answer_text(question, r.answer, ctx)),
-            "Best": safe_markdown(r.best_text),
-        }
-        if with_certainty:
-            row["Certainty"] = CERTAINTY_LABELS[r.certainty] if r.certainty is not None else ""
-            row["Sure and…"] = CALIBRATION_LABELS[r.calibration] if r.calibration is not None else ""
-        rows.append(row)
+        answer = view_of(question).answer_text(question, r.answer, ctx)
+        if r.certainty is not None and r.calibration is not None:
+            answer += (
+                f" (how sure: {CERTAINTY_LABELS[r.certainty]}; {CALIBRATION_LABELS[r.calibration].lower()})"
+            )
+        # st.table renders its cells as Markdown: the text goes through the sanitiser
+        rows.append(
+            {
+                "Question": numbers[r.question_id],
+                "Your answer": safe_markdown(answer),
+                "Best answer": safe_markdown(r.best_text),
+            }
+        )
     return rows
 
 
@@ -113,7 +126,7 @@ class CertaintySummary:
         if not self.rated:
             return ""
         text = (
-            f"You rated your certainty on {self.rated} question(s): confident and right on "
+            f"You rated your certainty on {count(self.rated, 'question')}: confident and right on "
             f"{self.confident_right}, confident and wrong on {self.confident_wrong}, confident and unsafe "
             f"on {len(self.confident_unsafe)}."
         )
@@ -177,17 +190,32 @@ def best_options(case: Case, score: CaseScore) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class PathOnChart:
-    current: str
-    learner: tuple[str, ...]
-    recommended: tuple[str, ...]
+    current: str  # the patient's final position
+    points: tuple[PathPoint, ...]  # each next-step question, in order, at the step where the patient then was
 
 
-def path_on_chart(
-    pathway: Pathway, plans: Sequence[StagePlan], learner: Iterable[str], best: Iterable[str]
-) -> PathOnChart:
-    """current_step = the patient's final position; the steps teaching the learner's and the best choices."""
-    return PathOnChart(
-        current=plans[-1].recommendation.position,
-        learner=pathway.steps_with(learner),
-        recommended=pathway.steps_with(best),
-    )
+def path_on_chart(case: Case, score: CaseScore, plans: Sequence[StagePlan], ctx: ViewContext) -> PathOnChart:
+    """The learner's path: every next-step question in case order, at the patient's position at its stage,
+    with the learner's choice and the recommended one (the same, or not)."""
+    numbers = question_numbers(case)
+    points = []
+    for r in score.results:
+        if r.kind != "next_step":
+            continue
+        _, question = case.question(r.question_id)
+        chosen = as_list(r.answer)
+        points.append(
+            PathPoint(
+                number=numbers[r.question_id],
+                step=plans[r.stage_index].recommendation.position,
+                chosen=view_of(question).answer_text(question, r.answer, ctx) if chosen else "",
+                best=r.best_text,
+                same=bool(chosen)
+                and (
+                    set(chosen) == set(r.best)
+                    if getattr(question, "multiple", False)
+                    else chosen[0] in r.best
+                ),
+            )
+        )
+    return PathOnChart(current=plans[-1].recommendation.position, points=tuple(points))

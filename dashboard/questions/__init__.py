@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.questions.base import FeedbackRow, KindView, ViewContext, WidgetKey
+from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey
 from dashboard.questions.dose import DoseView
 from dashboard.questions.monitoring import MonitoringView
 from dashboard.questions.next_step import NextStepView
@@ -33,4 +33,4 @@ def view_of(question: QuestionBase) -> KindView[Any]:
     return VIEWS[question.kind]
 
 
-__all__ = ["VIEWS", "FeedbackRow", "KindView", "ViewContext", "WidgetKey", "view_of"]
+__all__ = ["VIEWS", "DraftField", "FeedbackRow", "KindView", "ViewContext", "WidgetKey", "view_of"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from logic import KnowledgeBase, QuestionResult
 from logic.questions import Answer, QuestionBase
@@ -37,6 +37,17 @@ class ViewContext:
 
 
 @dataclass(frozen=True)
+class DraftField:
+    """One widget of a stage form as the browser keeps it in a draft (typed, not yet submitted): its key,
+    the kind of control, and for a choice control its options' labels (as shown) and values (as read)."""
+
+    key: str
+    control: Literal["radio", "checkbox", "number", "text", "select"]
+    labels: tuple[str, ...] = ()
+    values: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class FeedbackRow:
     """One line of a feedback cell: an option (or the learner's dose) with its grade and reason."""
 
@@ -50,7 +61,14 @@ class FeedbackRow:
 class KindView(Generic[Q]):
     """The dashboard half of a question kind. Subclasses implement every method for their kind."""
 
-    marks_choice = False  # feedback rows say "← your answer" on the learner's choice (single choice)
+    marks_choice = False  # feedback rows say "your answer" on the learner's choices
+    # The feedback rows show the learner's answer (every option offered, the choices marked; or the dose
+    # given): a submitted question then shows its feedback alone, not the answer a second time.
+    rows_show_answer = False
+
+    def key_line(self, question: Q, result: QuestionResult) -> str | None:
+        """The best answer in words, for under the feedback rows; None where the rows already show it."""
+        return result.best_text or None
 
     def instruction(self, question: Q) -> str:
         """What the learner is asked to do, e.g. "Choose one"."""
@@ -83,3 +101,8 @@ class KindView(Generic[Q]):
     def question_lines(self, question: Q, ctx: ViewContext) -> list[str]:
         """What the question offers, for an export (its options, or the unit of a dose)."""
         raise NotImplementedError
+
+    def draft_fields(self, question: Q, key: WidgetKey, ctx: ViewContext) -> list[DraftField]:
+        """The widgets ``widget`` draws, for a draft the browser keeps until the stage is submitted (a
+        kind without them simply keeps no draft)."""
+        return []

@@ -7,12 +7,20 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.questions.base import FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
+from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
 from logic import KnowledgeBase, QuestionResult
 from logic.markdown import safe_markdown
 from logic.questions import Answer, DoseQuestion
 from logic.questions.dose import dose_value
-from logic.vocabulary import GRADE_LABELS, Population, as_grade
+from logic.vocabulary import Grade, Population, as_grade
+
+# A dose is judged with the grade palette; a learner reads how right the number is.
+DOSE_VERDICTS: dict[Grade, str] = {
+    "recommended": "Right dose",
+    "acceptable": "Close",
+    "not_recommended": "Wrong dose",
+    "unsafe": "Unsafe dose",
+}
 
 
 def dose_unit(question: DoseQuestion, population: Population, kb: KnowledgeBase) -> str:
@@ -31,6 +39,12 @@ def dose_unit(question: DoseQuestion, population: Population, kb: KnowledgeBase)
 
 
 class DoseView(KindView[DoseQuestion]):
+    marks_choice = False
+    rows_show_answer = True  # the row is the learner's dose, graded, with the dose computed for the patient
+
+    def key_line(self, question: DoseQuestion, result: QuestionResult) -> str | None:
+        return None  # the row's reason gives the dose computed for the patient
+
     def widget(self, question: DoseQuestion, key: WidgetKey, ctx: ViewContext) -> None:
         unit = dose_unit(question, ctx.population, ctx.kb)
         st.number_input(
@@ -67,9 +81,12 @@ class DoseView(KindView[DoseQuestion]):
 
     def feedback_rows(self, question: DoseQuestion, result: QuestionResult) -> list[FeedbackRow]:
         return [
-            FeedbackRow(v.name, as_grade(v.grade), GRADE_LABELS[as_grade(v.grade)], v.why, True)
+            FeedbackRow(v.name, as_grade(v.grade), DOSE_VERDICTS[as_grade(v.grade)], v.why, True)
             for v in result.verdicts
         ]
+
+    def draft_fields(self, question: DoseQuestion, key: WidgetKey, ctx: ViewContext) -> list[DraftField]:
+        return [DraftField(key(question.id, None), "number")]
 
     def question_lines(self, question: DoseQuestion, ctx: ViewContext) -> list[str]:
         unit = dose_unit(question, ctx.population, ctx.kb) or "the unit given"

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.questions.base import FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
+from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
 from logic import QuestionResult
 from logic.questions import Answer, NextStepQuestion, as_list
 from logic.vocabulary import GRADE_LABELS, as_grade
@@ -15,6 +15,10 @@ from logic.vocabulary import GRADE_LABELS, as_grade
 
 class NextStepView(KindView[NextStepQuestion]):
     marks_choice = True
+    rows_show_answer = True  # every option offered, graded, the learner's marked
+
+    def key_line(self, question: NextStepQuestion, result: QuestionResult) -> str | None:
+        return None  # the rows grade every option: the recommended one is among them
 
     def instruction(self, question: NextStepQuestion) -> str:
         return "Select all that apply" if question.multiple else question.instruction
@@ -66,6 +70,12 @@ class NextStepView(KindView[NextStepQuestion]):
             FeedbackRow(g.name, as_grade(g.grade), GRADE_LABELS[as_grade(g.grade)], g.why, g.id in chosen)
             for g in result.graded
         ]
+
+    def draft_fields(self, question: NextStepQuestion, key: WidgetKey, ctx: ViewContext) -> list[DraftField]:
+        if question.multiple:
+            return [DraftField(key(question.id, o), "checkbox") for o in question.options]
+        labels = tuple(ctx.kb.name(o) for o in question.options)
+        return [DraftField(key(question.id, None), "radio", labels, tuple(question.options))]
 
     def question_lines(self, question: NextStepQuestion, ctx: ViewContext) -> list[str]:
         return [f"- {ctx.kb.name(o)}" for o in question.options]

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.questions.base import FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
+from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
 from logic import QuestionResult
 from logic.questions import Answer, OrderingQuestion, as_list
 from logic.vocabulary import Grade
@@ -21,6 +21,11 @@ VERDICTS: dict[str, tuple[Grade, str]] = {
 
 
 class OrderingView(KindView[OrderingQuestion]):
+    rows_show_answer = True  # each option with the learner's position for it
+
+    def key_line(self, question: OrderingQuestion, result: QuestionResult) -> str | None:
+        return result.why or result.best_text  # "The pathway's order: A / B → C" (ties shown)
+
     def widget(self, question: OrderingQuestion, key: WidgetKey, ctx: ViewContext) -> None:
         positions = list(range(1, len(question.options) + 1))
         st.caption("Give each option its place: 1 is the earliest step of the pathway.")
@@ -61,6 +66,11 @@ class OrderingView(KindView[OrderingQuestion]):
             FeedbackRow(v.name, VERDICTS[v.grade][0], VERDICTS[v.grade][1], v.why, v.grade != "missed")
             for v in result.verdicts
         ]
+
+    def draft_fields(self, question: OrderingQuestion, key: WidgetKey, ctx: ViewContext) -> list[DraftField]:
+        positions = tuple(range(1, len(question.options) + 1))
+        labels = tuple(str(p) for p in positions)
+        return [DraftField(key(question.id, o), "select", labels, positions) for o in question.options]
 
     def question_lines(self, question: OrderingQuestion, ctx: ViewContext) -> list[str]:
         return [f"- {ctx.kb.name(o)}" for o in question.options]

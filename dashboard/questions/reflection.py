@@ -6,13 +6,16 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.questions.base import FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
+from dashboard.questions.base import DraftField, FeedbackRow, KindView, ViewContext, WidgetKey, WidgetState
 from logic import QuestionResult
 from logic.markdown import safe_markdown
 from logic.questions import Answer, ReflectionQuestion, answer_value
 
 
 class ReflectionView(KindView[ReflectionQuestion]):
+    def key_line(self, question: ReflectionQuestion, result: QuestionResult) -> str | None:
+        return None  # not scored: the discussion follows
+
     def widget(self, question: ReflectionQuestion, key: WidgetKey, ctx: ViewContext) -> None:
         st.text_area("Your reflection (not scored)", key=key(question.id, None))
 
@@ -34,6 +37,11 @@ class ReflectionView(KindView[ReflectionQuestion]):
 
     def feedback_rows(self, question: ReflectionQuestion, result: QuestionResult) -> list[FeedbackRow]:
         return []  # not scored: the feedback is the discussion
+
+    def draft_fields(
+        self, question: ReflectionQuestion, key: WidgetKey, ctx: ViewContext
+    ) -> list[DraftField]:
+        return [DraftField(key(question.id, None), "text")]
 
     def question_lines(self, question: ReflectionQuestion, ctx: ViewContext) -> list[str]:
         return []

@@ -7,14 +7,16 @@ coloured (page) or the text is escaped (exports).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from dashboard.questions.base import KindView, ViewContext, WidgetKey, WidgetState
+from dashboard.questions.base import DraftField, KindView, ViewContext, WidgetKey, WidgetState
 from dashboard.style import GRADE_COLOURS, NEUTRAL_COLOUR
+from dashboard.wording import number, points
 from logic import KnowledgeBase, QuestionResult
 from logic.claims import cited_claims
 from logic.markdown import safe_markdown
@@ -28,8 +30,10 @@ from logic.questions import (
 )
 from logic.vocabulary import CALIBRATION_LABELS, CERTAINTY_LABELS, CONFIDENT_UNSAFE_WARNING, Grade
 
+_LESS_THAN = re.compile(r"\\<(?=[\s\d=])")  # an escaped "<" before a space, digit or "=": no tag
 CERTAINTY = "~certainty"  # the certainty widget's "option" in a widget key (ids never start with "~")
 CERTAINTY_PROMPT = "How sure are you?"
+UNSAFE_FLAG = "Unsafe: this answer would put the patient at risk"
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class Style:
     grade: Callable[[Grade, str], str]  # (colour grade, label) -> Markdown for the label
     text: Callable[[str], str]  # clinical and learner text, escaped where the output needs it
     links: Callable[[Sequence[str]], str]  # source ids -> Markdown citations
-    flag_unsafe: bool  # write the unsafe flag into the text (the page shows its own alert instead)
+    flag_unsafe: bool  # write the unsafe flag into the feedback's first line
     # claim ids the author cites -> (claim, source label, strength label)
     claims: Callable[[Sequence[str]], list[tuple[str, str, str]]] = lambda _ids: []
 
@@ -51,8 +55,9 @@ def grade_span(grade: Grade, label: str, colours: Mapping[Grade, str] = GRADE_CO
 
 def escape(text: str) -> str:
     """Case, learner or clinical text as Markdown with every active element made text (no images, only
-    https and relative links, no raw HTML): the app's one sanitiser, logic.markdown.safe_markdown."""
-    return safe_markdown(str(text))
+    https and relative links, no raw HTML): the app's one sanitiser, logic.markdown.safe_markdown. A "<"
+    that cannot open a tag or an autolink ("< 200", "<= 5") is left as typed, not backslash-escaped."""
+    return _LESS_THAN.sub("<", safe_markdown(str(text)))
 
 
 def page_style(kb: KnowledgeBase) -> Style:
@@ -60,7 +65,7 @@ def page_style(kb: KnowledgeBase) -> Style:
         grade=grade_span,
         text=escape,
         links=kb.citations,
-        flag_unsafe=False,
+        flag_unsafe=True,
         claims=functools.partial(cited_claims, kb),
     )
 
@@ -76,46 +81,61 @@ def export_style(kb: KnowledgeBase) -> Style:
 
 
 def points_text(result: QuestionResult) -> str:
+    """ "1 of 1 point", "0.3 of 1 point", "not scored" (points rounded to one decimal)."""
     if not result.scored:
         return "not scored"
-    return f"{result.points:g} / {result.max_points:g} points"
+    return f"{number(result.points)} of {points(result.max_points)}"
 
 
 def feedback_markdown(
-    view: KindView[Any], question: QuestionBase, result: QuestionResult, style: Style
+    view: KindView[Any],
+    question: QuestionBase,
+    result: QuestionResult,
+    style: Style,
+    *,
+    skip_notes: Collection[str] = (),
 ) -> str:
-    """The feedback of a submitted question as one Markdown text: points, each graded line in its colour,
-    the learner's certainty, the best answer, why, sources and faculty notes (a reflection: its discussion)."""
+    """The feedback of a submitted question as one Markdown text: points (and the unsafe flag), one line per
+    option (grade, option, why), the best answer where the lines do not show it, the learner's certainty,
+    the sources the reasons cite, and faculty notes (a reflection: its discussion).
+
+    ``skip_notes``: the texts of faculty notes already shown earlier in the case (each is shown once)."""
     if not result.scored:
         return "**Discussion**\n\n" + (
             style.text(result.discussion)
             if result.discussion
             else "*No discussion was written for this question.*"
         )
-    flag = " ⚠️ **Unsafe**" if style.flag_unsafe and result.unsafe else ""
+    flag = f" · {style.grade('unsafe', UNSAFE_FLAG)}" if style.flag_unsafe and result.unsafe else ""
     lines = [f"**Feedback** · {points_text(result)}{flag}", ""]
     for row in view.feedback_rows(question, result):
-        mine = " ← *your answer*" if row.chosen and view.marks_choice else ""
+        mine = " *(your answer)*" if row.chosen and view.marks_choice else ""
         why = f" — {style.text(row.why)}" if row.why and row.why != row.name else ""
-        lines.append(f"- {style.grade(row.colour, row.label)} **{style.text(row.name)}**{mine}{why}")
-    return "\n".join(lines + certainty_lines(result) + explanation_lines(result, style))
-
-
-def certainty_lines(result: QuestionResult) -> list[str]:
-    """How sure the learner was, and what that makes the answer (confident and unsafe said in full)."""
-    if result.certainty is None or result.calibration is None:
-        return []
-    lines = [
-        "",
-        f"**Your certainty:** {CERTAINTY_LABELS[result.certainty]} — {CALIBRATION_LABELS[result.calibration].lower()}",
-    ]
-    if result.calibration == "confident_unsafe":
-        lines += ["", f"⚠️ **{CONFIDENT_UNSAFE_WARNING}**"]
-    return lines
+        lines.append(f"- {style.grade(row.colour, row.label)} · **{style.text(row.name)}**{mine}{why}")
+    best = view.key_line(question, result)
+    if best:
+        lines += ["", f"**Best answer:** {style.text(best)}"]
+    lines += certainty_lines(result)
+    sources = style.links(result.sources)
+    if sources:
+        lines += ["", f"*Sources: {sources}*"]
+    claims = style.claims(result.claims)
+    if claims:
+        lines += ["", "**Claims this question teaches**", ""]
+        lines += [f"- {style.text(claim)} — *{source}* ({strength})" for claim, source, strength in claims]
+    notes = [note for note in result.faculty_notes if note.text not in skip_notes]
+    for note in notes:
+        note_links = style.links(note.sources)
+        lines += [
+            "",
+            f"**Faculty note:** {style.text(note.text)}" + (f" — *{note_links}*" if note_links else ""),
+        ]
+    return "\n".join(lines)
 
 
 def explanation_lines(result: QuestionResult, style: Style) -> list[str]:
-    """Markdown lines after the graded lines: best answer, why, sources, faculty notes."""
+    """The explanation of a question on its own, without the option lines (a projector revealing the
+    answer, a learner who gave none): best answer, why, sources, claims taught, faculty notes."""
     lines = ["", f"**Best answer:** {style.text(result.best_text)}"]
     if result.why and result.why != result.best_text:
         lines += ["", f"**Why:** {style.text(result.why)}"]
@@ -131,6 +151,30 @@ def explanation_lines(result: QuestionResult, style: Style) -> list[str]:
         for note in result.faculty_notes:
             note_links = style.links(note.sources)
             lines.append(f"- {style.text(note.text)}" + (f" — *{note_links}*" if note_links else ""))
+    return lines
+
+
+def notes_shown_before(results: Iterable[QuestionResult]) -> dict[str, frozenset[str]]:
+    """Per question (in case order), the faculty notes already shown with an earlier question: a note is
+    shown once per case, with the first question it concerns."""
+    seen: set[str] = set()
+    before: dict[str, frozenset[str]] = {}
+    for result in results:
+        before[result.question_id] = frozenset(seen)
+        seen.update(note.text for note in result.faculty_notes)
+    return before
+
+
+def certainty_lines(result: QuestionResult) -> list[str]:
+    """How sure the learner was, and what that makes the answer (confident and unsafe said in full)."""
+    if result.certainty is None or result.calibration is None:
+        return []
+    lines = [
+        "",
+        f"**Your certainty:** {CERTAINTY_LABELS[result.certainty]} — {CALIBRATION_LABELS[result.calibration].lower()}",
+    ]
+    if result.calibration == "confident_unsafe":
+        lines += ["", f"**{CONFIDENT_UNSAFE_WARNING}**"]
     return lines
 
 
@@ -155,6 +199,12 @@ def certainty_widget(question: QuestionBase, key: WidgetKey) -> None:
         key=key(question.id, CERTAINTY),
         help="1 = guessing, 4 = certain. Being sure of an unsafe answer is the worst result.",
     )
+
+
+def certainty_draft_field(question: QuestionBase, key: WidgetKey) -> DraftField:
+    """The certainty radio, for a stage's draft."""
+    labels = tuple(CERTAINTY_LABELS[level] for level in CERTAINTY_LEVELS)
+    return DraftField(key(question.id, CERTAINTY), "radio", labels, CERTAINTY_LEVELS)
 
 
 def read_with_certainty(

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.questions.base import FeedbackRow, KindView, Q, ViewContext, WidgetKey, WidgetState
+from dashboard.questions.base import DraftField, FeedbackRow, KindView, Q, ViewContext, WidgetKey, WidgetState
 from logic import QuestionResult
 from logic.questions import Answer, as_list
 from logic.vocabulary import Grade
@@ -18,12 +18,18 @@ VERDICTS: dict[str, tuple[Grade, str]] = {
     "missed": ("acceptable", "Missed"),
     "extra": ("not_recommended", "Not needed"),
 }
+LEFT_OUT: tuple[Grade, str] = ("not_recommended", "Not needed")  # not ticked, rightly
 
 
 class SelectAllView(KindView[Q]):
     """A checkbox per option; ``missed_colour`` is the colour of a missed item."""
 
     missed_colour: Grade = "acceptable"
+    marks_choice = True
+    rows_show_answer = True  # every item offered, in the form's order, the ticked ones marked
+
+    def key_line(self, question: Q, result: QuestionResult) -> str | None:
+        return None  # the rows mark every item needed (correct or missed)
 
     def widget(self, question: Q, key: WidgetKey, ctx: ViewContext) -> None:
         for option in question.offered():
@@ -49,13 +55,25 @@ class SelectAllView(KindView[Q]):
         ]
 
     def feedback_rows(self, question: Q, result: QuestionResult) -> list[FeedbackRow]:
+        """Every item offered, in the form's order: ticked and needed, missed, ticked needlessly, or
+        rightly left out (the last without a reason: nothing to explain)."""
+        verdicts = {v.id: v for v in result.verdicts}
+        names = {g.id: g.name for g in result.graded}
         rows = []
-        for v in result.verdicts:
-            colour, label = VERDICTS[v.grade]
-            if v.grade == "missed":
+        for option in question.offered():
+            verdict = verdicts.get(option)
+            if verdict is None:
+                colour, label = LEFT_OUT
+                rows.append(FeedbackRow(names.get(option, option), colour, label, "", False))
+                continue
+            colour, label = VERDICTS[verdict.grade]
+            if verdict.grade == "missed":
                 colour = self.missed_colour
-            rows.append(FeedbackRow(v.name, colour, label, v.why, v.grade != "missed"))
+            rows.append(FeedbackRow(verdict.name, colour, label, verdict.why, verdict.grade != "missed"))
         return rows
+
+    def draft_fields(self, question: Q, key: WidgetKey, ctx: ViewContext) -> list[DraftField]:
+        return [DraftField(key(question.id, o), "checkbox") for o in question.offered()]
 
     def question_lines(self, question: Q, ctx: ViewContext) -> list[str]:
         return [f"- {ctx.kb.name(o)}" for o in question.offered()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import auth
+from dashboard import auth, icons
 from dashboard.common import get_store, plain
 
 MESSAGE = "account_message"  # (kind, text) left by a callback for this run
@@ -100,7 +100,9 @@ join_link = str(st.query_params.get("join") or "")
 if auth.oidc_configured():
     if not user.signed_in:
         st.markdown("Sign in to save your progress and to join your cohort.")
-        st.button(f"Sign in with {auth.provider_label()}", type="primary", on_click=st.login, icon="🔑")
+        st.button(
+            f"Sign in with {auth.provider_label()}", type="primary", on_click=st.login, icon=icons.SIGN_IN
+        )
     else:
         st.markdown(
             f"Signed in as **{plain(user.name)}** ({plain(user.email)}), {'faculty' if user.is_faculty else 'learner'}."

@@ -16,6 +16,7 @@ from dashboard import auth
 from dashboard.analytics_figures import cohort_flowchart, distribution_figure, trouble_figure
 from dashboard.common import get_kb, get_library, get_store, plain
 from dashboard.export_buttons import export_buttons
+from dashboard.figures import pathway_key
 from dashboard.links import app_url
 from dashboard.persistence import case_hash
 from dashboard.store import CohortInfo, Store
@@ -272,6 +273,7 @@ def on_the_flowchart(loaded: LoadedCase, choices: list[AnswerChoice], kb: Knowle
         flow.off_pathway,
     )
     st.plotly_chart(figure, config=CHART, key=f"an_flow:{key}")
+    st.caption(pathway_key(pathway, ("current", "recommended", "overlay")))
 
 
 def questions_of(reports: list[an.QuestionReport], key: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, icons
 from dashboard import authoring as sections
 from dashboard.context import get_kb
 
@@ -28,7 +28,9 @@ if (faculty := auth.require_faculty()) is not None:
     checked = sections.checked_text(text, kb) if text.strip() else None
     with check_col:
         if checked is None:
-            st.info("Start from a scaffold or a case above, or paste a case into the editor.", icon="✍️")
+            st.info(
+                "Start from a scaffold or a case above, or paste a case into the editor.", icon=icons.AUTHOR
+            )
         else:
             sections.problems_panel(checked)
             sections.save_panel(checked, kb)

@@ -11,13 +11,14 @@ from datetime import date
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import auth
+from dashboard import auth, icons
 from dashboard.common import get_kb, get_library, get_store, plain
 from dashboard.export_buttons import export_buttons
 from dashboard.links import app_url
 from dashboard.secrets_hash import format_code
 from dashboard.store import CohortInfo, LearnerInfo, Store
 from dashboard.store_analytics import Scope
+from dashboard.wording import count
 
 CREATED = "cohorts_created"  # the cohort just created, to show its code and link
 ISSUED = "cohorts_issued"  # (learner name, resume code) just issued, shown once
@@ -61,7 +62,7 @@ def _dismiss() -> None:
 @st.dialog("Delete this cohort?", on_dismiss=_dismiss)
 def confirm_delete(store: Store, cohort: CohortInfo) -> None:
     st.markdown(
-        f"Deleting **{plain(cohort.name)}** removes, for good, its {cohort.members} membership(s), every "
+        f"Deleting **{plain(cohort.name)}** removes, for good, its {count(cohort.members, 'membership')}, every "
         "attempt played in it and every answer recorded in it. Learners keep their other attempts. "
         "To keep the results but hide the cohort, archive it instead."
     )
@@ -107,7 +108,9 @@ def cohort_panel(store: Store, cohort: CohortInfo) -> None:
     state = (
         "archived" if cohort.archived_at else ("open" if cohort.active() else "closed (outside its dates)")
     )
-    with st.expander(f"**{plain(cohort.name)}** · {cohort.members} member(s) · {_dates(cohort)} · {state}"):
+    with st.expander(
+        f"**{plain(cohort.name)}** · {count(cohort.members, 'member')} · {_dates(cohort)} · {state}"
+    ):
         code_col, link_col = st.columns([1, 3])
         code_col.markdown("Join code")
         code_col.code(cohort.join_code, language=None)
@@ -144,7 +147,7 @@ def cohort_panel(store: Store, cohort: CohortInfo) -> None:
         st.page_link(
             st.session_state["_pages"]["analytics"],
             label="Analytics: where this cohort goes wrong",
-            icon="📊",
+            icon=icons.ANALYTICS,
             query_params={"cohort": str(cohort.id)},
         )
         archive, delete = st.columns(2)

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import auth, catalogue, drafts
 from dashboard import library as sections
 from dashboard.context import cases_dir
+from dashboard.wording import count
 
 pages = st.session_state["_pages"]  # app.py's st.Page objects
 faculty = auth.page_user().is_faculty
@@ -25,20 +26,21 @@ st.caption(
 if wanted and wanted not in library.cases:
     st.warning(f"{catalogue.unknown_case_text(wanted)} Choose one below.")
 
-chosen = sections.filters(library)
-found = catalogue.filter_cases(
-    library.cases, chosen.query, chosen.tags, chosen.populations, chosen.difficulties
-)
-st.caption(f"{len(found)} of {len(library.cases)} case(s)")
+index = sections.index_of(library)
+chosen = sections.filters(index)
+found = index.search(chosen.query, chosen.tags, chosen.populations, chosen.difficulties)
+st.caption(f"{len(found)} of {count(len(library.cases), 'case')}")
 if not library.cases:
     st.info("No case could be loaded from the cases folder.")
 elif not found:
     st.info("No case matches the search and filters.")
 
-columns = st.columns(2)
-for n, loaded in enumerate(found):
+cards = st.container()  # drawn above the pager, filled once the pager says which page
+shown = sections.page_of(found, chosen)
+columns = cards.columns(2)
+for n, case_id in enumerate(shown):
     with columns[n % 2].container(border=True):
-        sections.case_card(loaded, pages)
+        sections.case_card(library.cases[case_id], pages)
 
 if faculty:
     drafts.revisions_section(pages)

@@ -24,3 +24,4 @@ if step_id is None:
     st.info("Choose a step to see its details.")
 else:
     pathways.step_detail(kb.pathways[population], step_id, kb)
+    pathways.bring_detail_into_view()

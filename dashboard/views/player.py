@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, drafts, versions
+from dashboard import auth, drafts, icons, versions
 from dashboard.context import cases_dir, get_kb
 from dashboard.player import page
 
@@ -22,10 +22,11 @@ if loaded is not None:
         session = page.open_case(played, get_kb())
     if drafts.is_draft(loaded):
         st.info(
-            "This is a **draft**: only faculty see it until it is published on the Author page.", icon="📝"
+            "This is a **draft**: only faculty see it until it is published on the Author page.",
+            icon=icons.DRAFT,
         )
     if notice:
-        st.info(notice, icon="🔁")
+        st.info(notice, icon=icons.NEW_VERSION)
     page.save_unsaved(session)  # a stage whose save failed earlier is written again now
     page.header(session)
     page.stages(session)

@@ -17,7 +17,7 @@ st.caption(
     "from the app's teaching rules and their sources, not from a clinical decision system."
 )
 sandbox.start_from_case(get_library(), kb)
-left, right = st.columns([1, 1.8], gap="large")
+left, right = st.columns([1, 1.6], gap="large")  # side by side; on a phone the results follow
 with left:
     data = sandbox.patient_inputs(kb)
 with right:

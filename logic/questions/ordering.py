@@ -2,8 +2,9 @@
 
 Keyed by the pathway of the patient's population: each option ranks by the layer of the earliest step
 that teaches it (first line before steroid-sparing before refractory...). Options at the same layer may
-come in either order. An option taught only under supportive care (which runs throughout) or at no step
-cannot be placed: lint reports it, and it counts in no pair.
+come in either order. Two kinds of step are not points in the sequence: supportive care runs throughout,
+and severe, organ-threatening disease can arise at any point (the pathways reach it from several steps),
+so an option taught only there, or at no step, cannot be placed: lint reports it, and it counts in no pair.
 
 Scoring is Kendall-style partial credit: the share of the pairs the pathway orders that the learner put
 in the same relative order. Each option is explained: where the pathway teaches it, and how many of its
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
     from ..knowledge import KnowledgeBase
 
 
+# Steps that are not points in the escalation sequence: supportive care runs throughout, and severe,
+# organ-threatening disease can arise at any point, so ordering "before" or "after" them teaches nothing true.
+UNSEQUENCED_STEPS = frozenset({"supportive", "severe"})
+
+
 class OrderingQuestion(ChoiceQuestion):
     """Put `options` (agents/actions) in the order the escalation pathway takes them."""
 
@@ -58,11 +64,16 @@ class OrderingQuestion(ChoiceQuestion):
         for o in self.options:
             name = kb.name(o)
             teaching = [
-                s for s in pathway.steps if s.kind != "supportive" and (o in s.agents or o in s.actions)
+                s
+                for s in pathway.steps
+                if s.kind not in UNSEQUENCED_STEPS and (o in s.agents or o in s.actions)
             ]
             step = min(teaching, key=lambda s: layers[s.id], default=None)
             if step is None:
-                why = f"The {POPULATION_LABELS[population]} pathway does not place {name} at an escalation step."
+                why = (
+                    f"The {POPULATION_LABELS[population]} pathway does not place {name} in its sequence: "
+                    "it is taught only for severe disease (which can arise at any point), throughout, or not at all."
+                )
                 graded[o] = GradedChoice(o, name, "unplaced", why)
                 continue
             why = f"Taught at the {step.title} step (step {layers[step.id] + 1} of the pathway)."
@@ -70,6 +81,8 @@ class OrderingQuestion(ChoiceQuestion):
         best = tuple(sorted(self.options, key=lambda o: _sort_rank(graded[o])))
         tiers: list[list[str]] = []
         for o in best:
+            if graded[o].rank is None:
+                continue  # not in the sequence: named after it, never as its last step
             if tiers and graded[tiers[-1][0]].rank == graded[o].rank:
                 tiers[-1].append(o)
             else:
@@ -79,6 +92,9 @@ class OrderingQuestion(ChoiceQuestion):
             + " → ".join(" / ".join(graded[o].name for o in tier) for tier in tiers)
             + "."
         )
+        unplaced = [graded[o].name for o in best if graded[o].rank is None]
+        if unplaced:
+            why += f" Not in its sequence: {', '.join(unplaced)}."
         sources = tuple(dict.fromkeys(s for o in best for s in graded[o].sources))
         return AnswerKey("ordering", best, graded, frozenset(), None, plan.recommendation, why, sources)
 
@@ -125,7 +141,8 @@ class OrderingQuestion(ChoiceQuestion):
                 findings.append(
                     (
                         ["options", index],
-                        f"{o!r} is taught at no escalation step of the {pathway} pathway: it cannot be ordered",
+                        f"{o!r} is taught at no step of the {pathway} pathway's sequence (only for severe "
+                        "disease, throughout, or nowhere): it cannot be ordered",
                     )
                 )
         if not ordered_pairs(key):

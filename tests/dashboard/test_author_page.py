@@ -283,6 +283,7 @@ def test_a_published_case_plays_at_once_and_a_learner_mid_case_keeps_their_versi
     assert other.session_state[STORE]["fresh-case"][versions.VERSION] == new_hash
     # Restarting moves the first learner to the new version.
     next(b for b in learner.button if b.label == "Restart case").click().run()
+    learner.button(key="restart_confirmed").click().run()  # the player asks first
     assert learner.session_state[STORE]["fresh-case"]["submitted"] == []
     answer_stage(learner, loaded.case, 0, with_certainties(loaded.case, best_answers(loaded.case, KB)))
     assert "Stage 2 of 2: Six months later" in app_text(learner)

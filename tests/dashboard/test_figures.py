@@ -14,6 +14,8 @@ from dashboard.figures import (
     score_breakdown_figure,
     selected_node,
     step_hover,
+    transition_key,
+    transition_letter,
     trend_figure,
 )
 from logic.cases import Series
@@ -57,7 +59,14 @@ def test_one_arrow_and_one_label_per_transition(pid):
     assert all(a.showarrow for a in arrows)
     assert [a.name for a in arrows] == [f"arrow:{t.from_}->{t.to}" for t in pathway.transitions]
     assert [a.hovertext for a in labels] == [t.condition for t in pathway.transitions]
-    assert [a.text.replace("<br>", " ") for a in labels] == [t.condition for t in pathway.transitions]
+    # A letter on each arrow (16 px), its condition in words beside the chart (transition_key).
+    letters = [transition_letter(i) for i in range(len(pathway.transitions))]
+    assert [a.text for a in labels] == [f"<b>{letter}</b>" for letter in letters]
+    assert all(a.font.size >= 16 for a in labels)
+    key = transition_key(pathway)
+    for letter, t, line in zip(letters, pathway.transitions, key, strict=True):
+        assert line.startswith(f"**{letter}** {pathway.step(t.from_).title} → {pathway.step(t.to).title}")
+        assert line.endswith(t.condition)
 
 
 @pytest.mark.parametrize("pid", PATHWAYS)
@@ -193,3 +202,57 @@ def test_score_breakdown_figure_by_stage_and_by_kind():
     assert list(by_kind.x) == ["Escalation", "Safety", "Dosing", "Monitoring"]
     assert list(by_kind.y) == [75.0, 100.0, 0.0, 50.0]
     assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 100
+
+
+def test_transition_letters_run_past_z() -> None:
+    assert [transition_letter(i) for i in (0, 1, 25, 26, 27)] == ["A", "B", "Z", "AA", "AB"]
+
+
+@pytest.mark.parametrize("pid", PATHWAYS)
+def test_every_text_is_16_px_and_there_is_no_legend(pid):
+    fig = pathway_figure(KB.pathways[pid], KB, current_step="refractory")
+    assert _steps_trace(fig).textfont.size >= 16
+    assert fig.layout.hoverlabel.font.size >= 16
+    assert all(a.font.size >= 16 for a in fig.layout.annotations if a.text)
+    assert fig.layout.showlegend is False  # the key is written beside the chart (pathway_key)
+
+
+@pytest.mark.parametrize("pid", PATHWAYS)
+def test_a_grid_of_click_targets_covers_every_box(pid):
+    pathway = KB.pathways[pid]
+    fig = pathway_figure(pathway, KB)
+    areas = next(t for t in fig.data if t.name == "step areas")
+    for step in pathway.steps:
+        box = _shape(fig, f"box:{step.id}")
+        points = [(x, y) for x, y, c in zip(areas.x, areas.y, areas.customdata, strict=True) if c == step.id]
+        assert points and all(box.x0 < x < box.x1 and box.y0 < y < box.y1 for x, y in points)
+        xs = sorted({x for x, _ in points})
+        # Columns from near the left edge to near the right edge: a click anywhere on the box hits one.
+        assert xs[0] - box.x0 < 0.1 * (box.x1 - box.x0) and box.x1 - xs[-1] < 0.1 * (box.x1 - box.x0)
+
+
+def test_the_path_is_numbered_in_order_with_the_recommended_beside_it():
+    from dashboard.figures import PathPoint
+
+    pathway = KB.pathways["adult"]
+    path = (
+        PathPoint("1.1", "first_line", "Prednisone", "Prednisone", True),
+        PathPoint("2.1", "refractory", "Rituximab", "Intravenous immunoglobulin (IVIG)", False),
+        PathPoint("3.1", "refractory", "Rituximab", "Rituximab", True),
+    )
+    fig = pathway_figure(pathway, KB, current_step="refractory", path=path)
+    traces = {t.name: t for t in fig.data}
+    assert list(traces["Your path = recommended"].text) == ["1.1", "3.1"]
+    assert list(traces["Your path"].text) == ["2.1"] and list(traces["Recommended path"].text) == ["2.1"]
+    line = traces["Your path line"]
+    # The learner's line goes 1.1 -> 2.1 -> 3.1: from the first-line box down to the refractory box.
+    ys = list(line.y)
+    assert len(ys) == 3 and ys[0] > ys[1]
+    assert list(traces["Your path"].customdata) == ["refractory"]  # a click on a marker chooses its step
+    assert (
+        "you chose Rituximab; recommended: Intravenous immunoglobulin (IVIG)"
+        in traces["Your path"].hovertext[0]
+    )
+    mine = traces["Your path"]
+    best = traces["Recommended path"]
+    assert mine.x[0] == best.x[0] and mine.y[0] > best.y[0], "the recommended one right below the learner's"

@@ -155,3 +155,58 @@ def test_load_errors_are_shown_only_to_faculty(app: Callable[[], AppTest], tmp_c
     assert "broken.yaml" not in app_text(at)
     assert not [e for e in at.expander if "could not be loaded" in e.label]
     assert [s.value for s in at.subheader] == [load_library([tmp_cases], KB).cases[S2].case.title]
+
+
+@pytest.fixture
+def many_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """30 generated valid cases (the bench's generator) in a cases folder of their own."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import bench_core  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    bench_core.generate(folder, 30)
+    monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(folder))
+    return folder
+
+
+def test_a_large_library_is_paged_and_searched_on_its_index(
+    app: Callable[[], AppTest], many_cases: Path
+) -> None:
+    from dashboard.library import PAGE_SIZE
+
+    library = load_library([many_cases], KB)
+    assert len(library.cases) == 30
+    at = app()
+    at.run()
+    assert not at.exception, at.exception
+    opens = [b for b in at.button if b.label == "Open in the player"]
+    assert len(opens) == PAGE_SIZE, "only the first page of cards is drawn"
+    ordered = [lc.case.title for lc in catalogue.filter_cases(library.cases)]
+    assert {s.value for s in at.subheader} == set(ordered[:PAGE_SIZE])  # (two columns: read as a set)
+    assert any("30 cases" in c.value for c in at.caption)
+    at.session_state["lib_page"] = 3
+    at.run()
+    assert {s.value for s in at.subheader} == set(ordered[2 * PAGE_SIZE :])
+    # A search narrows the list and goes back to its first page.
+    word = library.cases[sorted(library.cases)[0]].case.title.split()[0]
+    at.text_input(key="lib_search").input(word).run()
+    expected = {lc.case.title for lc in catalogue.filter_cases(library.cases, word)}
+    shown = {s.value for s in at.subheader}
+    assert shown <= expected and len(shown) == min(PAGE_SIZE, len(expected))
+
+
+def test_the_index_finds_what_the_filters_find() -> None:
+    library = load_library([REPO / "cases"], KB)
+    index = catalogue.build_index(library.cases)
+    assert list(index.tags) == catalogue.all_tags(library.cases)
+    for query in ("", "ivig", "JDM after", "nothing-like-this"):
+        for populations in ((), ("adult",), ("juvenile",)):
+            for tags in ((), ("safety",)):
+                assert index.search(query, tags, populations) == [
+                    lc.case.id for lc in catalogue.filter_cases(library.cases, query, tags, populations)
+                ]

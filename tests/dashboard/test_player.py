@@ -70,13 +70,14 @@ def test_collect_answers_reports_missing_choices_and_doses(s2) -> None:  # type:
 
 
 def test_collect_answers_needs_the_order_and_the_certainty_where_asked(s2) -> None:  # type: ignore[no-untyped-def]
-    questions = s2.stages[2].questions  # after-ivig (certainty), pathway-order (ordering, certainty), reflect
+    # after-ivig (next step, with certainty) and pathway-order (ordering, with certainty), from two stages
+    questions = [s2.question("after-ivig")[1], s2.question("pathway-order")[1]]
     key = pa.keys_for(S2, 0)
     state: dict[str, Any] = {key("after-ivig"): "rituximab"}
     answers, missing = pa.collect_answers(questions, state, key)
     assert missing == ["after-ivig", "pathway-order"]
     assert answers["after-ivig"] == {"answer": "rituximab", "certainty": None}
-    order = ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
+    order = ["prednisone", "methotrexate", "ivig", "abatacept"]
     state.update({key("pathway-order", o): n for n, o in enumerate(order, start=1)})
     state.update({key("after-ivig", "~certainty"): 4, key("pathway-order", "~certainty"): 2})
     answers, missing = pa.collect_answers(questions, state, key)
@@ -150,37 +151,50 @@ def test_complete_score_equals_score_case(s2, which: str) -> None:  # type: igno
         assert mine.unsafe  # etanercept / a dose far above range / skipped safety checks
 
 
-def test_path_on_chart(s2) -> None:  # type: ignore[no-untyped-def]
+def test_path_on_chart_is_each_next_step_in_order_at_the_patients_step(s2) -> None:  # type: ignore[no-untyped-def]
     plans = stage_plans(s2, KB)
-    answers = best_answers(s2, KB)
+    answers = {**best_answers(s2, KB), "next-agent": "rituximab"}
     score = score_case(s2, answers, KB)
-    learner = pr.learner_options(s2, score_case(s2, {**answers, "next-agent": "rituximab"}, KB))
-    assert learner[0] == "rituximab"
-    best = pr.best_options(s2, score)
-    assert best == ("ivig", "continue_and_reassess", "rituximab")
-    path = pr.path_on_chart(KB.pathways["adult"], plans, learner, best)
+    assert pr.learner_options(s2, score)[0] == "rituximab"
+    assert pr.best_options(s2, score) == ("ivig", "continue_and_reassess", "rituximab")
+    path = pr.path_on_chart(s2, score, plans, ViewContext(KB, "adult"))
     assert path.current == plans[-1].recommendation.position
-    assert set(path.recommended) == set(KB.pathways["adult"].steps_with(best))
+    numbers = pr.question_numbers(s2)
+    next_steps = [(i, q) for i, q in s2.questions() if q.kind == "next_step"]
+    assert [p.number for p in path.points] == [numbers[q.id] for _, q in next_steps], "in question order"
+    assert [p.step for p in path.points] == [plans[i].recommendation.position for i, _ in next_steps]
+    first, second, third = path.points
+    assert (first.chosen, first.best, first.same) == ("Rituximab", "Intravenous immunoglobulin (IVIG)", False)
+    assert second.same and third.same
+    assert "the recommended choice" in second.text and "recommended: Intravenous" in first.text
 
 
 def test_the_end_table_shows_certainty_and_the_worst_result(s2) -> None:  # type: ignore[no-untyped-def]
     answers = {
         **best_answers(s2, KB),
         "after-ivig": with_certainty("upadacitinib", 4),
-        "pathway-order": with_certainty(["prednisone", "methotrexate", "abatacept", "methylprednisolone"], 1),
+        "pathway-order": with_certainty(["prednisone", "methotrexate", "ivig", "abatacept"], 1),
     }
     score = score_case(s2, answers, KB)
     rows = pr.answer_table(s2, score, ViewContext(KB, "adult"))
+    assert all(list(row) == ["Question", "Your answer", "Best answer"] for row in rows), "three columns"
+    numbers = pr.question_numbers(s2)
     by_question = {row["Question"]: row for row in rows}
-    after = by_question[s2.question("after-ivig")[1].prompt]
-    assert after["Certainty"] == "4 · certain" and after["Sure and…"] == "Confident and wrong"
-    order = by_question[s2.question("pathway-order")[1].prompt]
-    assert order["Your choice"] == "Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)"
-    assert order["Sure and…"] == "Unsure and right"
-    assert by_question[s2.question("next-agent")[1].prompt]["Certainty"] == ""  # not asked there
+    after = by_question[numbers["after-ivig"]]
+    assert after["Your answer"] == "Upadacitinib (how sure: 4 · certain; confident and wrong)"
+    assert after["Best answer"] == "Rituximab"
+    order = by_question[numbers["pathway-order"]]
+    assert str(order["Your answer"]).startswith(
+        "Prednisone → Methotrexate → Intravenous immunoglobulin (IVIG) → Abatacept"
+    )
+    assert str(order["Your answer"]).endswith("unsure and right)")
+    assert (
+        by_question[numbers["next-agent"]]["Your answer"] == "Intravenous immunoglobulin (IVIG)"
+    )  # not asked
     summary = pr.certainty_summary(score)
     assert (summary.rated, summary.confident_wrong, summary.confident_right) == (2, 1, 0)
     assert summary.confident_unsafe == () and "worst" not in summary.sentence
+    assert "(s)" not in summary.sentence and "2 questions" in summary.sentence
 
 
 def test_library_filters() -> None:
@@ -189,9 +203,9 @@ def test_library_filters() -> None:
     assert len(catalogue.filter_cases(cases)) == len(cases)
     found = catalogue.filter_cases(cases, "IMMUNOSUPPRESSION")
     assert S2 in {lc.case.id for lc in found}
-    tagged = catalogue.filter_cases(cases, tags=["ideal-body-weight"])
+    tagged = catalogue.filter_cases(cases, tags=["ideal body weight"])
     assert S2 in {lc.case.id for lc in tagged}
-    assert all("ideal-body-weight" in lc.case.tags for lc in tagged) and len(tagged) < len(cases)
+    assert all("ideal body weight" in lc.case.tags for lc in tagged) and len(tagged) < len(cases)
     assert all(
         lc.case.population == "juvenile" for lc in catalogue.filter_cases(cases, populations=["juvenile"])
     )
@@ -199,7 +213,7 @@ def test_library_filters() -> None:
     assert catalogue.filter_cases(cases, "zzz-no-such-word") == []
     order = [lc.case.difficulty for lc in catalogue.filter_cases(cases)]
     assert order == sorted(order, key=catalogue.DIFFICULTY_ORDER.index)
-    assert "ideal-body-weight" in catalogue.all_tags(cases)
+    assert "ideal body weight" in catalogue.all_tags(cases)
     assert not [t for t in catalogue.all_tags(cases) if "seed" in t.lower()]  # no internal words
 
 

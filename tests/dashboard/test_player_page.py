@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.player import answers as pa
 from dashboard.player import progress as pp
-from logic import answer_key, load_knowledge_base, load_library, stage_plans
+from dashboard.player import results as pr
+from logic import answer_key, load_knowledge_base, load_library, score_case, stage_plans
 from logic.questions import Answer, DoseQuestion, NextStepQuestion, ReflectionQuestion
 from tests.context import KB
 from tests.dashboard.drive import fill_stage, with_certainties
@@ -31,7 +32,7 @@ MIXED: dict[str, Answer] = {
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": {"answer": "upadacitinib", "certainty": 4},
     "pathway-order": {
-        "answer": ["methotrexate", "prednisone", "methylprednisolone", "abatacept"],
+        "answer": ["methotrexate", "prednisone", "abatacept", "ivig"],
         "certainty": 2,
     },
     "reflect": "Thrombosis matters.",
@@ -132,7 +133,7 @@ def test_player_plays_s2_end_to_end_and_matches_the_cli(
     # Submitted answers are shown read-only (no live widget is left), the learner's choice marked.
     kb = load_knowledge_base()
     assert not at.radio and not at.checkbox and not at.number_input and not at.text_area
-    assert f"◉ **{kb.name(answers['next-agent'])}**" in text
+    assert f"**{kb.name(answers['next-agent'])}** *(your answer)*" in text
     assert f"**{answers['ivig-dose']:g} g/course**" in text
 
 
@@ -160,6 +161,8 @@ def feedback_strings(case, stage_index: int) -> list[str]:  # type: ignore[no-un
         key = answer_key(q, plans[stage_index], KB)
         if isinstance(q, NextStepQuestion):
             out += [key.graded[b].why for b in key.best]
+        elif key.correct:  # select-all: each needed item's reason, on its own line
+            out += [key.graded[o].why for o in key.correct if key.graded[o].why != key.graded[o].name]
         else:
             out.append(key.why)
     return [s for s in out if s]
@@ -198,7 +201,10 @@ def test_submit_needs_an_answer_and_is_final(app: Callable[[], AppTest], s2) -> 
     at = open_player(app)
     next(b for b in at.button if b.label == "Submit stage 1").click().run()
     assert not at.exception
-    assert at.warning and "Answer every" in at.warning[0].value
+    # The page says which questions still need what.
+    assert at.warning and at.warning[0].value == (
+        "Before submitting, answer question 1.1 (choose one) and question 1.3 (enter a dose)."
+    )
     assert at.session_state[pp.STORE][S2]["submitted"] == []
     answer_stage(at, s2, 0, MIXED)
     progress = at.session_state[pp.STORE][S2]
@@ -212,6 +218,14 @@ def test_restart_clears_the_case(app: Callable[[], AppTest], s2) -> None:  # typ
     at = open_player(app)
     answer_stage(at, s2, 0, MIXED)
     at.button(key=f"restart:{S2}").click().run()
+    assert not at.exception, at.exception
+    # A dialog asks first: keeping the answers changes nothing.
+    assert at.button(key="restart_confirmed") and at.button(key="restart_cancelled")
+    at.button(key="restart_cancelled").click().run()
+    assert at.session_state[pp.STORE][S2]["submitted"] == [0]
+    assert not [b for b in at.button if b.key == "restart_confirmed"]
+    at.button(key=f"restart:{S2}").click().run()
+    at.button(key="restart_confirmed").click().run()
     assert not at.exception, at.exception
     progress = at.session_state[pp.STORE][S2]
     assert progress["submitted"] == [] and progress["answers"] == {}
@@ -317,8 +331,8 @@ def test_a_case_without_a_height_plays_and_exports(
     monkeypatch.setenv("MYOTUTOR_CASES_DIR", str(tmp_path))
     at = open_player(app, NO_HEIGHT)
     assert not at.exception, at.exception
-    caption = next(c.value for c in at.caption if "patient:" in c.value)
-    assert "patient: 39 years, female, 64 kg · by" in caption and "None" not in caption
+    line = next(m.value for m in at.markdown if "patient:" in m.value)  # the case's line, under its summary
+    assert "patient: 39 years, female, 64 kg · by" in line and "None" not in line
     answers = best_answers(case, KB)
     answers = {
         q.id: ("No height needed." if q.kind == "reflection" else answers[q.id]) for _, q in case.questions()
@@ -351,14 +365,13 @@ def test_a_page_section_runs_alone(tmp_path: Path) -> None:
     at = AppTest.from_function(header_alone, args=(str(tmp_path),), default_timeout=30).run()
     assert not at.exception, at.exception
     assert at.header[0].value == "IgA deficiency before IVIG"
-    assert any("39 years, female, 64 kg" in c.value for c in at.caption)
+    assert any("39 years, female, 64 kg" in m.value for m in at.markdown)
     assert at.metric[0].value == "—"
 
 
 def test_an_ordering_question_is_a_position_per_option(app: Callable[[], AppTest], s2) -> None:  # type: ignore[no-untyped-def]
     at = open_player(app)
-    for i in range(2):
-        answer_stage(at, s2, i, MIXED)
+    answer_stage(at, s2, 0, MIXED)
     _, q = s2.question("pathway-order")
     boxes = [at.selectbox(key=pa.widget_key(S2, 0, q.id, o)) for o in q.options]
     assert [b.label for b in boxes] == [KB.name(o) for o in q.options], (
@@ -368,16 +381,16 @@ def test_an_ordering_question_is_a_position_per_option(app: Callable[[], AppTest
     certainty = at.radio(key=pa.widget_key(S2, 0, q.id, "~certainty"))
     assert certainty.label == "How sure are you?" and certainty.value is None
     # Two options in one place: the stage cannot be submitted, and the page says what is missing.
-    fill_stage(at, s2, 2, MIXED)
+    fill_stage(at, s2, 1, MIXED)
     boxes[0].set_value(1)
     boxes[1].set_value(1)
-    next(b for b in at.button if b.label == "Submit stage 3").click().run()
-    assert at.session_state[pp.STORE][S2]["submitted"] == [0, 1]
-    assert at.warning and "order" in at.warning[0].value
-    answer_stage(at, s2, 2, MIXED)
+    next(b for b in at.button if b.label == "Submit stage 2").click().run()
+    assert at.session_state[pp.STORE][S2]["submitted"] == [0]
+    assert at.warning and "question 2.3 (put in order)" in at.warning[0].value
+    answer_stage(at, s2, 1, MIXED)
     text = app_text(at)
-    assert "1. **Methotrexate**" in text and "Your position 1" in text and "Out of order" in text
-    assert "How sure are you? **2 · unsure**" in text
+    assert "**Methotrexate** — Your position 1." in text and "Out of order" in text
+    assert "**Your certainty:** 2 · unsure" in text
 
 
 def test_the_end_of_case_flags_confident_and_unsafe(app: Callable[[], AppTest]) -> None:
@@ -394,13 +407,11 @@ def test_the_end_of_case_flags_confident_and_unsafe(app: Callable[[], AppTest]) 
         answer_stage(at, case, i, answers)
     flags = [e.value for e in at.error if "Confident and unsafe" in e.value]
     assert flags and CONFIDENT_UNSAFE_WARNING in flags[0]
-    table = next(t.value for t in at.table if "Certainty" in t.value.columns)
-    [row] = table[table["Question"] == case.question("iga-deficient")[1].prompt].to_dict("records")
-    assert (row["Your choice"], row["Certainty"], row["Sure and…"]) == (
-        KB.name("ivig"),
-        "4 · certain",
-        "Confident and unsafe",
-    )
+    table = next(t.value for t in at.table if "Best answer" in t.value.columns)
+    number = pr.question_numbers(case)["iga-deficient"]
+    [row] = table[table["Question"] == number].to_dict("records")
+    assert row["Your answer"] == f"{KB.name('ivig')} (how sure: 4 · certain; confident and unsafe)"
+    assert any(f"question {number}" in e for e in flags)
     assert any("confident and unsafe on 1" in c.value for c in at.caption)
 
 
@@ -418,3 +429,32 @@ def test_no_option_appears_twice_in_one_form(app: Callable[[], AppTest], case_id
         shown += [s.label for s in at.selectbox if s.key != "player_case"]
         assert len(shown) == len(set(shown)), f"stage {i + 1}: {sorted(shown)}"
         answer_stage(at, case, i, answers)
+
+
+def test_a_finished_case_folds_its_stages_and_shows_each_faculty_note_once(
+    app: Callable[[], AppTest], s2
+) -> None:  # type: ignore[no-untyped-def]
+    from logic import best_answers
+
+    answers = with_certainties(s2, {**best_answers(s2, KB), "reflect": "IVIG can clot."})
+    at = open_player(app)
+    for i in range(len(s2.stages)):
+        answer_stage(at, s2, i, answers)
+        folded = [e for e in at.expander if e.label.startswith("Stage ")]
+        assert [e.label.split(":")[0] for e in folded] == [f"Stage {k + 1} of 3" for k in range(i + 1)]
+        # The stage just submitted is open, the earlier ones folded.
+        assert [e.proto.expanded for e in folded] == [k == i for k in range(i + 1)]
+    assert all(e.label.endswith("· 100/100") for e in at.expander if e.label.startswith("Stage "))
+    text = app_text(at)
+    score = score_case(s2, answers, KB)
+    notes = {n.text for r in score.results for n in r.faculty_notes}
+    assert notes
+    markdown = "\n".join(m.value for m in at.markdown)
+    for note in notes:
+        assert markdown.count(f"**Faculty note:** {note}") == 1, note
+    # Questions are numbered; nothing says "(s)" or shows a raw id.
+    for number in ("Question 1.1", "Question 2.3", "Question 3.2"):
+        assert number in text
+    assert "(s)" not in text
+    for _, q in s2.questions():
+        assert f"`{q.id}`" not in text

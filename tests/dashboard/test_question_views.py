@@ -12,6 +12,7 @@ from dashboard.questions.render import (
     Style,
     feedback_markdown,
     grade_span,
+    notes_shown_before,
     page_style,
     read_with_certainty,
     state_with_certainty,
@@ -44,7 +45,7 @@ ANSWERS = {
     "ivig-monitoring": ["headache", "thrombosis"],
     "ivig-month-one": "continue_and_reassess",
     "after-ivig": with_certainty("rituximab", 3),
-    "pathway-order": with_certainty(["methotrexate", "prednisone", "methylprednisolone", "abatacept"], 4),
+    "pathway-order": with_certainty(["methotrexate", "prednisone", "abatacept", "ivig"], 4),
     "reflect": "Thrombosis matters.",
 }
 
@@ -132,24 +133,55 @@ def test_feedback_rows_come_from_the_result(s2) -> None:  # type: ignore[no-unty
     assert key_why == {o: plans[0].recommendation.option(o).why for o in q.options}
     q = s2.question("before-ivig")[1]
     rows = view_of(q).feedback_rows(q, score.result(q.id))
+    assert [r.name for r in rows] == [KB.name(o) for o in q.options], "every item, in the form's order"
     assert {r.label for r in rows} == {"Missed", "Not needed"}
+    assert [r.chosen for r in rows] == [o == "tb_screening" for o in q.options]
     assert all(r.colour == "unsafe" for r in rows if r.label == "Missed"), "a skipped safety check is red"
 
 
-def test_feedback_markdown_shows_grades_in_colour_best_and_sources(s2) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_markdown_is_one_line_per_option_without_a_second_why(s2) -> None:  # type: ignore[no-untyped-def]
     score = score_case(s2, {"next-agent": "rituximab"}, KB)
     q = s2.question("next-agent")[1]
+    result = score.result(q.id)
     style = Style(
         grade=lambda g, label: grade_span(g, label, {"recommended": "#1a7f37", "acceptable": "#9a6700"}),
         text=str,
         links=lambda ids: "SOURCES:" + ",".join(ids),
         flag_unsafe=False,
     )
-    md = feedback_markdown(view_of(q), q, score.result(q.id), style)
-    assert ':color[**Recommended**]{foreground="#1a7f37"} **Intravenous immunoglobulin (IVIG)**' in md
-    assert "**Rituximab** ← *your answer*" in md
-    assert "**Best answer:** Intravenous immunoglobulin (IVIG)" in md
-    assert "SOURCES:" in md and "<" not in md.replace("←", "")
+    notes = frozenset(n.text for n in result.faculty_notes)
+    md = feedback_markdown(view_of(q), q, result, style, skip_notes=notes)
+    assert ':color[**Recommended**]{foreground="#1a7f37"} · **Intravenous immunoglobulin (IVIG)**' in md
+    assert "**Rituximab** *(your answer)*" in md
+    lines = [line for line in md.splitlines() if line.startswith("- ")]
+    assert len(lines) == len(q.options), "one line per option"
+    for line, graded in zip(lines, result.graded, strict=True):
+        assert graded.name in line and graded.why in line, "each line: grade, option, why"
+    # The lines show the best answer and every reason: no "Best answer" or "Why" repeats them.
+    assert "**Best answer:**" not in md and "**Why:**" not in md
+    # At most the sources the reason cites.
+    assert f"SOURCES:{','.join(result.sources)}" in md and md.count("SOURCES:") == 1
+
+
+def test_a_faculty_note_is_skipped_when_shown_before(s2) -> None:  # type: ignore[no-untyped-def]
+    score = score_case(s2, ANSWERS, KB)
+    before = notes_shown_before(score.results)
+    with_notes = [r for r in score.results if r.faculty_notes]
+    assert len(with_notes) >= 2, "the case repeats a note: the test needs it"
+    first, later = with_notes[0], with_notes[1]
+    assert (
+        before[first.question_id] == frozenset()
+        or not set(n.text for n in first.faculty_notes) & before[first.question_id]
+    )
+    shared = {n.text for n in first.faculty_notes} & {n.text for n in later.faculty_notes}
+    assert shared and shared <= before[later.question_id]
+    q = s2.question(later.question_id)[1]
+    md = feedback_markdown(view_of(q), q, later, page_style(KB), skip_notes=before[later.question_id])
+    for text in shared:
+        assert text not in md
+    md_all = feedback_markdown(view_of(q), q, later, page_style(KB))
+    for text in shared:
+        assert text in md_all
 
 
 def test_ordering_feedback_explains_each_option_and_the_certainty(s2) -> None:  # type: ignore[no-untyped-def]
@@ -159,4 +191,7 @@ def test_ordering_feedback_explains_each_option_and_the_certainty(s2) -> None:  
     assert "In order" in md and "Out of order" in md
     assert md.count("Your position") == len(q.options)
     assert "**Your certainty:** 4 · certain — confident and wrong" in md  # 4 of 5 pairs: not all right
-    assert "**Best answer:** Prednisone → Methotrexate → Abatacept → Methylprednisolone (IV)" in md
+    assert (
+        "**Best answer:** The pathway's order: Prednisone / Methotrexate → Intravenous immunoglobulin (IVIG) → Abatacept"
+        in md
+    )

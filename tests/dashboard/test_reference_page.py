@@ -49,17 +49,30 @@ def test_filter_rows_every_word_case_insensitive():
     assert filter_rows(rows, "zzz-nothing") == []
 
 
-def test_page_lists_all_agents_and_search_filters():
+def _cards(at: AppTest) -> list[str]:
+    return [
+        m.value.split("**")[1]
+        for m in at.markdown
+        if m.value.startswith("**") and " · " in m.value.split("\n")[0]
+    ]
+
+
+def test_page_lists_all_agents_as_cards_and_search_filters():
     at = _page()
     assert [t.value for t in at.title] == ["Reference"]
-    table = at.dataframe[0].value
-    assert len(table) == 20
-    assert set(table["Agent"]) == {a.name for a in KB.agents.values()}
+    assert not at.dataframe or all(
+        "Strength" in d.value.columns for d in at.dataframe
+    )  # no wide formulary table
+    assert set(_cards(at)) == {a.name for a in KB.agents.values()} and len(_cards(at)) == 20
     at.text_input(key="ref_search").input("calcineurin").run()
     assert not at.exception
-    names = set(at.dataframe[0].value["Agent"])
-    assert names == {"Tacrolimus", "Ciclosporin"}
+    assert set(_cards(at)) == {"Tacrolimus", "Ciclosporin"}
     assert any("2 of 20 agents" in c.value for c in at.caption)
+    card = next(m.value for m in at.markdown if m.value.startswith("**Tacrolimus**"))
+    assert f"- Adult regimen: {NO_DOSE}" in card and "- Monitoring: Complete blood count" in card
+    at.text_input(key="ref_search").input("methotrexate").run()
+    card = next(m.value for m in at.markdown if m.value.startswith("**Methotrexate**"))
+    assert "- Maximum: Adult: maximum 40 mg/week" in card
 
 
 def test_agent_detail_and_actions():

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.style import GRADE_BADGES
 from logic import load_library
+from logic.vocabulary import GRADE_LABELS
 from tests.context import KB
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,9 +26,26 @@ def _page() -> AppTest:
     return at
 
 
+def _card(at: AppTest, option: str) -> tuple[str, str]:
+    """(grade label, the option's card text) as the page shows it, by grade section."""
+    for expander in at.expander:
+        if expander.label.startswith(GRADE_LABELS["not_recommended"]):
+            for m in expander.markdown:
+                for card in m.value.split("\n\n"):
+                    if card.startswith(f"**{option}** — "):
+                        return GRADE_LABELS["not_recommended"], card
+    for m in at.markdown:
+        first, _, rest = m.value.partition("\n\n")
+        for grade, label in GRADE_LABELS.items():
+            if first.startswith(f"##### :{GRADE_BADGES[grade]}-badge[{label}]"):
+                for card in rest.split("\n\n"):
+                    if card.startswith(f"**{option}** — "):
+                        return label, card
+    raise AssertionError(f"{option!r} is on no grade list")
+
+
 def _grade(at: AppTest, option: str) -> str:
-    table = at.dataframe[0].value
-    return table.set_index("Option").loc[option, "Grade"]
+    return _card(at, option)[0]
 
 
 IVIG = "Intravenous immunoglobulin (IVIG)"
@@ -36,10 +55,13 @@ def test_page_loads_with_a_default_patient():
     at = _page()
     assert [t.value for t in at.title] == ["What-if sandbox"]
     assert not at.error
-    table = at.dataframe[0].value
-    assert len(table) >= 20
-    assert set(table["Grade"]) <= {"Recommended", "Acceptable", "Not recommended", "Unsafe"}
+    graded = {name: _grade(at, name) for name in (KB.name(o) for o in (*KB.agents, *KB.actions))}
+    assert len(graded) >= 20
+    assert set(graded.values()) <= set(GRADE_LABELS.values())
     assert any(e.type == "plotly_chart" for e in at.main)
+    # The inputs are in three tabs beside the results; numbers show as typed (50, not 50.0).
+    assert [t.label for t in at.tabs][:3] == ["Patient", "Disease and treatment", "Labs and safety"]
+    assert at.number_input(key="sb_age").proto.format == "%g"
 
 
 def test_iga_deficiency_makes_ivig_unsafe_for_a_refractory_adult():
@@ -61,8 +83,11 @@ def test_invalid_combination_shows_a_message_not_a_crash():
     at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"])
     at.multiselect(key="sb_failed").set_value(["methotrexate"]).run()
     assert not at.exception
-    assert at.error and "methotrexate cannot be both current and failed" in at.error[0].value
-    assert not at.dataframe
+    assert at.error and (
+        "**Current agents** and **Failed agents**: Methotrexate cannot be both" in at.error[0].value
+    )
+    assert "methotrexate" not in at.error[0].value  # the name, never the id
+    assert not [m for m in at.markdown if "Graded options" in m.value]
 
 
 def test_months_inputs_follow_current_agents():
@@ -106,8 +131,8 @@ def test_unknown_height_gives_a_dose_note_not_a_dose():
     at.number_input(key="sb_height").set_value(None)
     at.multiselect(key="sb_current").set_value(["prednisone", "methotrexate"]).run()
     assert not at.exception and not at.error and not at.warning
-    dose = at.dataframe[0].value.set_index("Option").loc["Methotrexate", "Dose for this patient"]
-    assert "height" in dose
+    _, card = _card(at, "Methotrexate")
+    assert "Dose:" in card and "height" in card
 
 
 def test_an_impossible_patient_is_refused_saying_which_field_and_why():
@@ -116,13 +141,13 @@ def test_an_impossible_patient_is_refused_saying_which_field_and_why():
     assert not at.exception
     [error] = at.error
     assert "**Weight**: 70 kg is not a plausible weight at 2 years (plausible: 4.4-35 kg" in error.value
-    assert not at.dataframe, "no grades for an impossible patient"
+    assert not [s for s in at.subheader if s.value == "Graded options"], "no grades for an impossible patient"
     at.number_input(key="sb_weight").set_value(12.0).run()
     [error] = at.error  # and the default 168 cm
     assert "**Height**: 168 cm is not a plausible height at 2 years" in error.value
     at.number_input(key="sb_height").set_value(85.0).run()
     assert not at.error
-    assert at.dataframe
+    assert [s for s in at.subheader if s.value == "Graded options"]
     at.number_input(key="sb_age").set_value(30.0).run()
     at.number_input(key="sb_weight").set_value(60.0).run()
     at.selectbox(key="sb_diagnosis").set_value("juvenile_dermatomyositis").run()

@@ -89,13 +89,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+class ServerFailed(RuntimeError):
+    """The server exited, or was not healthy in time; the message holds its output."""
+
+
 @contextmanager
-def streamlit_server(
-    extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+def streamlit_server_at(
+    app_dir: Path = REPO, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
 ) -> Iterator[str]:
-    """Start ``streamlit run dashboard/app.py`` on a free port; yield its base URL; stop it (its group) after.
-    extra_args: more command-line options (e.g. ``--secrets.files``); extra_env: more environment."""
-    _require_chromium()
+    """Start ``streamlit run dashboard/app.py`` of the checkout ``app_dir`` on a free port, with a throwaway
+    database; yield its base URL; stop it (its process group) after. Plain Python (the benches use it too):
+    raises ServerFailed when the server does not come up."""
     port = _free_port()
     base_url = f"http://localhost:{port}"
     args = [
@@ -114,9 +118,11 @@ def streamlit_server(
     ]
     database = tempfile.mkdtemp(prefix="myotutor-e2e-db-")  # the server's progress store, thrown away
     env = {**os.environ, "MYOTUTOR_DATABASE_URL": f"sqlite:///{database}/progress.db", **(extra_env or {})}
+    if app_dir.resolve() != REPO:
+        env["PYTHONPATH"] = str(app_dir)  # that checkout's packages before this venv's editable install
     with tempfile.TemporaryFile("w+b") as log:
         proc = subprocess.Popen(
-            args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
         def output() -> str:
@@ -132,7 +138,7 @@ def streamlit_server(
                 elif time.monotonic() > deadline:
                     problem = f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s at {base_url}"
                 if problem:
-                    pytest.fail(f"{problem}:\n{output()}", pytrace=False)
+                    raise ServerFailed(f"{problem}:\n{output()}")
                 time.sleep(0.25)
             yield base_url
         finally:
@@ -140,6 +146,20 @@ def streamlit_server(
             text = output()
             if "Traceback" in text:
                 print(f"--- streamlit server output ---\n{text}")
+
+
+@contextmanager
+def streamlit_server(
+    extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Start ``streamlit run dashboard/app.py`` on a free port; yield its base URL; stop it (its group) after.
+    extra_args: more command-line options (e.g. ``--secrets.files``); extra_env: more environment."""
+    _require_chromium()
+    try:
+        with streamlit_server_at(REPO, extra_env, extra_args) as base_url:
+            yield base_url
+    except ServerFailed as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -280,14 +280,19 @@ def test_the_s2_case_plays_to_the_end_with_order_and_certainty(
                     group.get_by_text(CERTAINTY_LABELS[3], exact=True).click()
                     asked += 1
             assert certainty_groups.count() == asked
-            if any(q.kind == "ordering" for q in stage.questions):
+            ordering = any(q.kind == "ordering" for q in stage.questions)
+            if ordering:
                 form.screenshot(path=str(artifacts / f"player-ordering-form-{name}.png"))
             _submit_stage(page)
+            if ordering:  # its feedback, while its stage is the open one
+                page.get_by_text("Your position 1").first.wait_for(state="visible")
+                text = _normal(page.get_by_test_id("stMain").inner_text())
+                assert "In order" in text
+                assert "Your certainty: 3 · fairly sure — confident and right" in text
         main = page.get_by_test_id("stMain")
         page.get_by_text("Case complete").first.wait_for(state="visible")
         text = _normal(main.inner_text())
         assert "Total score 100/100" in text.replace("\n", " ") or "100/100" in text
-        assert "Your position 1" in text and "In order" in text
         assert "Your certainty: 3 · fairly sure — confident and right" in text
         page.screenshot(path=str(artifacts / f"player-complete-{name}.png"), full_page=True)
     finally:

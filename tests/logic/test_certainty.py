@@ -61,7 +61,7 @@ def test_certainty_is_classified_against_the_outcome(
 def test_right_is_full_credit_except_an_acceptable_next_step(iga_case) -> None:  # type: ignore[no-untyped-def]
     loaded, _ = load_case(S2, KB)
     assert loaded is not None
-    order = ["prednisone", "methotrexate", "methylprednisolone", "abatacept"]  # 4 of 5 pairs
+    order = ["prednisone", "methotrexate", "abatacept", "ivig"]  # 4 of 5 pairs
     result = score_case(loaded.case, {"pathway-order": with_certainty(order, 4)}, KB).result("pathway-order")
     assert result.credit == 0.8 and result.calibration == "confident_wrong"
     acceptable = score_case(iga_case, {"iga-deficient": with_certainty("scig", 4)}, KB).result(

@@ -182,15 +182,15 @@ def test_an_option_offered_twice_in_one_stage_is_linted(folder: Path) -> None:
 
     path = mutate(
         folder,
-        "options: [methylprednisolone, prednisone, abatacept, methotrexate]",
-        "options: [methylprednisolone, prednisone, rituximab, methotrexate]",
+        "options: [abatacept, prednisone, ivig, methotrexate]",
+        "options: [abatacept, prednisone, rituximab, methotrexate]",
     )
     loaded, errors = load_case(path, KB)
     assert loaded is not None, errors
     [finding] = [str(e) for e in lint_case(loaded, KB) if "offered" in e.message]
-    line = line_of(path, "options: [methylprednisolone, prednisone, rituximab")
+    line = line_of(path, "options: [abatacept, prednisone, rituximab")
     assert finding.startswith(f"{path}:{line}:")
     assert finding.endswith(
-        "lint: stages[2].questions[1].options[2]: 'rituximab' is already offered by question 'after-ivig' "
+        "lint: stages[1].questions[2].options[2]: 'rituximab' is already offered by question 'ivig-month-one' "
         "of this stage: an option appears once per stage"
     )

@@ -34,21 +34,21 @@ def question(options: list[str], **extra: Any) -> OrderingQuestion:
     return OrderingQuestion.model_validate(data, context=CONTEXT)
 
 
-ADULT = ["methylprednisolone", "prednisone", "abatacept", "methotrexate"]
+ADULT = ["rituximab", "prednisone", "ivig", "methotrexate"]
 
 
 def test_the_key_is_the_adult_pathway_order_with_same_step_ties() -> None:
     q = question(ADULT)
     key = q.answer_key(plan_for(), KB)
     ranks = {o: key.graded[o].rank for o in ADULT}
-    # First line (prednisone, methotrexate) < refractory (abatacept) < severe (methylprednisolone).
+    # First line (prednisone, methotrexate) < steroid-sparing (IVIG) < refractory (rituximab).
     assert ranks["prednisone"] == ranks["methotrexate"] == 0
-    assert ranks["prednisone"] < ranks["abatacept"] < ranks["methylprednisolone"]
-    assert key.best == ("prednisone", "methotrexate", "abatacept", "methylprednisolone")
+    assert ranks["prednisone"] < ranks["ivig"] < ranks["rituximab"]
+    assert key.best == ("prednisone", "methotrexate", "ivig", "rituximab")
     assert "Prednisone / Methotrexate →" in key.why
     assert len(ordered_pairs(key)) == 5  # 6 pairs, less the first-line tie
-    assert "Refractory" in key.graded["abatacept"].why
-    assert key.graded["methylprednisolone"].sources  # the step's sources
+    assert "Steroid-sparing" in key.graded["ivig"].why
+    assert key.graded["rituximab"].sources  # the step's sources
 
 
 def test_the_key_follows_the_patients_population() -> None:
@@ -66,14 +66,14 @@ def score(q: OrderingQuestion, answer: Any) -> Any:
 
 def test_kendall_partial_credit_over_the_ordered_pairs() -> None:
     q = question(ADULT)
-    best = ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
+    best = ["prednisone", "methotrexate", "ivig", "rituximab"]
     assert score(q, best).credit == 1
-    assert score(q, ["methotrexate", "prednisone", "abatacept", "methylprednisolone"]).credit == 1
+    assert score(q, ["methotrexate", "prednisone", "ivig", "rituximab"]).credit == 1
     assert score(q, list(reversed(best))).credit == 0
-    swapped = score(q, ["prednisone", "methotrexate", "methylprednisolone", "abatacept"])
+    swapped = score(q, ["prednisone", "methotrexate", "rituximab", "ivig"])
     assert swapped.credit == pytest.approx(4 / 5)
     assert not swapped.unsafe
-    missing = score(q, ["prednisone", "methylprednisolone"])  # two options not placed: their pairs are lost
+    missing = score(q, ["prednisone", "rituximab"])  # two options not placed: their pairs are lost
     assert missing.credit == pytest.approx(1 / 5)
     assert score(q, None).credit == 0
     assert score(q, ["prednisone", "prednisone", "nonsense"]).credit == 0
@@ -81,22 +81,22 @@ def test_kendall_partial_credit_over_the_ordered_pairs() -> None:
 
 def test_each_option_is_explained() -> None:
     q = question(ADULT)
-    marking = score(q, ["prednisone", "methotrexate", "methylprednisolone", "abatacept"])
+    marking = score(q, ["prednisone", "methotrexate", "rituximab", "ivig"])
     verdicts = {v.id: v for v in marking.verdicts}
     assert [v.id for v in marking.verdicts] == [
         "prednisone",
         "methotrexate",
-        "methylprednisolone",
-        "abatacept",
+        "rituximab",
+        "ivig",
     ], "in the learner's order"
     assert verdicts["prednisone"].grade == "in_order"
-    assert verdicts["methylprednisolone"].grade == "out_of_order"
-    assert "Your position 3" in verdicts["methylprednisolone"].why
-    assert "Severe" in verdicts["methylprednisolone"].why
-    assert "against 2 of 3" in verdicts["abatacept"].why
+    assert verdicts["rituximab"].grade == "out_of_order"
+    assert "Your position 3" in verdicts["rituximab"].why
+    assert "Refractory" in verdicts["rituximab"].why
+    assert "against 2 of 3" in verdicts["ivig"].why
     assert marking.best_text.startswith("Prednisone → Methotrexate")
     placed_two = score(q, ["prednisone", "methotrexate"])
-    assert {v.id: v.grade for v in placed_two.verdicts}["methylprednisolone"] == "missed"
+    assert {v.id: v.grade for v in placed_two.verdicts}["rituximab"] == "missed"
 
 
 def test_lint_flags_options_the_pathway_cannot_order() -> None:
@@ -105,15 +105,16 @@ def test_lint_flags_options_the_pathway_cannot_order() -> None:
     findings = unplaced.lint(unplaced.answer_key(plan, KB), plan, KB)
     assert (
         ["options", 1],
-        "'tocilizumab' is taught at no escalation step of the Adult pathway: it cannot be ordered",
+        "'tocilizumab' is taught at no step of the Adult pathway's sequence (only for severe disease, "
+        "throughout, or nowhere): it cannot be ordered",
     ) in findings
     tied = question(["prednisone", "methotrexate", "azathioprine"])
     messages = [m for _, m in tied.lint(tied.answer_key(plan, KB), plan, KB)]
     assert any("nothing to order" in m for m in messages)
-    wrong = question(ADULT, expect=["methylprednisolone", "prednisone", "methotrexate", "abatacept"])
+    wrong = question(ADULT, expect=["rituximab", "prednisone", "methotrexate", "ivig"])
     [(where, message)] = wrong.lint(wrong.answer_key(plan, KB), plan, KB)
     assert where == ["expect"] and "the pathway's order is" in message
-    good = question(ADULT, expect=["methotrexate", "prednisone", "abatacept", "methylprednisolone"])
+    good = question(ADULT, expect=["methotrexate", "prednisone", "ivig", "rituximab"])
     assert good.lint(good.answer_key(plan, KB), plan, KB) == []
 
 
@@ -125,7 +126,7 @@ def test_an_ordering_question_plays_in_the_s2_case_and_the_cli(tmp_path: Path) -
     stage, q = case.question("pathway-order")
     assert q.kind == "ordering"
     best = best_answers(case, KB)["pathway-order"]
-    assert best == ["prednisone", "methotrexate", "abatacept", "methylprednisolone"]
+    assert best == ["prednisone", "methotrexate", "ivig", "abatacept"]
     answers = {"pathway-order": {"answer": list(reversed(best)), "certainty": 2}}
     result = score_case(case, answers, KB).result("pathway-order")
     assert result.credit == 0 and result.certainty == 2 and result.category == "escalation"
@@ -141,3 +142,19 @@ def test_an_ordering_question_plays_in_the_s2_case_and_the_cli(tmp_path: Path) -
     [cli] = [r for r in json.loads(out.stdout)["questions"] if r["id"] == "pathway-order"]
     assert cli["kind"] == "ordering" and cli["points"] == 0 and cli["certainty"] == 2
     assert cli["calibration"] == "unsure_wrong"
+
+
+def test_severe_disease_is_not_a_point_in_the_sequence() -> None:
+    """Pulse methylprednisolone is taught for severe disease, which can arise at any point: ordering it after
+    abatacept would teach something false, so it is not placed, lint says so and the key's order omits it."""
+    plan = plan_for()
+    q = question(["methylprednisolone", "prednisone", "abatacept"])
+    key = q.answer_key(plan, KB)
+    assert key.graded["methylprednisolone"].rank is None
+    assert "severe disease" in key.graded["methylprednisolone"].why
+    assert key.why == (
+        "The pathway's order: Prednisone → Abatacept. Not in its sequence: Methylprednisolone (IV)."
+    )
+    assert ordered_pairs(key) == [("prednisone", "abatacept")]
+    findings = q.lint(key, plan, KB)
+    assert any(where == ["options", 0] and "cannot be ordered" in m for where, m in findings)

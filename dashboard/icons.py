@@ -1,0 +1,47 @@
+"""The app's icons: Material Symbols (bundled with Streamlit), never emoji.
+
+Emoji depend on the device's fonts (a projector's PC or a headless browser may have none and show empty
+boxes); Material Symbols ship with Streamlit's frontend. Every icon stands beside a text label, so a
+screen reader reads the label; the icon itself is decoration.
+"""
+
+from __future__ import annotations
+
+LIBRARY = ":material/library_books:"
+PLAYER = ":material/play_lesson:"
+PATHWAYS = ":material/account_tree:"
+SANDBOX = ":material/science:"
+REFERENCE = ":material/medication:"
+PROGRESS = ":material/insights:"
+ACCOUNT = ":material/account_circle:"
+COHORTS = ":material/groups:"
+SIGN_IN = ":material/login:"
+LOCKED = ":material/lock:"
+WARNING = ":material/warning:"
+UNSAFE = ":material/dangerous:"
+CONFIDENT_UNSAFE = ":material/flag:"
+NOT_SAVED = ":material/cloud_off:"
+RESTART = ":material/restart_alt:"
+OPEN = ":material/play_arrow:"
+NOTEBOOK = ":material/description:"
+MARKDOWN = ":material/article:"
+NARRATIVE = ":material/notes:"
+DATA = ":material/monitoring:"
+QUESTIONS = ":material/quiz:"
+FEEDBACK = ":material/rate_review:"
+CONTINUE = ":material/arrow_forward:"
+DONE = ":material/check_circle:"
+KEY = ":material/key:"
+AUTHOR = ":material/edit_note:"
+ANALYTICS = ":material/analytics:"
+DRAFT = ":material/draft:"
+UPLOAD = ":material/upload_file:"
+SAVE = ":material/save:"
+PUBLISH = ":material/publish:"
+DOWNLOAD = ":material/download:"
+LIVE = ":material/podium:"
+NUMBERED = ":material/format_list_numbered:"
+LINT = ":material/search_check:"
+PREVIEW = ":material/visibility:"
+NEW_VERSION = ":material/update:"
+LIVE_JOIN = ":material/front_hand:"
