@@ -11,8 +11,10 @@ only the first of each process polls SQLite's lock; these tests pin both."""
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +87,13 @@ def _a_room_in_one_process(url: str, process: int, ready: Any, go: Any, out: Any
     out.put((errors, max(slowest, default=0.0), attempts))
 
 
-def test_a_room_of_processes_writing_at_once_loses_nothing_on_sqlite(tmp_path: Path) -> None:
+def test_a_room_of_processes_writing_at_once_loses_nothing_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'room.db'}"
     Store(url).close()  # the schema, as the first server process to start makes it
+    # A new process would run the parent's __main__ again, which AppTest tests leave as the app's script.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     context = multiprocessing.get_context("spawn")  # real processes, each with its own interpreter
     ready, go, out = context.Queue(), context.Event(), context.Queue()
     processes = [
