@@ -77,13 +77,13 @@ def room_histogram(bars: Sequence[Bar], *, graded: bool, height: int | None = No
         )
     )
     if graded:  # a key of the grade colours, as legend entries without data
-        for grade in dict.fromkeys(b.grade for b in bars if b.grade):
+        for grade, legend in dict.fromkeys((b.grade, b.legend) for b in bars if b.grade):
             fig.add_trace(
                 go.Bar(
                     y=[None],
                     x=[None],
                     orientation="h",
-                    name=GRADE_LABELS.get(grade, grade),
+                    name=legend or GRADE_LABELS.get(grade, grade),
                     marker=dict(color=GRADE_COLOURS[grade]),
                     showlegend=True,
                 )

@@ -159,9 +159,11 @@ def _send(session_id: int, question_id: str, round_: int) -> None:
     )
 
 
-def _notice(question_id: str) -> None:
+def _notice(question_id: str, *, still_open: bool) -> None:
+    """The outcome of this phone's last send: an error always; "saved, you can change it" only while the
+    question is still open (after the lock it would promise what the phone can no longer do)."""
     notice = st.session_state.get(NOTICE_KEY)
-    if isinstance(notice, tuple) and notice[0] == question_id:
+    if isinstance(notice, tuple) and notice[0] == question_id and (notice[1] != "ok" or still_open):
         (st.success if notice[1] == "ok" else st.error)(notice[2])
 
 
@@ -222,7 +224,7 @@ def question_cell(
             else:
                 result = sc.grader.result(question.id, mine)  # (the feedback's first line flags unsafe)
                 st.markdown(feedback_markdown(view, question, result, page_style(sc.kb)))
-        _notice(question.id)
+        _notice(question.id, still_open=phase == "open")
 
 
 def seat_view(store: Store, seat: SeatInfo) -> None:

@@ -134,6 +134,15 @@ class Bar:
     label: str
     counts: tuple[int, ...]  # per vote round, round 1 first
     grade: Grade | None
+    legend: str | None = None  # what the grade's colour means here, where not the grade's own label
+
+
+# An order is not "recommended": the room's orders are named by how much of the pathway's order they keep.
+ORDER_LEGENDS: dict[Grade, str] = {
+    "recommended": "The pathway's order",
+    "acceptable": "Partly in order",
+    "not_recommended": "Mostly out of order",
+}
 
 
 def rounds_of(votes: Iterable[Vote]) -> int:
@@ -219,7 +228,8 @@ def _grouped(question: QuestionBase, by_round: list[list[Any]], grader: CaseGrad
             unit = getattr(question, "unit", "")
             label = f"{k} {unit}".strip()
         counts = tuple(sum(1 for a in answers if _group_key(a) == k) for answers in by_round)
-        bars.append(Bar(k, label, counts, grade))
+        legend = ORDER_LEGENDS.get(grade) if question.kind == "ordering" else None
+        bars.append(Bar(k, label, counts, grade, legend))
     others = tuple(sum(1 for a in answers if _group_key(a) not in kept) for answers in by_round)
     if any(others):
         bars.append(Bar("~other", "Other answers", others, None))
@@ -245,7 +255,7 @@ def best_result(question: QuestionBase, grader: CaseGrader) -> QuestionResult:
 
 def reveal_rows(question: QuestionBase, grader: CaseGrader) -> list[FeedbackRow]:
     """Every option with the logic's grade and reason (the kind's own feedback lines of the best answer)."""
-    return view_of(question).feedback_rows(question, best_result(question, grader))
+    return view_of(question).reveal_rows(question, best_result(question, grader))
 
 
 # ------------------------------------------------------------------------------------ the way in

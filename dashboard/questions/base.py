@@ -98,6 +98,11 @@ class KindView(Generic[Q]):
         """The graded lines of the feedback, from the scoring result (never from a recomputed key)."""
         raise NotImplementedError
 
+    def reveal_rows(self, question: Q, best: QuestionResult) -> list[FeedbackRow]:
+        """The graded lines a presenter reveals to the room, from the logic's best answer scored: by default
+        the feedback of that answer (a kind whose feedback speaks to one learner says it for the room)."""
+        return self.feedback_rows(question, best)
+
     def question_lines(self, question: Q, ctx: ViewContext) -> list[str]:
         """What the question offers, for an export (its options, or the unit of a dose)."""
         raise NotImplementedError

@@ -16,7 +16,7 @@ VERDICTS: dict[str, tuple[Grade, str]] = {
     "in_order": ("recommended", "In order"),
     "out_of_order": ("acceptable", "Out of order"),
     "missed": ("not_recommended", "Not placed"),
-    "unplaced": ("not_recommended", "Not on the pathway"),
+    "unplaced": ("not_recommended", "Not in the sequence"),
 }
 
 
@@ -65,6 +65,17 @@ class OrderingView(KindView[OrderingQuestion]):
         return [
             FeedbackRow(v.name, VERDICTS[v.grade][0], VERDICTS[v.grade][1], v.why, v.grade != "missed")
             for v in result.verdicts
+        ]
+
+    def reveal_rows(self, question: OrderingQuestion, best: QuestionResult) -> list[FeedbackRow]:
+        """The pathway's order for the room: each option by the step that first teaches it (the learner's
+        feedback says "your position", which a projector must not)."""
+        graded = {g.id: g for g in best.graded}
+        return [
+            FeedbackRow(graded[o].name, "recommended", f"Step {rank + 1}", graded[o].why, False)
+            if (rank := graded[o].rank) is not None
+            else FeedbackRow(graded[o].name, *VERDICTS["unplaced"], graded[o].why, False)
+            for o in best.best
         ]
 
     def draft_fields(self, question: OrderingQuestion, key: WidgetKey, ctx: ViewContext) -> list[DraftField]:

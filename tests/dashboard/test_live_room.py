@@ -14,7 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from dashboard.live.figures import OPEN_COLOUR, room_histogram
-from dashboard.live.room import QR_LOOK, CaseGrader, join_qr, join_url, qr_svg, room_bars
+from dashboard.live.room import QR_LOOK, CaseGrader, join_qr, join_url, qr_svg, reveal_rows, room_bars
 from dashboard.store_live import Vote
 from dashboard.style import GRADE_COLOURS
 from logic import load_library, stage_plans
@@ -67,6 +67,29 @@ def test_an_ordering_question_gets_a_bar_per_order() -> None:
     assert by_key[" > ".join(best)].counts == (1, 2) and by_key[" > ".join(best)].grade == "recommended"
     assert by_key[" > ".join(worst)].counts == (2, 1) and by_key[" > ".join(worst)].grade != "recommended"
     assert " → " in by_key[" > ".join(best)].label
+    # An order is named by how much of the pathway's order it keeps, not "recommended".
+    assert by_key[" > ".join(best)].legend == "The pathway's order"
+    assert by_key[" > ".join(worst)].legend == "Mostly out of order"
+    shown = json.loads(room_histogram(bars, graded=True).to_json())
+    legends = {t["name"] for t in shown["data"] if t.get("showlegend")}
+    assert {"The pathway's order", "Mostly out of order"} <= legends and "Recommended" not in legends
+
+
+def test_the_revealed_order_speaks_to_the_room_not_to_one_learner() -> None:
+    grader = grader_of("myositis-after-failed-immunosuppression")
+    question = question_of(grader, "ordering")
+    rows = reveal_rows(question, grader)
+    assert [r.name for r in rows] == [
+        "Prednisone",
+        "Methotrexate",
+        "Intravenous immunoglobulin (IVIG)",
+        "Abatacept",
+    ]
+    assert [r.label for r in rows] == ["Step 1", "Step 1", "Step 2", "Step 3"]  # first-line options tie
+    assert all("Your position" not in r.why and not r.chosen for r in rows)
+    assert rows[3].why == "Taught at the Refractory step (step 3 of the pathway)."
+    next_step = grader.case.stages[0].questions[0]  # other kinds reveal the best answer's own feedback
+    assert any(r.label == "Recommended" and "IVIG" in r.name for r in reveal_rows(next_step, grader))
 
 
 def test_the_histogram_shows_grades_only_at_the_reveal() -> None:

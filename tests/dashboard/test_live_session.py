@@ -194,10 +194,11 @@ def test_a_room_plays_a_session(app: Callable[[], AppTest], passcode: None) -> N
     assert [m for m in host.markdown if "**Leaderboard**" in m.value] and "Ada" in app_text(host)
     assert "Seat 1 · Ada — 1 point" in app_text(host)
 
-    # Each phone shows its own feedback.
+    # Each phone shows its own feedback, and no longer says its answer can be changed.
     for phone in phones:
         phone.run()
         assert "Feedback" in app_text(phone)
+        assert "You can change it" not in app_text(phone)
 
     # Next stage, end: the answers are answer records of each seat's attempt, with the session's id.
     click(host, "Next stage")
