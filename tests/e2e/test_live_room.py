@@ -106,10 +106,12 @@ def test_two_processes_behind_nginx_one_killed_mid_question(
     code = host.page.locator(".st-key-live-join-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-9]{6}", code)
 
-    # Phones join until each process serves at least two of them.
+    # Phones join until each process serves at least two of them. The hash splits them about evenly, but a
+    # process slow to answer on a loaded machine is skipped by nginx for 10 s (max_fails=1), and the phones
+    # that join meanwhile all land on the other one: room for 20 outlasts that.
     phones: list[Browser] = []
     while min(sum(p.home == port for p in phones) for port in r.backend_ports) < 2:
-        assert len(phones) < 12, [p.home for p in phones]
+        assert len(phones) < 20, [p.home for p in phones]
         phone = Browser(browser, r.url, PHONE)
         visit(phone.page, f"{r.url}/live?code={code}")
         phone.page.get_by_role("textbox", name="Your name (optional)").fill(f"Phone {len(phones) + 1}")
