@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Select, String, case, cast, distinct, func, select
+from sqlalchemy.orm import QueryableAttribute
 
 from dashboard.schema import AnswerRecord, AttemptRow, Cohort, Learner
 from dashboard.store_base import StoreBase
@@ -182,32 +183,33 @@ def _first_attempts(scope: Scope) -> Query:
     return query
 
 
-def record_filter(scope: Scope) -> list[ColumnElement[bool]]:
-    """The WHERE of answer records in scope."""
+def _scope_filter(
+    scope: Scope,
+    cohort: QueryableAttribute[Any],
+    when: QueryableAttribute[Any],
+    attempt_id: QueryableAttribute[Any],
+) -> list[ColumnElement[bool]]:
+    """The WHERE of rows in scope, given the row's cohort, time and attempt-id columns."""
     where: list[ColumnElement[bool]] = []
     if scope.cohort_id is not None:
-        where.append(AnswerRecord.cohort_id == scope.cohort_id)
+        where.append(cohort == scope.cohort_id)
     if scope.since is not None:
-        where.append(AnswerRecord.submitted_at >= scope.since)
+        where.append(when >= scope.since)
     if scope.until is not None:
-        where.append(AnswerRecord.submitted_at < scope.until)
+        where.append(when < scope.until)
     if scope.first_attempts:
-        where.append(AnswerRecord.attempt_id.in_(_first_attempts(scope)))
+        where.append(attempt_id.in_(_first_attempts(scope)))
     return where
+
+
+def record_filter(scope: Scope) -> list[ColumnElement[bool]]:
+    """The WHERE of answer records in scope (by when they were submitted)."""
+    return _scope_filter(scope, AnswerRecord.cohort_id, AnswerRecord.submitted_at, AnswerRecord.attempt_id)
 
 
 def attempt_filter(scope: Scope) -> list[ColumnElement[bool]]:
     """The WHERE of attempts in scope (by when they started)."""
-    where: list[ColumnElement[bool]] = []
-    if scope.cohort_id is not None:
-        where.append(AttemptRow.cohort_id == scope.cohort_id)
-    if scope.since is not None:
-        where.append(AttemptRow.started_at >= scope.since)
-    if scope.until is not None:
-        where.append(AttemptRow.started_at < scope.until)
-    if scope.first_attempts:
-        where.append(AttemptRow.id.in_(_first_attempts(scope)))
-    return where
+    return _scope_filter(scope, AttemptRow.cohort_id, AttemptRow.started_at, AttemptRow.id)
 
 
 def right_from() -> ColumnElement[float]:
