@@ -51,19 +51,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
+def require_system(path: Path, package: str) -> None:
+    """Skip where a Debian package the test drives is missing; on CI (which installs it in .ci/run) fail."""
+    if path.exists():
         return
-    reason = f"Debian chromium not installed ({CHROMIUM} missing): apt-get install chromium"
+    reason = f"{path} missing: apt-get install {package}"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} -- CI installs it in .ci/run, so this is a broken CI image", pytrace=False)
     pytest.skip(reason)
 
 
+def _require_chromium() -> None:
+    require_system(CHROMIUM, "chromium")
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free TCP ports on localhost (all bound at once, so none repeats)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def _healthy(base_url: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 
 from dashboard.store import Store
 from tests.dashboard.postgres import postgres_server, server_bin
-from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, STREAMLIT, wait_for_app_run
+from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, STREAMLIT, free_ports, require_system, wait_for_app_run
 from tests.e2e.test_live_browser import CASE_TITLE, PASSCODE, PHONE, PROJECTOR, click, visit
 
 pytestmark = pytest.mark.e2e
@@ -26,36 +25,16 @@ NGINX = Path("/usr/sbin/nginx")
 RECOVER_MS = 40_000  # nginx skips the dead process; the phone's websocket reconnects to the other one
 
 
-def _require(path: Path, package: str) -> None:
-    if path.exists():
-        return
-    reason = f"{path} missing: apt-get install {package}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} -- CI installs it in .ci/run", pytrace=False)
-    pytest.skip(reason)
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 @pytest.fixture
 def served() -> Iterator[tuple[Any, str]]:
-    _require(NGINX, "nginx")
+    require_system(NGINX, "nginx")
     bin_dir = server_bin()
     if bin_dir is None:
-        _require(Path("/usr/lib/postgresql"), "postgresql")
+        require_system(Path("/usr/lib/postgresql"), "postgresql")
     from deploy.serve import room
 
     assert bin_dir is not None
-    proxy_port, *backend_ports = _free_ports(3)
+    proxy_port, *backend_ports = free_ports(3)
     with postgres_server(bin_dir) as url:
         env = {"MYOTUTOR_DATABASE_URL": url, "MYOTUTOR_FACULTY_PASSCODE": PASSCODE}
         with room(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,31 +18,11 @@ from typing import Any
 import pytest
 
 from deploy.serve import CONFIG, backend_command, render_config, room
-from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, wait_for_app_run
+from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, free_ports, require_system, wait_for_app_run
 from tests.e2e.test_browser import CASE_ID, _answer_stage_one, _stage_one, _submit_stage
 
 pytestmark = pytest.mark.e2e
 NGINX = Path("/usr/sbin/nginx")
-
-
-def _require_nginx() -> None:
-    if NGINX.exists():
-        return
-    reason = f"Debian nginx not installed ({NGINX} missing): apt-get install nginx"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} -- CI installs it in .ci/run", pytrace=False)
-    pytest.skip(reason)
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def established(port: int) -> int:
@@ -61,8 +40,8 @@ def established(port: int) -> int:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Any]:
-    _require_nginx()
-    proxy_port, *backend_ports = _free_ports(3)
+    require_system(NGINX, "nginx")
+    proxy_port, *backend_ports = free_ports(3)
     env = {"MYOTUTOR_DATABASE_URL": f"sqlite:///{tmp_path / 'room.db'}"}
     with room(port=proxy_port, backend_ports=backend_ports, env=env) as r:
         yield r
