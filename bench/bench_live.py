@@ -24,15 +24,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import multiprocessing as mp
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ from dashboard.live.room import CaseGrader, answered, room_bars  # noqa: E402
 from dashboard.store import Store  # noqa: E402
 from dashboard.store_live import Actor, GiveAnswer, OpenQuestion, Refused  # noqa: E402
 from logic import load_knowledge_base, load_library, stage_plans  # noqa: E402
+from tests.dashboard.postgres import throwaway_database  # noqa: E402
 
 CASE_ID = "myositis-after-failed-immunosuppression"
 WINDOW_S = 5.0
@@ -196,21 +194,6 @@ def refresh(url: str, session_id: int, question_id: str) -> dict[str, float]:
     }
 
 
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="myotutor-live-") as folder:
-            yield f"sqlite:///{folder}/live.db"
-        return
-    from tests.dashboard.postgres import postgres_server, server_bin
-
-    bin_dir = server_bin()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL server binaries not found (apt-get install postgresql)")
-    with postgres_server(bin_dir) as url:
-        yield url
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=300)
@@ -225,7 +208,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     failed = False
     for kind in kinds:
-        with database(kind) as url:
+        with throwaway_database(kind) as url:
             r = room(url, args.learners)
             f = refresh(url, r["session_id"], r["question_id"])
         ok = not r["errors"] and r["lost"] == 0 and r["doubled"] == 0 and r["counts_exact"]

@@ -66,6 +66,7 @@ from dashboard.questions.render import state_with_certainty  # noqa: E402
 from deploy.serve import backend_command, healthy, room  # noqa: E402
 from logic import best_answers, load_library  # noqa: E402
 from tests.context import KB  # noqa: E402
+from tests.dashboard.postgres import throwaway_database  # noqa: E402
 
 CASE_ID = "myositis-after-failed-immunosuppression"
 RUN_TIMEOUT_S = 180
@@ -329,21 +330,6 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
-@contextlib.contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="myotutor-load-") as folder:
-            yield f"sqlite:///{folder}/load.db"
-        return
-    from tests.dashboard.postgres import postgres_server, server_bin
-
-    bin_dir = server_bin()
-    if bin_dir is None:
-        raise SystemExit("PostgreSQL server binaries not found (apt-get install postgresql)")
-    with postgres_server(bin_dir) as url:
-        yield url
-
-
 # -------------------------------------------------------------------------------------------- a run
 
 
@@ -422,7 +408,7 @@ def measure(
     setup = f"{processes} process{'es' if processes > 1 else ''}{' + nginx' if processes > 1 else ''}, {db}"
     label = f"{processes}p-{db}-{n}-{int(time.time())}"
     with (
-        database(db) as url,
+        throwaway_database(db) as url,
         served(processes, {"MYOTUTOR_DATABASE_URL": url, "PYTHONPATH": str(app_dir)}, app_dir) as s,
     ):
         # warm-up: one learner on each process, so that loading the case library is not counted

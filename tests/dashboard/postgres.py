@@ -107,3 +107,18 @@ def postgres_server(bin_dir: Path) -> Iterator[str]:
     finally:
         stop()
         atexit.unregister(stop)
+
+
+@contextlib.contextmanager
+def throwaway_database(kind: str) -> Iterator[str]:
+    """The URL of an empty database for a bench run: a SQLite file in a temporary folder, or a PostgreSQL
+    server of its own ("postgres"), gone afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="myotutor-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    bin_dir = server_bin()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL server binaries not found (apt-get install postgresql)")
+    with postgres_server(bin_dir) as url:
+        yield url
