@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import websockets  # noqa: E402
-from bench_load import StreamlitSession, _cpu_seconds, _free_ports, single  # noqa: E402
+from bench_load import StreamlitSession, _cpu_seconds, single  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
@@ -44,6 +44,7 @@ from dashboard.live.room import CaseGrader  # noqa: E402
 from dashboard.store import Store  # noqa: E402
 from dashboard.store_live import Actor, OpenQuestion  # noqa: E402
 from logic import load_knowledge_base, load_library, stage_plans  # noqa: E402
+from tests.ports import free_ports  # noqa: E402
 
 CASE_ID = "myositis-after-failed-immunosuppression"
 TIMEOUT_S = 120
@@ -169,7 +170,7 @@ def idle_cpu(phones: int, seconds: float = 30.0) -> None:
         tokens = [store.join_live(session.id, None, f"idle {i:03}")[1] for i in range(phones)]
         store.act(session.id, Actor("faculty"), OpenQuestion(case.stages[0].questions[0].id), grader)
         store.close()
-        [port] = _free_ports(1)
+        [port] = free_ports(1)
         second = case.stages[0].questions[1].id
 
         def open_next() -> None:

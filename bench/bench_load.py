@@ -67,6 +67,7 @@ from deploy.serve import backend_command, healthy, room  # noqa: E402
 from logic import best_answers, load_library  # noqa: E402
 from tests.context import KB  # noqa: E402
 from tests.dashboard.postgres import throwaway_database  # noqa: E402
+from tests.ports import free_ports  # noqa: E402
 
 CASE_ID = "myositis-after-failed-immunosuppression"
 RUN_TIMEOUT_S = 180
@@ -308,26 +309,13 @@ def single(port: int, env: dict[str, str], app_dir: Path) -> Iterator[Served]:
 
 @contextlib.contextmanager
 def served(processes: int, env: dict[str, str], app_dir: Path) -> Iterator[Served]:
-    ports = _free_ports(processes + 1)
+    ports = free_ports(processes + 1)
     if processes == 1:
         with single(ports[0], env, app_dir) as s:
             yield s
         return
     with room(port=ports[0], backend_ports=ports[1:], env=env, cwd=app_dir) as r:
         yield Served(r.url, [b.pid for b in r.backends] + _nginx_pids(r.nginx.pid), r.backend_ports)
-
-
-def _free_ports(n: int) -> list[int]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 # -------------------------------------------------------------------------------------------- a run

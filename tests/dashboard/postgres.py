@@ -15,13 +15,14 @@ import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+
+from tests.ports import free_port
 
 DATABASE = "myotutor_test"
 
@@ -45,12 +46,6 @@ def _run_as() -> pwd.struct_passwd | None:
         with contextlib.suppress(KeyError):
             return pwd.getpwnam(name)
     raise RuntimeError("running as root and there is neither a postgres nor a nobody user")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -87,7 +82,7 @@ def postgres_server(bin_dir: Path) -> Iterator[str]:
     try:
         run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
         for attempt in range(3):  # another process may take the free port first
-            port = _free_port()
+            port = free_port()
             options = f"-k {shlex.quote(str(folder))} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
             started = True  # if start fails half way, stop() still tries
             try:

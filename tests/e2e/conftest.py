@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,22 +66,6 @@ def _require_chromium() -> None:
     require_system(CHROMIUM, "chromium")
 
 
-def free_ports(n: int) -> list[int]:
-    """n distinct free TCP ports on localhost (all bound at once, so none repeats)."""
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def _free_port() -> int:
-    return free_ports(1)[0]
-
-
 def _healthy(base_url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=1) as response:
@@ -115,7 +100,7 @@ def streamlit_server_at(
     """Start ``streamlit run dashboard/app.py`` of the checkout ``app_dir`` on a free port, with a throwaway
     database; yield its base URL; stop it (its process group) after. Plain Python (the benches use it too):
     raises ServerFailed when the server does not come up."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://localhost:{port}"
     args = [
         str(STREAMLIT if STREAMLIT.exists() else "streamlit"),

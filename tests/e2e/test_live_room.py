@@ -17,8 +17,9 @@ import pytest
 
 from dashboard.store import Store
 from tests.dashboard.postgres import postgres_server, server_bin
-from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, STREAMLIT, free_ports, require_system, wait_for_app_run
+from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, STREAMLIT, require_system, wait_for_app_run
 from tests.e2e.test_live_browser import CASE_TITLE, PASSCODE, PHONE, PROJECTOR, click, visit
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.e2e
 NGINX = Path("/usr/sbin/nginx")

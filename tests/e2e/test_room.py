@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from deploy.serve import CONFIG, backend_command, render_config, room
-from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, free_ports, require_system, wait_for_app_run
+from tests.e2e.conftest import REPO, RUN_TIMEOUT_MS, require_system, wait_for_app_run
 from tests.e2e.test_browser import CASE_ID, _answer_stage_one, _stage_one, _submit_stage
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.e2e
 NGINX = Path("/usr/sbin/nginx")
