@@ -56,7 +56,7 @@ def bench_cases(n: int) -> list[Any]:
 
 def generate(url: str, learners: int, others: int, n_cases: int) -> tuple[int, dict[str, float]]:
     """The measured cohort (and an earlier one) through the store's API; returns its id and figures."""
-    from dashboard.demo_cohort import seed_cohort
+    from dashboard.demo_cohort import make_demo_cohort
     from dashboard.store import Store
     from logic import load_knowledge_base
 
@@ -66,14 +66,14 @@ def generate(url: str, learners: int, others: int, n_cases: int) -> tuple[int, d
     try:
         start = time.perf_counter()
         if others:
-            seed_cohort(store, cases, kb, learners=others, name="Year 4, last year", seed=2, days=60)
-        cohort = seed_cohort(
+            make_demo_cohort(store, cases, kb, learners=others, name="Year 4, last year", variant=2, days=60)
+        cohort = make_demo_cohort(
             store,
             cases,
             kb,
             learners=learners,
             name="Year 4",
-            seed=1,
+            variant=1,
             days=60,
             progress=lambda i, n: print(f"\r  generating: {i}/{n} learners", end="", flush=True),
         )

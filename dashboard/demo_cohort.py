@@ -9,7 +9,7 @@ more often; select-all items are missed, doses miscalculated now and then; some 
 way and some restart a case. Optionally the dates are spread over a term afterwards (the store stamps
 the present; a real term's data is spread over weeks).
 
-    python -m dashboard.demo_cohort --learners 40 [--name "Demo cohort"] [--days 60] [--seed 1]
+    python -m dashboard.demo_cohort --learners 40 [--name "Demo cohort"] [--days 60] [--variant 1]
 
 writes into $MYOTUTOR_DATABASE_URL (or the embedded SQLite file). The names make it plain that these
 are not real learners; delete the cohort on the Cohorts page to remove it.
@@ -201,14 +201,14 @@ def _records(
     return records
 
 
-def seed_cohort(
+def make_demo_cohort(
     store: Store,
     cases: Sequence[LoadedCase],
     kb: KnowledgeBase,
     *,
     learners: int,
     name: str = "Demo cohort",
-    seed: int = 1,
+    variant: int = 1,
     certainty_everywhere: bool = False,
     complete_rate: float = 0.85,
     restart_rate: float = 0.08,
@@ -218,7 +218,7 @@ def seed_cohort(
     """A new cohort of `learners` simulated learners who each play every case (see the module doc).
     certainty_everywhere: also give a certainty on single-choice questions that do not ask for one.
     days > 0: spread each learner's attempts over that many days before now."""
-    rng = random.Random(seed)
+    rng = random.Random(variant)  # the same variant makes the same cohort
     cohort = store.create_cohort(name, created_by="demo@demo.invalid")
     plans = {lc.case.id: stage_plans(lc.case, kb) for lc in cases}
     hashes = {lc.case.id: case_hash(lc.path) for lc in cases}
@@ -315,11 +315,11 @@ def spread_over_days(store: Store, cohort_id: int, days: int, rng: random.Random
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Seed a made-up cohort that plays the library's cases.")
+    parser = argparse.ArgumentParser(description="Make a made-up cohort that plays the library's cases.")
     parser.add_argument("--learners", type=int, default=40)
     parser.add_argument("--name", default="Demo cohort")
     parser.add_argument("--days", type=int, default=60, help="spread the attempts over this many days")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variant", type=int, default=1, help="the same number makes the same cohort")
     parser.add_argument("--cases", type=Path, default=Path(__file__).resolve().parent.parent / "cases")
     parser.add_argument("--url", default=None, help="database URL (default: $MYOTUTOR_DATABASE_URL)")
     args = parser.parse_args(argv)
@@ -327,13 +327,13 @@ def main(argv: list[str] | None = None) -> int:
     library = load_library([args.cases], kb)
     cases = [library.cases[c] for c in sorted(library.cases)]
     store = Store(args.url)
-    cohort = seed_cohort(
+    cohort = make_demo_cohort(
         store,
         cases,
         kb,
         learners=args.learners,
         name=args.name,
-        seed=args.seed,
+        variant=args.variant,
         days=args.days,
         progress=lambda i, n: print(f"\r{i}/{n} learners", end="", flush=True),
     )

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import analytics as an
 from dashboard import auth
-from dashboard.demo_cohort import seed_cohort
+from dashboard.demo_cohort import make_demo_cohort
 from dashboard.store import CohortInfo, Store
 from dashboard.store_analytics import Scope
 from dashboard.store_base import database_url
@@ -38,8 +38,10 @@ def cohorts(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, CohortInfo]]:
     store = Store(database_url())
     try:
         yield {
-            "year4": seed_cohort(store, CASES, KB, learners=6, name="Year 4", seed=5),
-            "nurses": seed_cohort(store, CASES[:1], KB, learners=2, name="Nurses", seed=6, complete_rate=1.0),
+            "year4": make_demo_cohort(store, CASES, KB, learners=6, name="Year 4", variant=5),
+            "nurses": make_demo_cohort(
+                store, CASES[:1], KB, learners=2, name="Nurses", variant=6, complete_rate=1.0
+            ),
         }
     finally:
         store.close()
@@ -219,7 +221,7 @@ def test_the_page_on_postgresql(
     monkeypatch.setenv("MYOTUTOR_FACULTY_PASSCODE", PASSCODE)
     store = Store(url)
     try:
-        made = seed_cohort(store, CASES, KB, learners=4, name="Year 4", seed=7)
+        made = make_demo_cohort(store, CASES, KB, learners=4, name="Year 4", variant=7)
         at = faculty(app, cohort=str(made.id))
         assert not at.exception and metrics(at)["Learners who played"] == "4"
         assert len(at.dataframe) == 2 and at.get("plotly_chart")

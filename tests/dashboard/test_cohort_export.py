@@ -26,7 +26,7 @@ from dashboard.cohort_export import (
     xapi_jsonl,
     xapi_response,
 )
-from dashboard.demo_cohort import seed_cohort
+from dashboard.demo_cohort import make_demo_cohort
 from dashboard.persistence import answer_input
 from dashboard.store import AnswerInput, Store
 from dashboard.store_analytics import Scope
@@ -45,7 +45,7 @@ MALLORY = '=HYPERLINK("http://evil.example","x")'
 def cohort(store: Store) -> int:
     """Three simulated learners play two cases (every question kind), and Mallory, whose display name
     is a spreadsheet formula, answers one question."""
-    made = seed_cohort(store, CASES, KB, learners=3, name="Year 4", seed=3)
+    made = make_demo_cohort(store, CASES, KB, learners=3, name="Year 4", variant=3)
     mallory = store.oidc_learner("mallory@example.org", MALLORY)
     store.join_cohort(mallory, made.join_code)
     case = CASES[0].case

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from dashboard.demo_cohort import seed_cohort
+from dashboard.demo_cohort import make_demo_cohort
 from dashboard.store import Store
 from dashboard.store_analytics import Scope
 from logic import load_knowledge_base, load_library
@@ -38,7 +38,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
     cases = [library.cases[c] for c in sorted(library.cases)[:4]]
     store = Store(url)
     try:
-        cohort = seed_cohort(store, cases, kb, learners=30, name="Rheumatology year 4", seed=11, days=30)
+        cohort = make_demo_cohort(
+            store, cases, kb, learners=30, name="Rheumatology year 4", variant=11, days=30
+        )
         answers = sum(1 for _ in store.export_answers(Scope(cohort.id)))
     finally:
         store.close()
