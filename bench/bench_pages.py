@@ -14,8 +14,9 @@ no browser and no websocket). For every run a fresh AppTest opens the page and p
 
 The FLOOR is a minimal script (written to a temporary file) rendering the same kinds of elements as the
 case player -- Markdown narrative, a labs dataframe, a plotly trend figure, a form with a radio, checkboxes
-and a number input, feedback Markdown after submit -- from precomputed content with no logic; its timed
-interaction is the same: submitting the form. Ratios are page / floor, both measured in this run.
+and a number input, feedback Markdown after submit and then the next stage's form with the widgets of its
+question kinds, as the player draws it -- from precomputed content with no logic; its timed interaction is
+the same: submitting the form. Ratios are page / floor, both measured in this run.
 The first run of each page warms caches and imports and is not counted.
 """
 
@@ -41,6 +42,7 @@ S2 = "myositis-after-failed-immunosuppression"
 TARGET_PLAYER_RATIO = 1.5
 TARGET_PLAYER_MS = 50.0
 TARGET_PAGE_RATIO = {"pathways": 2.0, "sandbox": 2.0}  # issue 11: within 2x the floor
+PLAYER_FLOOR = "floor + the next stage's form"  # the player's floor: after a submit it draws the next form
 TIMEOUT_S = 60
 
 
@@ -139,8 +141,10 @@ def run_reference(i: int) -> float:
 # --------------------------------------------------------------------------- the floor
 
 
-def floor_script(folder: Path) -> Path:
-    """A minimal page with the case player's kinds of elements, from content computed here, not there."""
+def floor_script(folder: Path, next_stage: bool = False) -> Path:
+    """A minimal page with the case player's kinds of elements, from content computed here, not there;
+    with ``next_stage``, after the submit also the next stage's form, as the player draws it (the floor of
+    the player's own ratio)."""
     import plotly.graph_objects as go
 
     from dashboard.figures import trend_figure  # type: ignore[attr-defined]
@@ -172,11 +176,23 @@ def floor_script(folder: Path) -> Path:
             }
             for q in stage.questions
         ],
+        "next_questions": [  # the form the player draws once stage 1 is submitted
+            {
+                "kind": q.kind,
+                "prompt": q.prompt,
+                "options": [kb.name(o) for o in getattr(q, "options", ())],
+                "certainty": q.asks_certainty,
+            }
+            for q in case.stages[1].questions
+        ],
         "feedback": "Intravenous immunoglobulin (IVIG) is the recommended next step. " * 3,
     }
-    data = folder / "floor_content.json"
+    if not next_stage:
+        content["next_questions"] = []
+    name = "floor_next_stage" if next_stage else "floor"
+    data = folder / f"{name}_content.json"
     data.write_text(json.dumps(content, default=str))
-    script = folder / "floor_page.py"
+    script = folder / f"{name}_page.py"
     script.write_text(
         textwrap.dedent(
             f"""
@@ -215,6 +231,26 @@ def floor_script(folder: Path) -> Path:
                 st.session_state["done"] = True
                 for q in C["questions"]:
                     st.success(C["feedback"])
+            if (submitted or st.session_state.get("done")) and C["next_questions"]:
+                st.markdown(C["narratives"][1])
+                with st.form("stage 2"):
+                    for i, q in enumerate(C["next_questions"]):
+                        st.markdown(q["prompt"])
+                        if q["kind"] == "next_step":
+                            st.radio("Answer", q["options"], index=None, key=f"n{{i}}")
+                        elif q["kind"] in ("prerequisites", "monitoring"):
+                            for j, o in enumerate(q["options"]):
+                                st.checkbox(o, key=f"n{{i}}:{{j}}")
+                        elif q["kind"] == "dose":
+                            st.number_input("Dose", value=None, key=f"n{{i}}")
+                        elif q["kind"] == "ordering":
+                            for j, o in enumerate(q["options"]):
+                                st.selectbox(o, range(1, len(q["options"]) + 1), index=None, key=f"n{{i}}:{{j}}")
+                        elif q["kind"] == "reflection":
+                            st.text_area("Answer", key=f"n{{i}}")
+                        if q["certainty"]:
+                            st.radio("How sure are you?", ["1", "2", "3", "4"], index=None, key=f"n{{i}}:c")
+                    st.form_submit_button("Submit stage 2")
             st.divider()
             st.caption("For teaching only.")
             """
@@ -363,9 +399,11 @@ def main(argv: list[str] | None = None) -> int:
         empty = folder / "empty_page.py"
         empty.write_text("import streamlit as st\nst.button('rerun')\nst.write('ok')\n")
         floor = floor_script(folder)
+        player_floor = floor_script(folder, next_stage=True)
         t0 = time.perf_counter()
         pages = [
             ("floor (minimal page)", "submit the form", run_floor(floor)),
+            (PLAYER_FLOOR, "submit the form", run_floor(player_floor)),
             ("library", "type in the search box", run_library),
             ("player", "submit stage 1 of S2", run_player),
             ("pathways", "choose a step", run_pathways),
@@ -377,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - t0
 
     floor_ms = results[0].median
+    player_floor_ms = next(r.median for r in results if r.name == PLAYER_FLOOR)
     compile_note = (
         "scripts recompiled every run (AppTest default)"
         if args.apptest_compile
@@ -394,9 +433,13 @@ def main(argv: list[str] | None = None) -> int:
         p90 = sorted(r.times_ms)[max(0, int(round(0.9 * len(r.times_ms))) - 1)]
         ratio = r.median / floor_ms if floor_ms else float("nan")
         target, met = "", ""
-        if r.name == "player":
-            target = f"<= {TARGET_PLAYER_RATIO:g}x floor and < {TARGET_PLAYER_MS:g} ms"
+        if r.name == "player":  # against the floor that also draws the next stage's form, as the player does
+            ratio = r.median / player_floor_ms if player_floor_ms else float("nan")
+            target = (
+                f"<= {TARGET_PLAYER_RATIO:g}x its floor (with the next form) and < {TARGET_PLAYER_MS:g} ms"
+            )
             met = "yes" if ratio <= TARGET_PLAYER_RATIO and r.median < TARGET_PLAYER_MS else "NO"
+            target += f"; {r.median / floor_ms:.2f}x the minimal page" if floor_ms else ""
         elif r.name in TARGET_PAGE_RATIO:
             target = f"<= {TARGET_PAGE_RATIO[r.name]:g}x floor"
             met = "yes" if ratio <= TARGET_PAGE_RATIO[r.name] else "NO"
