@@ -35,7 +35,7 @@ from dashboard.store_base import REPO, StoreUnavailable, database_url
 from dashboard.store_cohorts import CohortInfo, CohortStore, MemberInfo
 from dashboard.store_identity import IdentityStore, LearnerInfo, NameTaken, RateLimited, SessionInfo
 from dashboard.store_live import LiveStore
-from dashboard.store_records import AnswerInput, _json, _record_values
+from dashboard.store_records import AnswerInput, AnswerRow, _json, _record_values, answer_row
 from dashboard.store_versions import VersionStore
 
 __all__ = [
@@ -83,32 +83,6 @@ class ProgressRow:
     last_played: datetime  # the latest write to any attempt at this case
 
 
-@dataclass(frozen=True)
-class AnswerRow:
-    """A stored answer record, detached."""
-
-    id: int
-    attempt_id: int
-    learner_id: int
-    cohort_id: int | None
-    case_id: str
-    case_hash: str | None
-    stage_index: int
-    question_id: str
-    kind: str
-    answer: Any
-    grade: str | None
-    verdicts: list[dict[str, str]]
-    credit: float
-    points: float
-    max_points: float
-    unsafe: bool
-    certainty: int | None
-    seconds: float | None
-    submitted_at: datetime
-    live_session_id: int | None = None  # written from a live session's votes
-
-
 def _detach(row: AttemptRow) -> Attempt:
     return Attempt(
         row.id,
@@ -121,14 +95,6 @@ def _detach(row: AttemptRow) -> Attempt:
         row.cohort_id,
         row.case_hash,
     )
-
-
-def _answer_row(r: AnswerRecord) -> AnswerRow:
-    return AnswerRow(
-        r.id, r.attempt_id, r.learner_id, r.cohort_id, r.case_id, r.case_hash, r.stage_index,
-        r.question_id, r.kind, r.answer, r.grade, list(r.verdicts), r.credit, r.points, r.max_points,
-        r.unsafe, r.certainty, r.seconds, r.submitted_at, r.live_session_id,
-    )  # fmt: skip
 
 
 class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore, LiveStore):
@@ -276,7 +242,7 @@ class Store(IdentityStore, CohortStore, AnalyticsStore, VersionStore, LiveStore)
                 .where(AnswerRecord.attempt_id == attempt_id)
                 .order_by(AnswerRecord.stage_index, AnswerRecord.id)
             )
-            return [_answer_row(r) for r in rows]
+            return [answer_row(r) for r in rows]
 
     def progress(self, learner_id: int) -> list[ProgressRow]:
         """One row per case the learner has played, the most recently played first."""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from dashboard.schema import AnswerRecord, AttemptRow, Cohort, Learner
 from dashboard.store_base import StoreBase
+from dashboard.store_records import AnswerRow, answer_values
 from logic.questions import CONFIDENT_FROM, KINDS
 
 Query: TypeAlias = Select[*tuple[Any, ...]]
@@ -125,30 +126,13 @@ class AttemptTime:
     seconds: float
 
 
-@dataclass(frozen=True)
-class ExportAnswer:
-    id: int
-    attempt_id: int
-    learner_id: int
+@dataclass(frozen=True, kw_only=True)
+class ExportAnswer(AnswerRow):
+    """A stored answer record with its learner's and cohort's names, for the exports."""
+
     learner_name: str
     learner_email: str | None
-    cohort_id: int | None
     cohort_name: str | None
-    case_id: str
-    case_hash: str | None
-    stage_index: int
-    question_id: str
-    kind: str
-    answer: Any
-    grade: str | None
-    verdicts: list[dict[str, str]]
-    credit: float
-    points: float
-    max_points: float
-    unsafe: bool
-    certainty: int | None
-    seconds: float | None
-    submitted_at: datetime
 
 
 @dataclass(frozen=True)
@@ -517,11 +501,8 @@ class AnalyticsStore(StoreBase):
                 rows = s.execute(query.limit(EXPORT_BATCH)).all()
             for r, name, email, cohort_name in rows:
                 yield ExportAnswer(
-                    r.id, r.attempt_id, r.learner_id, name, email, r.cohort_id, cohort_name, r.case_id,
-                    r.case_hash, r.stage_index, r.question_id, r.kind, r.answer, r.grade,
-                    list(r.verdicts or []), r.credit, r.points, r.max_points, r.unsafe, r.certainty,
-                    r.seconds, r.submitted_at,
-                )  # fmt: skip
+                    *answer_values(r), learner_name=name, learner_email=email, cohort_name=cohort_name
+                )
             if len(rows) < EXPORT_BATCH:
                 return
             last_row = rows[-1][0]

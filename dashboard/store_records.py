@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from dashboard.schema import AttemptRow, now
+from dashboard.schema import AnswerRecord, AttemptRow, now
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,43 @@ def _record_values(record: AnswerInput, row: AttemptRow) -> dict[str, Any]:
         "submitted_at": now(),
         "live_session_id": row.live_session_id,
     }
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A stored answer record, detached."""
+
+    id: int
+    attempt_id: int
+    learner_id: int
+    cohort_id: int | None
+    case_id: str
+    case_hash: str | None
+    stage_index: int
+    question_id: str
+    kind: str
+    answer: Any
+    grade: str | None
+    verdicts: list[dict[str, str]]
+    credit: float
+    points: float
+    max_points: float
+    unsafe: bool
+    certainty: int | None
+    seconds: float | None
+    submitted_at: datetime
+    live_session_id: int | None = None  # written from a live session's votes
+
+
+def answer_values(r: AnswerRecord) -> tuple[Any, ...]:
+    """A stored answer record's values in AnswerRow's field order (for AnswerRow and what extends it)."""
+    return (
+        r.id, r.attempt_id, r.learner_id, r.cohort_id, r.case_id, r.case_hash, r.stage_index,
+        r.question_id, r.kind, r.answer, r.grade, list(r.verdicts or []), r.credit, r.points, r.max_points,
+        r.unsafe, r.certainty, r.seconds, r.submitted_at, r.live_session_id,
+    )  # fmt: skip
+
+
+def answer_row(r: AnswerRecord) -> AnswerRow:
+    """A stored answer record, detached from its session."""
+    return AnswerRow(*answer_values(r))
