@@ -160,6 +160,18 @@ def floor_script(folder: Path, next_stage: bool = False) -> Path:
         figure = go.Figure(
             go.Scatter(x=[p[0] for p in s.points], y=[p[1] for p in s.points], mode="lines+markers")
         )
+
+    def describe(questions: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": q.kind,
+                "prompt": q.prompt,
+                "options": [kb.name(o) for o in getattr(q, "options", ())],
+                "certainty": q.asks_certainty,
+            }
+            for q in questions
+        ]
+
     content = {
         "title": case.title,
         "summary": case.summary,
@@ -168,23 +180,8 @@ def floor_script(folder: Path, next_stage: bool = False) -> Path:
             {k: "" if v is None else str(v) for k, v in row.model_dump().items()} for row in stage.data.labs
         ],
         "figure": figure.to_plotly_json(),
-        "questions": [
-            {
-                "kind": q.kind,
-                "prompt": q.prompt,
-                "options": [kb.name(o) for o in getattr(q, "options", ())],
-            }
-            for q in stage.questions
-        ],
-        "next_questions": [  # the form the player draws once stage 1 is submitted
-            {
-                "kind": q.kind,
-                "prompt": q.prompt,
-                "options": [kb.name(o) for o in getattr(q, "options", ())],
-                "certainty": q.asks_certainty,
-            }
-            for q in case.stages[1].questions
-        ],
+        "questions": describe(stage.questions),
+        "next_questions": describe(case.stages[1].questions),  # drawn once stage 1 is submitted
         "feedback": "Intravenous immunoglobulin (IVIG) is the recommended next step. " * 3,
     }
     if not next_stage:
@@ -216,41 +213,37 @@ def floor_script(folder: Path, next_stage: bool = False) -> Path:
                 st.markdown(n)
             st.dataframe(pd.DataFrame(C["labs"]), hide_index=True)
             st.plotly_chart(FIGURE, key="trend", config={{"displayModeBar": False}})
-            with st.form("stage"):
-                for i, q in enumerate(C["questions"]):
-                    st.markdown(q["prompt"])
-                    if q["kind"] == "next_step":
-                        st.radio("Answer", q["options"], index=None, key=f"q{{i}}")
-                    elif q["kind"] in ("prerequisites", "monitoring"):
-                        for j, o in enumerate(q["options"]):
-                            st.checkbox(o, key=f"q{{i}}:{{j}}")
-                    elif q["kind"] == "dose":
-                        st.number_input("Dose", value=None, key=f"q{{i}}")
-                submitted = st.form_submit_button("Submit stage 1")
+            # A stage's form: each question's prompt and its kind's widgets, as the player draws them.
+            def questions_form(name, questions, prefix, button):
+                with st.form(name):
+                    for i, q in enumerate(questions):
+                        key = f"{{prefix}}{{i}}"
+                        st.markdown(q["prompt"])
+                        if q["kind"] == "next_step":
+                            st.radio("Answer", q["options"], index=None, key=key)
+                        elif q["kind"] in ("prerequisites", "monitoring"):
+                            for j, o in enumerate(q["options"]):
+                                st.checkbox(o, key=f"{{key}}:{{j}}")
+                        elif q["kind"] == "dose":
+                            st.number_input("Dose", value=None, key=key)
+                        elif q["kind"] == "ordering":
+                            for j, o in enumerate(q["options"]):
+                                st.selectbox(o, range(1, len(q["options"]) + 1), index=None, key=f"{{key}}:{{j}}")
+                        elif q["kind"] == "reflection":
+                            st.text_area("Answer", key=key)
+                        if q["certainty"]:
+                            st.radio("How sure are you?", ["1", "2", "3", "4"], index=None, key=f"{{key}}:c")
+                    return st.form_submit_button(button)
+
+
+            submitted = questions_form("stage", C["questions"], "q", "Submit stage 1")
             if submitted or st.session_state.get("done"):
                 st.session_state["done"] = True
                 for q in C["questions"]:
                     st.success(C["feedback"])
-            if (submitted or st.session_state.get("done")) and C["next_questions"]:
-                st.markdown(C["narratives"][1])
-                with st.form("stage 2"):
-                    for i, q in enumerate(C["next_questions"]):
-                        st.markdown(q["prompt"])
-                        if q["kind"] == "next_step":
-                            st.radio("Answer", q["options"], index=None, key=f"n{{i}}")
-                        elif q["kind"] in ("prerequisites", "monitoring"):
-                            for j, o in enumerate(q["options"]):
-                                st.checkbox(o, key=f"n{{i}}:{{j}}")
-                        elif q["kind"] == "dose":
-                            st.number_input("Dose", value=None, key=f"n{{i}}")
-                        elif q["kind"] == "ordering":
-                            for j, o in enumerate(q["options"]):
-                                st.selectbox(o, range(1, len(q["options"]) + 1), index=None, key=f"n{{i}}:{{j}}")
-                        elif q["kind"] == "reflection":
-                            st.text_area("Answer", key=f"n{{i}}")
-                        if q["certainty"]:
-                            st.radio("How sure are you?", ["1", "2", "3", "4"], index=None, key=f"n{{i}}:c")
-                    st.form_submit_button("Submit stage 2")
+                if C["next_questions"]:
+                    st.markdown(C["narratives"][1])
+                    questions_form("stage 2", C["next_questions"], "n", "Submit stage 2")
             st.divider()
             st.caption("For teaching only.")
             """
